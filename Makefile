@@ -1,0 +1,71 @@
+# oxbow - the commands a user types. CMake does the building underneath.
+#   make            build build/oxbow
+#   make test       install missing packages, build, run every test, summarise
+#   make test SANITIZE=address,undefined   the same under ASan+UBSan (unit tests)
+#   make bench      benchmarks against peers measured in the same run
+#   make demo       the main job on the embedded defaults
+#   make install    PREFIX=/usr/local DESTDIR=
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?=
+JOBS     ?= $(shell nproc)
+FUZZ_SECONDS ?= 10
+
+ifeq ($(SANITIZE),)
+BUILD ?= build
+CMAKE_FLAGS ?=
+else
+BUILD ?= build-san
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Debug -DOX_SANITIZE=$(SANITIZE)
+endif
+
+.PHONY: all deps configure build test test-unit fuzz bench demo install clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Unit tests (and corpus replays) only; with SANITIZE these run under ASan/UBSan.
+test-unit: deps build
+	cd $(BUILD) && ctest -L unit -j $(JOBS) --output-on-failure
+
+# Short libFuzzer runs of every fuzz target (clang build in build-fuzz).
+fuzz: deps
+	@[ -f build-fuzz/CMakeCache.txt ] || CC=clang cmake -S . -B build-fuzz -DOX_FUZZ=ON \
+	    -DOX_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	cd build-fuzz && ctest -L fuzz -j $(JOBS) --output-on-failure
+
+ifeq ($(SANITIZE),)
+test: deps build
+	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure; rc=$$?; \
+	  $(MAKE) --no-print-directory fuzz || rc=1; \
+	  echo; if [ $$rc -eq 0 ]; then echo "make test: ALL PASSED"; else echo "make test: FAILURES (see above)"; fi; \
+	  exit $$rc
+else
+test: test-unit
+endif
+
+bench: deps build
+	@bench/run.sh $(BUILD)
+
+demo: deps build
+	@scripts/demo.sh $(BUILD)
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,140 @@
+/* ox_checkpoint.c - parse and format the seed's checkpoint strings. */
+#include "ox_checkpoint.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const field_names[6] = {"dbIp",   "dbPort",    "fileIdx",
+                                           "offset", "timestamp", "msgId"};
+
+int ox_ipv4_parse(const char *s, size_t len, uint32_t *out)
+{
+    uint32_t ip = 0;
+    size_t i = 0;
+    for (int octet = 0; octet < 4; octet++) {
+        unsigned v = 0;
+        size_t digits = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            if (++digits > 3 || v > 255)
+                return OX_EINVAL;
+            i++;
+        }
+        if (digits == 0)
+            return OX_EINVAL;
+        ip = (ip << 8) | v;
+        if (octet < 3) {
+            if (i >= len || s[i] != '.')
+                return OX_EINVAL;
+            i++;
+        }
+    }
+    if (i != len)
+        return OX_EINVAL;
+    *out = ip;
+    return 0;
+}
+
+void ox_ipv4_format(uint32_t ip, char buf[16])
+{
+    snprintf(buf, 16, "%u.%u.%u.%u", (ip >> 24) & 255u, (ip >> 16) & 255u, (ip >> 8) & 255u,
+             ip & 255u);
+}
+
+/* Parses an unsigned decimal of at most `max`; rejects signs and overflow. */
+static int parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (len == 0)
+        return OX_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return OX_EINVAL;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (max - d) / 10)
+            return OX_ERANGE;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int ox_checkpoint_parse(const char *s, ox_checkpoint *out, ox_errbuf *eb)
+{
+    ox_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    const char *p = s;
+    for (int f = 0; f < 6; f++) {
+        const char *end = strchr(p, ':');
+        if (f < 5 && end == NULL)
+            return ox_errf(eb, OX_EINVAL,
+                           "checkpoint \"%.100s\": expected 6 fields "
+                           "dbIp:dbPort:fileIdx:offset:timestamp:msgId, found %d",
+                           s, f + 1);
+        if (f == 5) {
+            if (end != NULL)
+                return ox_errf(eb, OX_EINVAL, "checkpoint \"%.100s\": more than 6 fields", s);
+            end = p + strlen(p);
+        }
+        size_t len = (size_t)(end - p);
+        if (len > 0) {
+            uint64_t v = 0;
+            int rc = 0;
+            switch (f) {
+            case 0:
+                rc = ox_ipv4_parse(p, len, &cp.db_ip);
+                break;
+            case 1:
+                rc = parse_u64(p, len, 65535, &v);
+                cp.db_port = (uint16_t)v;
+                break;
+            case 2:
+                rc = parse_u64(p, len, UINT64_MAX, &cp.file_idx);
+                break;
+            case 3:
+                rc = parse_u64(p, len, UINT64_MAX, &cp.offset);
+                break;
+            case 4:
+                rc = parse_u64(p, len, INT64_MAX, &v);
+                cp.timestamp = (int64_t)v;
+                break;
+            default:
+                rc = parse_u64(p, len, UINT64_MAX, &cp.msg_id);
+                break;
+            }
+            if (rc != 0)
+                return ox_errf(eb, OX_EINVAL,
+                               "checkpoint \"%.100s\": field %d (%s) \"%.*s\" is not %s", s, f + 1,
+                               field_names[f], (int)(len > 40 ? 40 : len), p,
+                               f == 0 ? "a dotted IPv4 address"
+                               : f == 1 ? "a port number 0-65535"
+                                        : "an unsigned decimal number in range");
+            cp.present |= 1u << f;
+        }
+        p = end + 1;
+    }
+    *out = cp;
+    return 0;
+}
+
+size_t ox_checkpoint_format(const ox_checkpoint *cp, char *buf, size_t cap)
+{
+    char f[6][24];
+    for (int i = 0; i < 6; i++)
+        f[i][0] = '\0';
+    if (cp->present & OX_CP_DBIP)
+        ox_ipv4_format(cp->db_ip, f[0]);
+    if (cp->present & OX_CP_DBPORT)
+        snprintf(f[1], sizeof f[1], "%u", (unsigned)cp->db_port);
+    if (cp->present & OX_CP_FILEIDX)
+        snprintf(f[2], sizeof f[2], "%" PRIu64, cp->file_idx);
+    if (cp->present & OX_CP_OFFSET)
+        snprintf(f[3], sizeof f[3], "%" PRIu64, cp->offset);
+    if (cp->present & OX_CP_TIMESTAMP)
+        snprintf(f[4], sizeof f[4], "%" PRId64, cp->timestamp);
+    if (cp->present & OX_CP_MSGID)
+        snprintf(f[5], sizeof f[5], "%" PRIu64, cp->msg_id);
+    int n = snprintf(buf, cap, "%s:%s:%s:%s:%s:%s", f[0], f[1], f[2], f[3], f[4], f[5]);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
