@@ -1,0 +1,92 @@
+/*
+ * ox_change.h - the change record, shared by every source.
+ *
+ * A source decodes its change stream into ox_change records: one per row
+ * change, DDL statement, transaction boundary or heartbeat. A record is a
+ * view: every pointer in it points into memory owned by the decoder and is
+ * valid only during the callback that received it. ox_change_to_json renders
+ * it as one JSON object (docs/records.md documents every field and how each
+ * column type is represented); the store keeps that JSON as its log payload.
+ */
+#ifndef OX_CHANGE_H
+#define OX_CHANGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ox_buf.h"
+
+enum ox_op {
+    OX_OP_INSERT = 1,
+    OX_OP_UPDATE = 2,
+    OX_OP_DELETE = 3,
+    OX_OP_DDL = 4,
+    OX_OP_BEGIN = 5,
+    OX_OP_COMMIT = 6,
+    OX_OP_HEARTBEAT = 7,
+};
+
+/* How a value is represented (not the source column type, which is in
+ * ox_column.type). */
+enum ox_value_kind {
+    OX_VAL_MISSING = 0, /* column absent from a partial row image */
+    OX_VAL_NULL,
+    OX_VAL_INT,     /* i */
+    OX_VAL_UINT,    /* u */
+    OX_VAL_FLOAT,   /* d, from a 4-byte FLOAT (printed with float precision) */
+    OX_VAL_DOUBLE,  /* d */
+    OX_VAL_DECIMAL, /* s/len: exact decimal text, e.g. "-12.3400" */
+    OX_VAL_TEXT,    /* s/len: UTF-8 text */
+    OX_VAL_BYTES,   /* s/len: binary, rendered as base64 */
+    OX_VAL_TIME,    /* s/len: formatted temporal text (see docs/records.md) */
+    OX_VAL_JSON,    /* s/len: JSON text, embedded as a JSON value */
+};
+
+typedef struct ox_value {
+    uint8_t kind; /* enum ox_value_kind */
+    uint32_t len;
+    union {
+        int64_t i;
+        uint64_t u;
+        double d;
+        const char *s;
+    } v;
+} ox_value;
+
+typedef struct ox_column {
+    const char *name; /* NULL when unknown (then rendered "@N", 1-based) */
+    uint8_t type;     /* source column type code (MySQL MYSQL_TYPE_*) */
+    uint16_t meta;    /* type metadata from the source */
+    bool is_unsigned;
+    bool is_pk;
+} ox_column;
+
+typedef struct ox_change {
+    uint8_t op;            /* enum ox_op */
+    const char *db;        /* NULL for BEGIN/COMMIT/HEARTBEAT */
+    const char *table;     /* NULL for DDL without a table, BEGIN, ... */
+    uint32_t ncols;
+    const ox_column *cols; /* ncols entries */
+    const ox_value *before; /* ncols entries for UPDATE/DELETE, else NULL */
+    const ox_value *after;  /* ncols entries for INSERT/UPDATE, else NULL */
+    const char *gtid;       /* transaction GTID text, or NULL */
+    uint64_t xid;           /* COMMIT: the XID if the source has one, else 0 */
+    const char *sql;        /* DDL text; for rows, the original SQL if the source logged it */
+    const char *file;       /* source log file name ("mysql-bin.000003"), or NULL */
+    uint64_t file_idx;      /* numeric suffix of `file`: the checkpoint's fileIdx */
+    uint64_t offset;        /* byte offset of the event that carried this change */
+    uint64_t next_offset;   /* where the next event starts: resume point after a COMMIT */
+    int64_t timestamp;      /* event time, seconds since the epoch */
+    uint32_t server_id;
+} ox_change;
+
+/*
+ * Appends the JSON object for `c` to `out` (no trailing newline). Never logs.
+ * Thread-safe for distinct buffers.
+ */
+void ox_change_to_json(const ox_change *c, ox_buf *out);
+
+/* "insert", "update", ... for an enum ox_op; "unknown" otherwise. */
+const char *ox_op_name(int op);
+
+#endif

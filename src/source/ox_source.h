@@ -1,0 +1,91 @@
+/*
+ * ox_source.h - capture back ends behind one ops table.
+ *
+ * A source connects to a database's change stream (MySQL/MariaDB binlog
+ * today, PostgreSQL logical replication later) and delivers decoded change
+ * records (ox_change, see ox_change.h) to a callback, transaction by
+ * transaction: BEGIN, the row/DDL changes, COMMIT. Each back end defines one
+ * `const struct ox_source_ops` with designated initializers; its concrete
+ * state struct embeds `struct ox_source` first and lives in its .c file
+ * (PostgreSQL's WalWriteMethodOps pattern).
+ *
+ * Exactly-once contract with the consumer (the store):
+ *  - the consumer passes the position after its last durable transaction to
+ *    start();
+ *  - if the connection drops mid-transaction, the source calls on_reset()
+ *    so that the consumer discards the partial transaction, reconnects with
+ *    backoff, and resumes right after the last complete transaction it
+ *    delivered, so nothing is lost or delivered twice.
+ *
+ * Threads: a source is used by one thread at a time. Sources don't log; they
+ * return OX_E* codes with detail text in an ox_errbuf, and report their state
+ * through ox_source_status().
+ */
+#ifndef OX_SOURCE_H
+#define OX_SOURCE_H
+
+#include <stdint.h>
+
+#include "ox_change.h"
+#include "ox_err.h"
+
+typedef struct ox_source ox_source;
+
+/* Connection settings. Secrets are never part of a source's argv: the
+ * password comes from a file or the environment, read by the caller. */
+typedef struct ox_source_config {
+    const char *host;
+    uint16_t port;
+    const char *user;
+    const char *password; /* owned by the caller; the source copies it */
+    uint32_t server_id;   /* replica id to register with (MySQL/MariaDB) */
+    int heartbeat_ms;     /* ask the server for heartbeats this often */
+    int connect_timeout_s;
+    /* TLS: NULL/0 = off. */
+    const char *tls_ca;
+    int tls_required;
+} ox_source_config;
+
+enum ox_source_start_kind {
+    OX_SOURCE_FROM_NOW = 0,       /* the current end of the source's log */
+    OX_SOURCE_FROM_FILEPOS = 1,   /* file name + offset */
+    OX_SOURCE_FROM_GTID = 2,      /* MariaDB gtid_slave_pos or MySQL GTID set, as text */
+    OX_SOURCE_FROM_TIMESTAMP = 3, /* first event at or after a time */
+};
+
+typedef struct ox_source_start {
+    int kind;         /* enum ox_source_start_kind */
+    const char *file; /* OX_SOURCE_FROM_FILEPOS, e.g. "mysql-bin.000003" */
+    uint64_t file_idx; /* alternative to `file`: the numeric suffix (checkpoint fileIdx) */
+    uint64_t offset;
+    const char *gtid; /* OX_SOURCE_FROM_GTID */
+    int64_t timestamp; /* OX_SOURCE_FROM_TIMESTAMP, seconds since the epoch */
+} ox_source_start;
+
+/* Receives each change; a non-zero return stops poll(), which returns it. */
+typedef int (*ox_change_fn)(void *arg, const ox_change *c);
+/* Called when a partial transaction must be discarded (see above). */
+typedef void (*ox_reset_fn)(void *arg);
+
+struct ox_source_ops {
+    const char *name; /* "mysql" */
+    int (*open)(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb);
+    int (*start)(ox_source *s, const ox_source_start *from, ox_errbuf *eb);
+    /* Delivers the changes of whatever events arrive within timeout_ms.
+     * Returns 0 after delivering at least one event, OX_EAGAIN on timeout,
+     * or an error (after reconnect attempts were exhausted or for errors that
+     * retrying cannot fix: purged binlog, privileges, wrong binlog format). */
+    int (*poll)(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
+                ox_errbuf *eb);
+    void (*close)(ox_source *s);
+};
+
+/* The base every back end embeds first. */
+struct ox_source {
+    const struct ox_source_ops *ops;
+};
+
+/* Looks up a back end by name ("mysql"); NULL if unknown. */
+const struct ox_source_ops *ox_source_find(const char *name);
+
+#endif
