@@ -40,6 +40,10 @@ enum ox_value_kind {
     OX_VAL_BYTES,   /* s/len: binary, rendered as base64 */
     OX_VAL_TIME,    /* s/len: formatted temporal text (see docs/records.md) */
     OX_VAL_JSON,    /* s/len: JSON text, embedded as a JSON value */
+    /* Addition (decoder): s/len is a JSON array of diff operations for a
+     * JSON column updated in place (MySQL PARTIAL_UPDATE_ROWS), rendered as
+     * {"$jsonDiff":[...]}; see docs/records.md. */
+    OX_VAL_JSON_DIFF,
 };
 
 typedef struct ox_value {
@@ -62,11 +66,11 @@ typedef struct ox_column {
 } ox_column;
 
 typedef struct ox_change {
-    uint8_t op;            /* enum ox_op */
-    const char *db;        /* NULL for BEGIN/COMMIT/HEARTBEAT */
-    const char *table;     /* NULL for DDL without a table, BEGIN, ... */
+    uint8_t op;        /* enum ox_op */
+    const char *db;    /* NULL for BEGIN/COMMIT/HEARTBEAT */
+    const char *table; /* NULL for DDL without a table, BEGIN, ... */
     uint32_t ncols;
-    const ox_column *cols; /* ncols entries */
+    const ox_column *cols;  /* ncols entries */
     const ox_value *before; /* ncols entries for UPDATE/DELETE, else NULL */
     const ox_value *after;  /* ncols entries for INSERT/UPDATE, else NULL */
     const char *gtid;       /* transaction GTID text, or NULL */
@@ -78,11 +82,17 @@ typedef struct ox_change {
     uint64_t next_offset;   /* where the next event starts: resume point after a COMMIT */
     int64_t timestamp;      /* event time, seconds since the epoch */
     uint32_t server_id;
+    /* Addition (decoder): primary-key columns as indexes into cols, in key
+     * order. npk == 0 means "use cols[].is_pk in column order" (the JSON
+     * "pk" array is omitted when neither gives a key). */
+    uint32_t npk;
+    const uint32_t *pk;
 } ox_change;
 
 /*
  * Appends the JSON object for `c` to `out` (no trailing newline). Never logs.
- * Thread-safe for distinct buffers.
+ * Thread-safe for distinct buffers. Fields that are NULL/absent are omitted
+ * (see docs/records.md for the exact key order and value forms).
  */
 void ox_change_to_json(const ox_change *c, ox_buf *out);
 

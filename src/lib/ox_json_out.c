@@ -1,0 +1,293 @@
+/* ox_json_out.c - the fast JSON writer (see ox_json_out.h for why it exists). */
+#include "ox_json_out.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char digits2[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
+
+size_t ox_fmt_u64(char *p, uint64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof tmp, *q = e;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        q -= 2;
+        memcpy(q, digits2 + 2 * r, 2);
+    }
+    if (v >= 10) {
+        q -= 2;
+        memcpy(q, digits2 + 2 * v, 2);
+    } else {
+        *--q = (char)('0' + v);
+    }
+    size_t n = (size_t)(e - q);
+    memcpy(p, q, n);
+    return n;
+}
+
+size_t ox_fmt_i64(char *p, int64_t v)
+{
+    if (v < 0) {
+        *p = '-';
+        /* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
+        return 1 + ox_fmt_u64(p + 1, (uint64_t)0 - (uint64_t)v);
+    }
+    return ox_fmt_u64(p, (uint64_t)v);
+}
+
+void ox_json_u64(ox_buf *b, uint64_t v)
+{
+    ox_buf_grow(b, 24);
+    b->len += ox_fmt_u64((char *)b->data + b->len, v);
+}
+
+void ox_json_i64(ox_buf *b, int64_t v)
+{
+    ox_buf_grow(b, 24);
+    b->len += ox_fmt_i64((char *)b->data + b->len, v);
+}
+
+size_t ox_fmt_double(char *p, double v)
+{
+    if (!isfinite(v)) {
+        memcpy(p, "null", 4);
+        return 4;
+    }
+    /* %.15g is the shortest form whenever one of <= 15 digits round-trips;
+     * otherwise 16 or 17 digits are needed. */
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(p, 32, "%.*g", prec, v);
+        if (prec == 17 || strtod(p, NULL) == v)
+            break;
+    }
+    return (size_t)n;
+}
+
+size_t ox_fmt_float(char *p, float v)
+{
+    if (!isfinite(v)) {
+        memcpy(p, "null", 4);
+        return 4;
+    }
+    int n = 0;
+    for (int prec = 6; prec <= 9; prec++) {
+        n = snprintf(p, 32, "%.*g", prec, (double)v);
+        if (prec == 9 || strtof(p, NULL) == v)
+            break;
+    }
+    return (size_t)n;
+}
+
+void ox_json_double(ox_buf *b, double v)
+{
+    ox_buf_grow(b, 32);
+    b->len += ox_fmt_double((char *)b->data + b->len, v);
+}
+
+void ox_json_float(ox_buf *b, float v)
+{
+    ox_buf_grow(b, 32);
+    b->len += ox_fmt_float((char *)b->data + b->len, v);
+}
+
+/* 0: copy as is; 1: needs an escape; 2: start of a multi-byte sequence. */
+static const uint8_t esc_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const uint8_t *s, size_t avail)
+{
+    uint8_t c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return (avail >= 2 && (s[1] & 0xc0) == 0x80) ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (avail < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xe0 && s[1] < 0xa0)
+            return 0; /* overlong */
+        if (c == 0xed && s[1] >= 0xa0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (avail < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xf0 && s[1] < 0x90)
+            return 0;
+        if (c == 0xf4 && s[1] >= 0x90)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+bool ox_utf8_valid(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq(s + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+void ox_json_str(ox_buf *b, const char *str, size_t len)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    /* Worst case: every byte becomes a 6-byte \u00XX escape. */
+    ox_buf_grow(b, len * 6 + 2);
+    uint8_t *o = b->data + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && esc_class[s[run]] == 0)
+            run++;
+        if (run > i) {
+            memcpy(o, s + i, run - i);
+            o += run - i;
+            i = run;
+            if (i == len)
+                break;
+        }
+        uint8_t c = s[i];
+        if (esc_class[c] == 1) {
+            *o++ = '\\';
+            switch (c) {
+            case '"':
+                *o++ = '"';
+                break;
+            case '\\':
+                *o++ = '\\';
+                break;
+            case '\n':
+                *o++ = 'n';
+                break;
+            case '\r':
+                *o++ = 'r';
+                break;
+            case '\t':
+                *o++ = 't';
+                break;
+            case '\b':
+                *o++ = 'b';
+                break;
+            case '\f':
+                *o++ = 'f';
+                break;
+            default:
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = (uint8_t)hexd[c >> 4];
+                *o++ = (uint8_t)hexd[c & 15];
+            }
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq(s + i, len - i);
+        if (n == 0) {
+            *o++ = 0xef; /* U+FFFD REPLACEMENT CHARACTER */
+            *o++ = 0xbf;
+            *o++ = 0xbd;
+            i++;
+        } else {
+            memcpy(o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+}
+
+void ox_json_str_latin1(ox_buf *b, const uint8_t *s, size_t len)
+{
+    ox_buf_grow(b, len * 6 + 2);
+    uint8_t *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = s[i];
+        if (c >= 0x80) {
+            *o++ = (uint8_t)(0xc0 | (c >> 6));
+            *o++ = (uint8_t)(0x80 | (c & 0x3f));
+        } else if (esc_class[c] == 0) {
+            *o++ = c;
+        } else {
+            *o++ = '\\';
+            if (c == '"' || c == '\\') {
+                *o++ = c;
+            } else {
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = (uint8_t)hexd[c >> 4];
+                *o++ = (uint8_t)hexd[c & 15];
+            }
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void ox_base64(ox_buf *b, const uint8_t *s, size_t len)
+{
+    ox_buf_grow(b, (len + 2) / 3 * 4);
+    uint8_t *o = b->data + b->len;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        *o++ = (uint8_t)b64[v >> 18];
+        *o++ = (uint8_t)b64[(v >> 12) & 63];
+        *o++ = (uint8_t)b64[(v >> 6) & 63];
+        *o++ = (uint8_t)b64[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        *o++ = (uint8_t)b64[v >> 18];
+        *o++ = (uint8_t)b64[(v >> 12) & 63];
+        *o++ = '=';
+        *o++ = '=';
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+        *o++ = (uint8_t)b64[v >> 18];
+        *o++ = (uint8_t)b64[(v >> 12) & 63];
+        *o++ = (uint8_t)b64[(v >> 6) & 63];
+        *o++ = '=';
+    }
+    b->len = (size_t)(o - b->data);
+}
