@@ -1,0 +1,71 @@
+/*
+ * ox_store_config.h - the store's configuration (`oxbow store --config FILE`).
+ *
+ * Keys, defaults and meaning are listed in docs/store.md and in the contract
+ * with the supervisor (notes/store_contract.md). Loading is strict: an
+ * unknown key or a malformed value is OX_ECONFIG with a message naming the
+ * key. The password is read here from a file or an environment variable, so
+ * it never appears on a command line. Nothing here logs.
+ */
+#ifndef OX_STORE_CONFIG_H
+#define OX_STORE_CONFIG_H
+
+#include <stdint.h>
+
+#include "ox_checkpoint.h"
+#include "ox_err.h"
+#include "ox_props.h"
+
+enum ox_store_loglevel {
+    OX_LL_DEBUG = 0,
+    OX_LL_INFO = 1,
+    OX_LL_WARN = 2,
+    OX_LL_ERROR = 3,
+};
+
+typedef struct ox_store_config {
+    char *name;        /* store.name */
+    char *dir;         /* store.dir */
+    char *listen;      /* store.listen, default 127.0.0.1 */
+    uint16_t port;     /* store.port */
+    char *auth_token;  /* contents of store.auth.token.file, or NULL */
+    char *source_type; /* source.type, "mysql" */
+    char *source_host; /* source.host */
+    uint16_t source_port;
+    uint32_t source_ip; /* source.host resolved to IPv4 (host order), for checkpoints */
+    char *source_user;
+    char *source_password;    /* from source.password.file or .env; never logged */
+    uint32_t server_id;       /* source.server_id, default 1000000 + store.port */
+    int heartbeat_ms;         /* source.heartbeat.ms */
+    int connect_timeout_s;    /* source.connect_timeout.s */
+    int has_start;            /* store.start.checkpoint given and not empty */
+    ox_checkpoint start;      /* parsed store.start.checkpoint */
+    char *start_gtid;         /* store.start.gtid: a MariaDB GTID position to begin at */
+    char *whitelist;          /* store.whitelist, "" = everything */
+    char *blacklist;          /* store.blacklist */
+    int64_t retention_s;      /* store.clearer.outdated */
+    uint64_t retention_bytes; /* store.clearer.max_bytes */
+    uint64_t segment_bytes;   /* store.segment.bytes */
+    int fsync_policy;         /* enum ox_log_fsync */
+    uint32_t fsync_interval_ms;
+    int log_level;       /* enum ox_store_loglevel */
+    int max_subscribers; /* store.max_subscribers */
+} ox_store_config;
+
+/*
+ * Loads and validates FILE. On success *out is owned by the caller (free
+ * with ox_store_config_free). Errors: OX_ECONFIG/OX_EIO/OX_ENOENT with the
+ * key or path named in eb.
+ */
+int ox_store_config_load(const char *path, ox_store_config **out, ox_errbuf *eb);
+
+/* The same from already parsed properties (tests use this). */
+int ox_store_config_from_props(const ox_props *p, ox_store_config **out, ox_errbuf *eb);
+
+/* Frees; NULL is a no-op. Wipes the password before freeing. */
+void ox_store_config_free(ox_store_config *c);
+
+/* "debug", "info", ... */
+const char *ox_store_loglevel_name(int level);
+
+#endif
