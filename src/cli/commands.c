@@ -4,8 +4,10 @@
 #include "ox_cli.h"
 
 extern const struct ox_cmd_entry ox_cmd_checkpoint;
+extern const struct ox_cmd_entry ox_cmd_capture;
 
 const struct ox_cmd_entry *const ox_commands[] = {
     &ox_cmd_checkpoint,
+    &ox_cmd_capture,
     NULL,
 };

@@ -1,0 +1,341 @@
+/*
+ * cmd_capture.c - `oxbow capture`: live binlog capture from MySQL/MariaDB,
+ * one JSON change record per line on stdout (the test and benchmark entry
+ * point of the live source).
+ *
+ * Output is transactional: the records of a transaction are held until its
+ * COMMIT and dropped if the source reports a reset (connection lost mid
+ * transaction), so that stdout carries every committed change exactly once
+ * across reconnects. A transaction bigger than 64 MiB is streamed instead;
+ * if such a transaction is reset, a line {"op":"reset"} tells the reader to
+ * discard the records since the last commit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ox_buf.h"
+#include "ox_change.h"
+#include "ox_cli.h"
+#include "ox_mysql_source.h"
+#include "ox_source.h"
+
+#define TXN_STREAM_BYTES (64u << 20)
+
+static int run(int argc, char **argv);
+
+const struct ox_cmd_entry ox_cmd_capture = {
+    .name = "capture",
+    .summary = "capture changes live from a MySQL/MariaDB server, one JSON record per line",
+    .usage =
+        "usage: oxbow capture --host H --port P --user U [--password-file F]\n"
+        "                     [--server-id N] [--heartbeat-ms N] [--limit N] [--until-end]\n"
+        "                     [--from-file F --from-pos N | --from-gtid G | --from-timestamp T]\n"
+        "                     [--tls-ca FILE] [--tls-required] [--connect-timeout S]\n"
+        "\n"
+        "Connects as a replica, dumps the binlog and prints each change (begin, insert,\n"
+        "update, delete, ddl, commit, heartbeat) as one JSON object per line\n"
+        "(docs/records.md). The password is read from --password-file (first line) or\n"
+        "the environment variable OX_SOURCE_PASSWORD; it is never accepted on the\n"
+        "command line.\n"
+        "\n"
+        "  --from-file F --from-pos N  start at binlog file F, offset N (default 4)\n"
+        "  --from-gtid G               MariaDB GTID position (0-1-42,...) or MySQL GTID set\n"
+        "  --from-timestamp T          first transaction at or after T (epoch seconds)\n"
+        "                              (default: the current end of the binlog)\n"
+        "  --limit N                   exit after N row changes (insert/update/delete)\n"
+        "  --until-end                 exit at the current end of the binlog\n"
+        "  --heartbeat-ms N            server heartbeat period when idle (default 1000, 0 off)\n"
+        "  --server-id N               replica server id (default 1000000000 + pid%1000000)\n"
+        "\n"
+        "Exit status: 0 at --limit/--until-end/SIGINT/SIGTERM, 1 on a capture error\n"
+        "(printed to stderr as 'oxbow capture: OX_ECODE: message'), 2 on usage errors.\n",
+    .run = run,
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+struct cap {
+    ox_buf line; /* scratch for one record */
+    ox_buf txn;  /* records of the open transaction */
+    bool in_txn;
+    bool streamed; /* part of the open transaction is already on stdout */
+    uint64_t rows, limit;
+};
+
+#define STOP_LIMIT 1
+
+static void out(const ox_buf *b)
+{
+    if (b->len)
+        fwrite(b->data, 1, b->len, stdout);
+}
+
+static int on_change(void *arg, const ox_change *c)
+{
+    struct cap *k = arg;
+    ox_buf_reset(&k->line);
+    ox_change_to_json(c, &k->line);
+    ox_buf_putc(&k->line, '\n');
+    if (c->op == OX_OP_BEGIN) {
+        k->in_txn = true;
+        k->streamed = false;
+        ox_buf_reset(&k->txn);
+    }
+    if (k->in_txn) {
+        ox_buf_put(&k->txn, k->line.data, k->line.len);
+        if (k->txn.len >= TXN_STREAM_BYTES) {
+            out(&k->txn);
+            ox_buf_reset(&k->txn);
+            k->streamed = true;
+        }
+    } else {
+        out(&k->line);
+    }
+    if (c->op == OX_OP_COMMIT) {
+        out(&k->txn);
+        ox_buf_reset(&k->txn);
+        k->in_txn = false;
+    }
+    if (c->op == OX_OP_INSERT || c->op == OX_OP_UPDATE || c->op == OX_OP_DELETE) {
+        if (k->limit && ++k->rows >= k->limit) {
+            out(&k->txn);
+            ox_buf_reset(&k->txn);
+            return STOP_LIMIT;
+        }
+    }
+    return 0;
+}
+
+static void on_reset(void *arg)
+{
+    struct cap *k = arg;
+    if (k->streamed)
+        fputs("{\"op\":\"reset\"}\n", stdout);
+    ox_buf_reset(&k->txn);
+    k->in_txn = false;
+    k->streamed = false;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || !*s || *end || *s == '-' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Reads the first line of a password file (without its newline). */
+static char *read_password_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char buf[1024];
+    char *r = fgets(buf, sizeof buf, f);
+    fclose(f);
+    if (!r)
+        return strdup("");
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return strdup(buf);
+}
+
+static int run(int argc, char **argv)
+{
+    const struct ox_cmd_entry *e = &ox_cmd_capture;
+    enum {
+        O_HOST = 1,
+        O_PORT,
+        O_USER,
+        O_PWFILE,
+        O_SID,
+        O_FILE,
+        O_POS,
+        O_GTID,
+        O_TS,
+        O_LIMIT,
+        O_HB,
+        O_END,
+        O_CA,
+        O_TLSREQ,
+        O_CT,
+        O_PASSWORD,
+    };
+    static const struct option opts[] = {
+        {"host", required_argument, NULL, O_HOST},
+        {"port", required_argument, NULL, O_PORT},
+        {"user", required_argument, NULL, O_USER},
+        {"password-file", required_argument, NULL, O_PWFILE},
+        {"password", required_argument, NULL, O_PASSWORD},
+        {"server-id", required_argument, NULL, O_SID},
+        {"from-file", required_argument, NULL, O_FILE},
+        {"from-pos", required_argument, NULL, O_POS},
+        {"from-gtid", required_argument, NULL, O_GTID},
+        {"from-timestamp", required_argument, NULL, O_TS},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"heartbeat-ms", required_argument, NULL, O_HB},
+        {"until-end", no_argument, NULL, O_END},
+        {"tls-ca", required_argument, NULL, O_CA},
+        {"tls-required", no_argument, NULL, O_TLSREQ},
+        {"connect-timeout", required_argument, NULL, O_CT},
+        {NULL, 0, NULL, 0},
+    };
+    ox_source_config cfg = {
+        .host = "127.0.0.1", .port = 3306, .heartbeat_ms = 1000, .connect_timeout_s = 10};
+    ox_source_start from = {.kind = OX_SOURCE_FROM_NOW};
+    const char *pwfile = NULL;
+    bool until_end = false, have_pos = false;
+    uint64_t v, limit = 0;
+    int nstart = 0;
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case O_HOST:
+            cfg.host = optarg;
+            break;
+        case O_PORT:
+            if (parse_u64(optarg, 65535, &v) || v == 0)
+                return ox_cli_usage_error(e, "bad --port '%s'", optarg);
+            cfg.port = (uint16_t)v;
+            break;
+        case O_USER:
+            cfg.user = optarg;
+            break;
+        case O_PWFILE:
+            pwfile = optarg;
+            break;
+        case O_PASSWORD:
+            return ox_cli_usage_error(e, "--password is not accepted on the command line; use "
+                                         "--password-file or OX_SOURCE_PASSWORD");
+        case O_SID:
+            if (parse_u64(optarg, UINT32_MAX, &v) || v == 0)
+                return ox_cli_usage_error(e, "bad --server-id '%s'", optarg);
+            cfg.server_id = (uint32_t)v;
+            break;
+        case O_FILE:
+            from.kind = OX_SOURCE_FROM_FILEPOS;
+            from.file = optarg;
+            nstart++;
+            break;
+        case O_POS:
+            if (parse_u64(optarg, UINT32_MAX, &v))
+                return ox_cli_usage_error(e, "bad --from-pos '%s'", optarg);
+            from.offset = v;
+            have_pos = true;
+            break;
+        case O_GTID:
+            from.kind = OX_SOURCE_FROM_GTID;
+            from.gtid = optarg;
+            nstart++;
+            break;
+        case O_TS:
+            if (parse_u64(optarg, INT64_MAX, &v))
+                return ox_cli_usage_error(e, "bad --from-timestamp '%s'", optarg);
+            from.kind = OX_SOURCE_FROM_TIMESTAMP;
+            from.timestamp = (int64_t)v;
+            nstart++;
+            break;
+        case O_LIMIT:
+            if (parse_u64(optarg, UINT64_MAX, &limit) || limit == 0)
+                return ox_cli_usage_error(e, "bad --limit '%s'", optarg);
+            break;
+        case O_HB:
+            if (parse_u64(optarg, 3600000, &v))
+                return ox_cli_usage_error(e, "bad --heartbeat-ms '%s'", optarg);
+            cfg.heartbeat_ms = (int)v;
+            break;
+        case O_END:
+            until_end = true;
+            break;
+        case O_CA:
+            cfg.tls_ca = optarg;
+            break;
+        case O_TLSREQ:
+            cfg.tls_required = 1;
+            break;
+        case O_CT:
+            if (parse_u64(optarg, 3600, &v) || v == 0)
+                return ox_cli_usage_error(e, "bad --connect-timeout '%s'", optarg);
+            cfg.connect_timeout_s = (int)v;
+            break;
+        default:
+            return ox_cli_usage_error(e, "unknown option");
+        }
+    }
+    if (optind != argc)
+        return ox_cli_usage_error(e, "unexpected argument '%s'", argv[optind]);
+    if (!cfg.user)
+        return ox_cli_usage_error(e, "--user is required");
+    if (nstart > 1)
+        return ox_cli_usage_error(e, "give only one of --from-file, --from-gtid, --from-timestamp");
+    if (have_pos && from.kind != OX_SOURCE_FROM_FILEPOS)
+        return ox_cli_usage_error(e, "--from-pos needs --from-file");
+
+    char *password = NULL;
+    if (pwfile) {
+        password = read_password_file(pwfile);
+        if (!password) {
+            fprintf(stderr, "oxbow capture: cannot read password file %s: %s\n", pwfile,
+                    strerror(errno));
+            return 1;
+        }
+    } else if (getenv("OX_SOURCE_PASSWORD")) {
+        password = strdup(getenv("OX_SOURCE_PASSWORD"));
+    }
+    cfg.password = password;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+
+    const struct ox_source_ops *ops = ox_source_find("mysql");
+    ox_source *src = NULL;
+    ox_errbuf eb = {{0}};
+    struct cap k = {.line = OX_BUF_INIT, .txn = OX_BUF_INIT, .limit = limit};
+    int status = 1, rc = ops->open(&cfg, &src, &eb);
+    if (rc == 0) {
+        ox_mysql_source_set_nonblock(src, until_end);
+        rc = ops->start(src, &from, &eb);
+    }
+    while (rc == 0 && !stop_flag) {
+        rc = ops->poll(src, on_change, on_reset, &k, 200, &eb);
+        if (rc == OX_EAGAIN)
+            rc = 0;
+        fflush(stdout);
+    }
+    if (rc == STOP_LIMIT || (rc == OX_ECLOSED && until_end) || (rc == 0 && stop_flag)) {
+        status = 0;
+    } else {
+        fflush(stdout);
+        fprintf(stderr, "oxbow capture: %s: %s\n", ox_errname(rc),
+                eb.msg[0] ? eb.msg : ox_strerror(rc));
+    }
+    fflush(stdout);
+    if (src)
+        ops->close(src);
+    ox_buf_free(&k.line);
+    ox_buf_free(&k.txn);
+    if (password) {
+        memset(password, 0, strlen(password));
+        free(password);
+    }
+    return status;
+}

@@ -1,0 +1,332 @@
+/* ox_mysql_dump.c - dump commands, GTID set encoding and packet reads. */
+#include "ox_mysql_dump.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ma_pvio.h>
+
+#include "ox_mysql_conn.h"
+
+#define COM_BINLOG_DUMP_GTID_CODE 0x1e
+
+static void put_u16(ox_buf *b, uint16_t v)
+{
+    uint8_t p[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    ox_buf_put(b, p, 2);
+}
+
+static void put_u32(ox_buf *b, uint32_t v)
+{
+    uint8_t p[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    ox_buf_put(b, p, 4);
+}
+
+static void put_u64(ox_buf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void set_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* Sends one command packet; skip_check = 1: the reply is read later. */
+static int send_cmd(MYSQL *m, const ox_source_config *cfg, int cmd, const ox_buf *b,
+                    bool read_reply, const char *what, ox_errbuf *eb)
+{
+    if (m->methods->db_command(m, (enum enum_server_command)cmd, (const char *)b->data, b->len,
+                               read_reply ? 0 : 1, NULL) != 0)
+        return ox_mysql_error(m, cfg, what, eb);
+    return 0;
+}
+
+int ox_mysql_dump_session(MYSQL *m, const ox_source_config *cfg, bool mariadb, int heartbeat_ms,
+                          ox_errbuf *eb)
+{
+    int rc;
+    /* Tell the server we understand checksums: without this a server with
+     * binlog_checksum=CRC32 refuses to send to an old-style replica. */
+    if ((rc = ox_mysql_exec(m, cfg, "SET @master_binlog_checksum = @@global.binlog_checksum",
+                            eb)) != 0)
+        return rc;
+    if (mariadb) {
+        /* Capability 4 (MARIA_SLAVE_CAPABILITY_GTID): GTID events as such,
+         * ANNOTATE_ROWS when asked, no fake events in their place. */
+        if ((rc = ox_mysql_exec(m, cfg, "SET @mariadb_slave_capability = 4", eb)) != 0)
+            return rc;
+    } else {
+        /* MySQL 8.0.23+ reads @source_binlog_checksum; older ones ignore it. */
+        (void)ox_mysql_exec(m, cfg, "SET @source_binlog_checksum = @@global.binlog_checksum", NULL);
+    }
+    if (heartbeat_ms > 0) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SET @master_heartbeat_period = %" PRIu64,
+                 (uint64_t)heartbeat_ms * 1000000u);
+        if ((rc = ox_mysql_exec(m, cfg, sql, eb)) != 0)
+            return rc;
+        if (!mariadb) {
+            snprintf(sql, sizeof sql, "SET @source_heartbeat_period = %" PRIu64,
+                     (uint64_t)heartbeat_ms * 1000000u);
+            (void)ox_mysql_exec(m, cfg, sql, NULL);
+        }
+    }
+    return 0;
+}
+
+static void put_str8(ox_buf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > 255)
+        n = 255;
+    ox_buf_putc(b, (uint8_t)n);
+    ox_buf_put(b, s, n);
+}
+
+int ox_mysql_register_replica(MYSQL *m, const ox_source_config *cfg, uint32_t server_id,
+                              ox_errbuf *eb)
+{
+    ox_buf b = OX_BUF_INIT;
+    put_u32(&b, server_id);
+    put_str8(&b, "oxbow");
+    put_str8(&b, "");
+    put_str8(&b, "");
+    put_u16(&b, 0);
+    put_u32(&b, 0); /* replication rank, unused */
+    put_u32(&b, 0); /* master id: filled in by the server */
+    int rc = send_cmd(m, cfg, COM_REGISTER_SLAVE, &b, true,
+                      "register as a replica (needs REPLICATION SLAVE)", eb);
+    ox_buf_free(&b);
+    return rc;
+}
+
+int ox_mysql_dump_filepos(MYSQL *m, const ox_source_config *cfg, const char *file, uint64_t pos,
+                          uint32_t server_id, uint16_t flags, ox_errbuf *eb)
+{
+    if (pos > UINT32_MAX)
+        return ox_errf(eb, OX_ERANGE, "binlog position %" PRIu64 " does not fit COM_BINLOG_DUMP",
+                       pos);
+    ox_buf b = OX_BUF_INIT;
+    put_u32(&b, (uint32_t)pos);
+    put_u16(&b, flags);
+    put_u32(&b, server_id);
+    ox_buf_puts(&b, file ? file : "");
+    int rc = send_cmd(m, cfg, COM_BINLOG_DUMP, &b, false, "start the binlog dump", eb);
+    ox_buf_free(&b);
+    return rc;
+}
+
+int ox_mysql_dump_gtid_mariadb(MYSQL *m, const ox_source_config *cfg, const char *gtid_pos,
+                               uint32_t server_id, uint16_t flags, ox_errbuf *eb)
+{
+    static const char sql[] = "SET @slave_connect_state = ?";
+    int rc = 0;
+    MYSQL_STMT *st = mysql_stmt_init(m);
+    if (!st)
+        return ox_errf(eb, OX_ENOMEM, "mysql_stmt_init failed");
+    MYSQL_BIND par;
+    memset(&par, 0, sizeof par);
+    unsigned long len = strlen(gtid_pos);
+    par.buffer_type = MYSQL_TYPE_STRING;
+    par.buffer = (void *)gtid_pos;
+    par.buffer_length = len;
+    par.length = &len;
+    if (mysql_stmt_prepare(st, sql, sizeof sql - 1) || mysql_stmt_bind_param(st, &par) ||
+        mysql_stmt_execute(st)) {
+        rc = ox_errf(eb, OX_EDB, "setting @slave_connect_state to '%s': %s", gtid_pos,
+                     mysql_stmt_error(st));
+        mysql_stmt_close(st);
+        return rc;
+    }
+    mysql_stmt_close(st);
+    /* Strict mode makes the server refuse a position it cannot serve exactly
+     * (error 1236) instead of silently starting elsewhere. */
+    if ((rc = ox_mysql_exec(m, cfg, "SET @slave_gtid_strict_mode = 1", eb)) != 0 ||
+        (rc = ox_mysql_exec(m, cfg, "SET @slave_gtid_ignore_duplicates = 0", eb)) != 0)
+        return rc;
+    return ox_mysql_dump_filepos(m, cfg, "", 4, server_id, flags, eb);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Parses a UUID (32 hex digits, dashes ignored) at *pp into 16 bytes. */
+static int parse_uuid(const char **pp, uint8_t out[16])
+{
+    const char *p = *pp;
+    int n = 0;
+    while (n < 32 && *p && *p != ':') {
+        if (*p == '-') {
+            p++;
+            continue;
+        }
+        int v = hexval((unsigned char)*p);
+        if (v < 0)
+            return -1;
+        if (n % 2 == 0)
+            out[n / 2] = (uint8_t)(v << 4);
+        else
+            out[n / 2] |= (uint8_t)v;
+        n++;
+        p++;
+    }
+    if (n != 32)
+        return -1;
+    *pp = p;
+    return 0;
+}
+
+static int parse_u64(const char **pp, uint64_t *out)
+{
+    const char *p = *pp;
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (errno || v == 0)
+        return -1;
+    *out = v;
+    *pp = end;
+    return 0;
+}
+
+static const char *skip_ws(const char *p)
+{
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+int ox_mysql_gtid_set_encode(const char *text, ox_buf *out, ox_errbuf *eb)
+{
+    size_t start = out->len;
+    put_u64(out, 0); /* n_sids, patched below */
+    uint64_t nsids = 0;
+    const char *p = skip_ws(text);
+    while (*p) {
+        const char *elem = p;
+        uint8_t uuid[16];
+        if (parse_uuid(&p, uuid) != 0)
+            goto bad;
+        ox_buf_put(out, uuid, 16);
+        size_t nint_at = out->len;
+        put_u64(out, 0);
+        uint64_t nint = 0;
+        while (*p == ':') {
+            p++;
+            uint64_t a, b;
+            if (parse_u64(&p, &a) != 0)
+                goto bad;
+            b = a;
+            if (*p == '-') {
+                p++;
+                if (parse_u64(&p, &b) != 0 || b < a)
+                    goto bad;
+            }
+            put_u64(out, a);
+            put_u64(out, b + 1);
+            nint++;
+        }
+        if (nint == 0)
+            goto bad;
+        for (int i = 0; i < 8; i++)
+            out->data[nint_at + i] = (uint8_t)(nint >> (8 * i));
+        nsids++;
+        p = skip_ws(p);
+        if (*p == ',')
+            p = skip_ws(p + 1);
+        else if (*p)
+            goto bad;
+        continue;
+    bad:
+        out->len = start;
+        return ox_errf(eb, OX_EINVAL, "bad MySQL GTID set near '%.40s' (want uuid:1-5:7,...)",
+                       elem);
+    }
+    for (int i = 0; i < 8; i++)
+        out->data[start + i] = (uint8_t)(nsids >> (8 * i));
+    return 0;
+}
+
+int ox_mysql_dump_gtid_mysql(MYSQL *m, const ox_source_config *cfg, const char *gtid_set,
+                             uint32_t server_id, uint16_t flags, ox_errbuf *eb)
+{
+    ox_buf set = OX_BUF_INIT, b = OX_BUF_INIT;
+    int rc = ox_mysql_gtid_set_encode(gtid_set, &set, eb);
+    if (rc == 0) {
+        put_u16(&b, (uint16_t)(flags | OX_DUMP_THROUGH_GTID));
+        put_u32(&b, server_id);
+        put_u32(&b, 0); /* no file name: the GTID set decides */
+        put_u64(&b, 4);
+        size_t at = b.len;
+        put_u32(&b, 0);
+        set_u32(b.data + at, (uint32_t)set.len);
+        ox_buf_put(&b, set.data, set.len);
+        rc = send_cmd(m, cfg, COM_BINLOG_DUMP_GTID_CODE, &b, false, "start the GTID binlog dump",
+                      eb);
+    }
+    ox_buf_free(&set);
+    ox_buf_free(&b);
+    return rc;
+}
+
+bool ox_mysql_dump_ready(MYSQL *m)
+{
+    MARIADB_PVIO *pv = m->net.pvio;
+    if (!pv)
+        return true;
+    /* Bytes already in libmariadb's read-ahead cache, or TLS (whose own
+     * buffering poll() cannot see): let the blocking read proceed. */
+    if (pv->cache && pv->cache_pos < pv->cache + pv->cache_size)
+        return true;
+    if (pv->ctls)
+        return true;
+    struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
+    return poll(&pfd, 1, 0) > 0;
+}
+
+int ox_mysql_dump_read(MYSQL *m, const ox_source_config *cfg, int timeout_ms, const uint8_t **ev,
+                       size_t *len, ox_errbuf *eb)
+{
+    MARIADB_PVIO *pv = m->net.pvio;
+    bool buffered = pv && ((pv->cache && pv->cache_pos < pv->cache + pv->cache_size) || pv->ctls);
+    if (!buffered && timeout_ms >= 0) {
+        struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
+        int n;
+        do {
+            n = poll(&pfd, 1, timeout_ms);
+        } while (n < 0 && errno == EINTR);
+        if (n == 0)
+            return OX_EAGAIN;
+    }
+    unsigned long n = mysql_net_read_packet(m);
+    if (n == packet_error || n == 0)
+        return ox_mysql_error(m, cfg, "read the binlog stream", eb);
+    const uint8_t *p = m->net.read_pos;
+    if (p[0] == 0xfe && n < 8)
+        return ox_errf(eb, OX_ECLOSED, "end of the binlog (non-blocking dump)");
+    if (p[0] != 0x00)
+        return ox_errf(eb, OX_EPROTO, "unexpected binlog packet starting with 0x%02x (%lu bytes)",
+                       p[0], n);
+    *ev = p + 1;
+    *len = n - 1;
+    return 0;
+}
