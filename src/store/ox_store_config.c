@@ -38,6 +38,7 @@ static const char *const known_keys[] = {
     "store.fsync.interval_ms",
     "store.log.level",
     "store.max_subscribers",
+    "store.resume",
     NULL,
 };
 
@@ -291,6 +292,10 @@ int ox_store_config_from_props(const ox_props *p, ox_store_config **out, ox_errb
     if ((rc = ox_props_get_int(p, "store.max_subscribers", 256, 1, 4096, &v, eb)) != 0)
         goto fail;
     c->max_subscribers = (int)v;
+    static const char *const resumes[] = {"auto", "gtid", "filepos", NULL};
+    if ((rc = ox_props_get_enum(p, "store.resume", resumes, OX_RESUME_AUTO, &c->resume_mode, eb)) !=
+        0)
+        goto fail;
     *out = c;
     return 0;
 fail:

@@ -23,6 +23,12 @@ enum ox_store_loglevel {
     OX_LL_ERROR = 3,
 };
 
+enum ox_store_resume {
+    OX_RESUME_AUTO = 0,    /* by GTID when the last transaction has a MariaDB GTID */
+    OX_RESUME_GTID = 1,    /* the same (named for clarity in configs) */
+    OX_RESUME_FILEPOS = 2, /* always by binlog file index + offset */
+};
+
 typedef struct ox_store_config {
     char *name;        /* store.name */
     char *dir;         /* store.dir */
@@ -50,6 +56,7 @@ typedef struct ox_store_config {
     uint32_t fsync_interval_ms;
     int log_level;       /* enum ox_store_loglevel */
     int max_subscribers; /* store.max_subscribers */
+    int resume_mode;     /* store.resume: enum ox_store_resume */
 } ox_store_config;
 
 /*

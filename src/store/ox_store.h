@@ -1,0 +1,31 @@
+/*
+ * ox_store.h - the store daemon: capture -> change log -> subscribers.
+ *
+ * ox_store_run is the whole daemon (docs/store.md): it locks the store
+ * directory, opens store.log and the change log (recovering after a crash),
+ * starts the HTTP server (status, subscribe) and the capture thread, and
+ * returns after *stop becomes non-zero, having stopped cleanly: capture
+ * stops and syncs, subscribers get the end of their streams, the log is
+ * flushed, fsynced and closed. The caller's signal handlers only set the
+ * flags (*stop on SIGTERM/SIGINT, *reopen on SIGHUP).
+ */
+#ifndef OX_STORE_H
+#define OX_STORE_H
+
+#include <signal.h>
+
+#include "ox_err.h"
+#include "ox_store_config.h"
+
+/*
+ * Runs the store until *stop. Returns 0 after a clean stop, or an OX_E*
+ * code with eb filled for a startup failure (directory locked or not
+ * writable, log corrupt, port in use). Logs to <dir>/store.log (and copies
+ * warnings and errors to stderr). Call from the main thread: it blocks
+ * SIGTERM, SIGINT and SIGHUP in the threads it starts so that the caller's
+ * handlers run on the main thread only.
+ */
+int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
+                 volatile sig_atomic_t *reopen, ox_errbuf *eb);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * ox_store_priv.h - state shared by the store daemon's modules (not public).
+ *
+ * Threads: the main thread (signals, once-a-second sampling, shutdown), the
+ * capture thread (the change log's single writer), and the HTTP server's
+ * threads (one per connection: status requests and subscribers, each
+ * subscriber with its own ox_log_reader). Fields marked "mu" are guarded by
+ * `mu`; counters marked "atomic" use __atomic builtins; the rest is set
+ * before the threads start and read-only afterwards.
+ */
+#ifndef OX_STORE_PRIV_H
+#define OX_STORE_PRIV_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "ox_log.h"
+#include "ox_slog.h"
+#include "ox_store_config.h"
+
+/* Store status codes (status JSON "status"); docs/store.md lists them. */
+enum ox_store_status {
+    OX_ST_NORMAL = 0,         /* DRC_500 */
+    OX_ST_SOURCE_DOWN = 1,    /* DRC_501: cannot reach the source; retrying */
+    OX_ST_SOURCE_LOST = 2,    /* DRC_502: resume position purged from the source */
+    OX_ST_SOURCE_REFUSED = 3, /* DRC_503: auth, privileges, binlog format */
+    OX_ST_LOG_FAILED = 4,     /* DRC_504: the change log failed (disk); capture halted */
+    OX_ST_STOPPING = 5,       /* DRC_505: clean stop in progress */
+};
+
+#define OX_RATE_SAMPLES 11
+
+struct ox_store {
+    const ox_store_config *cfg;
+    ox_log *log;
+    ox_slog *slog;
+    struct MHD_Daemon *http;
+    pthread_t capture_thread;
+    int capture_started;
+    volatile sig_atomic_t *stop; /* set by SIGTERM/SIGINT, read everywhere */
+    int stopping;                /* atomic: shutdown has begun */
+
+    pthread_mutex_t mu;
+    int status;        /* mu: enum ox_store_status */
+    char err_msg[640]; /* mu: "[date] DRC_5xx:text\n" */
+
+    /* Delay: the source time capture has reached, in ms since the epoch (atomic). */
+    int64_t src_time_ms;
+
+    uint64_t records_total; /* atomic: records appended since start */
+    int subscribers;        /* atomic */
+    /* main thread: records_total once a second, for recordsPerSec (mu). */
+    uint64_t rate_samples[OX_RATE_SAMPLES];
+    int64_t rate_times[OX_RATE_SAMPLES];
+    int rate_n;
+};
+
+/* Sets status and errMsg (thread-safe) and logs the message at `level`. */
+void ox_store_set_status(struct ox_store *st, int status, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
+int64_t ox_store_now_ms(void);
+int64_t ox_store_mono_ms(void);
+
+/* The capture thread's body; returns when *st->stop is set. */
+void *ox_store_capture_main(void *arg);
+
+/* Starts/stops the HTTP server (status, subscribe). They log. */
+int ox_store_http_start(struct ox_store *st, ox_errbuf *eb);
+void ox_store_http_stop(struct ox_store *st);
+
+/* Appends the status JSON document to out (GET /v1/status). */
+struct ox_buf;
+void ox_store_status_json(struct ox_store *st, struct ox_buf *out);
+
+/* Samples records_total for recordsPerSec; main thread, about once a second. */
+void ox_store_rate_sample(struct ox_store *st);
+
+/* HTTP handler for GET /v1/subscribe (ox_store_sub.c). */
+struct MHD_Connection;
+int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn);
+
+/* Queues a JSON response; returns the MHD result. */
+int ox_store_http_reply(struct MHD_Connection *conn, unsigned code, const char *body, size_t len);
+/* Queues {"isSuccess":false,"errMsg":"<text>"} with `code`. */
+int ox_store_http_error(struct MHD_Connection *conn, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

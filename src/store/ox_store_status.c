@@ -1,0 +1,139 @@
+/*
+ * ox_store_status.c - the store's status: code + errMsg, delay, rates, and
+ * the GET /v1/status JSON document (shape fixed in notes/store_contract.md
+ * and docs/store.md).
+ *
+ * errMsg follows the seed: "[Fri Sep 16 10:24:07 2022] DRC_500:Store NAME
+ * started successfully\n" (local time in asctime form), DRC_5xx matching the
+ * status code (DRC_500 + status).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ox_buf.h"
+#include "ox_checkpoint.h"
+#include "ox_json_out.h"
+#include "ox_store_ckpt.h"
+#include "ox_store_priv.h"
+
+int64_t ox_store_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ox_store_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ox_store_set_status(struct ox_store *st, int status, int level, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char date[64];
+    strftime(date, sizeof date, "%a %b %d %H:%M:%S %Y", &tm);
+    pthread_mutex_lock(&st->mu);
+    int changed = st->status != status || strstr(st->err_msg, text) == NULL;
+    st->status = status;
+    snprintf(st->err_msg, sizeof st->err_msg, "[%s] DRC_%d:%s\n", date, 500 + status, text);
+    pthread_mutex_unlock(&st->mu);
+    /* Repeated identical failures (retry loops) are logged at debug level. */
+    ox_slog_printf(st->slog, changed ? level : 0, "DRC_%d:%s", 500 + status, text);
+}
+
+void ox_store_rate_sample(struct ox_store *st)
+{
+    uint64_t n = __atomic_load_n(&st->records_total, __ATOMIC_RELAXED);
+    int64_t t = ox_store_mono_ms();
+    pthread_mutex_lock(&st->mu);
+    if (st->rate_n == OX_RATE_SAMPLES) {
+        memmove(st->rate_samples, st->rate_samples + 1,
+                (OX_RATE_SAMPLES - 1) * sizeof st->rate_samples[0]);
+        memmove(st->rate_times, st->rate_times + 1,
+                (OX_RATE_SAMPLES - 1) * sizeof st->rate_times[0]);
+        st->rate_n--;
+    }
+    st->rate_samples[st->rate_n] = n;
+    st->rate_times[st->rate_n] = t;
+    st->rate_n++;
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void put_checkpoint(struct ox_store *st, ox_buf *out, uint64_t msg_id,
+                           const ox_log_srcpos *src)
+{
+    const ox_store_config *c = st->cfg;
+    char ip[16], cp[OX_STORE_CKPT_LEN];
+    ox_ipv4_format(c->source_ip, ip);
+    ox_store_ckpt_format(c->source_ip, c->source_port, src, msg_id, cp);
+    ox_buf_printf(out,
+                  "{\"checkpoint\":\"%s\",\"dataSource\":\"%s:%u\",\"dbIp\":%" PRIu32
+                  ",\"dbIpString\":\"%s\",\"dbPort\":%u,\"fileIdx\":%" PRIu64
+                  ",\"gmt\":null,\"msgId\":%" PRIu64 ",\"offset\":%" PRIu64
+                  ",\"timestamp\":%" PRId64 "}",
+                  cp, ip, (unsigned)c->source_port, c->source_ip, ip, (unsigned)c->source_port,
+                  src->file_idx, msg_id, src->offset, src->timestamp);
+}
+
+void ox_store_status_json(struct ox_store *st, ox_buf *out)
+{
+    const ox_store_config *c = st->cfg;
+    ox_log_info info;
+    memset(&info, 0, sizeof info);
+    if (st->log != NULL)
+        ox_log_info_get(st->log, &info);
+    char ip[16];
+    ox_ipv4_format(c->source_ip, ip);
+    pthread_mutex_lock(&st->mu);
+    int status = st->status;
+    char msg[sizeof st->err_msg];
+    memcpy(msg, st->err_msg, sizeof msg);
+    double rate = 0;
+    if (st->rate_n >= 2) {
+        int a = 0, b = st->rate_n - 1;
+        int64_t dt = st->rate_times[b] - st->rate_times[a];
+        if (dt > 0)
+            rate = (double)(st->rate_samples[b] - st->rate_samples[a]) * 1000.0 / (double)dt;
+    }
+    pthread_mutex_unlock(&st->mu);
+    int64_t src_ms = __atomic_load_n(&st->src_time_ms, __ATOMIC_RELAXED);
+    double delay = 0;
+    if (src_ms > 0) {
+        delay = (double)(ox_store_now_ms() - src_ms) / 1000.0;
+        if (delay < 0)
+            delay = 0;
+    }
+    OX_JSON_LIT(out, "{\"name\":");
+    ox_json_str(out, c->name, strlen(c->name));
+    ox_buf_printf(out, ",\"status\":%d,\"errMsg\":", status);
+    ox_json_str(out, msg, strlen(msg));
+    ox_buf_printf(out,
+                  ",\"pid\":%d,\"port\":%u,\"datasource\":\"%s:%u\",\"dbIp\":%" PRIu32
+                  ",\"dbIpString\":\"%s\",\"dbPort\":%u,\"checkpoints\":[",
+                  (int)getpid(), (unsigned)c->port, ip, (unsigned)c->source_port, c->source_ip, ip,
+                  (unsigned)c->source_port);
+    if (info.last_msg_id > 0) {
+        put_checkpoint(st, out, info.first_msg_id, &info.first_src);
+        ox_buf_putc(out, ',');
+        put_checkpoint(st, out, info.last_msg_id, &info.last_src);
+    }
+    ox_buf_printf(out,
+                  "],\"delay\":%.3f,\"recordsPerSec\":%.1f,\"bytes\":%" PRIu64
+                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64 "}\n",
+                  delay, rate, info.bytes, __atomic_load_n(&st->subscribers, __ATOMIC_RELAXED),
+                  info.last_msg_id);
+}
