@@ -4,10 +4,12 @@
 #include "ox_cli.h"
 
 extern const struct ox_cmd_entry ox_cmd_checkpoint;
+extern const struct ox_cmd_entry ox_cmd_decode;
 extern const struct ox_cmd_entry ox_cmd_capture;
 
 const struct ox_cmd_entry *const ox_commands[] = {
     &ox_cmd_checkpoint,
+    &ox_cmd_decode,
     &ox_cmd_capture,
     NULL,
 };

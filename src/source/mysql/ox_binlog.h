@@ -74,6 +74,13 @@ void ox_binlog_decoder_set_file(ox_binlog_decoder *d, const char *name);
  * Off still strips the 4 checksum bytes when the FORMAT_DESCRIPTION said so. */
 void ox_binlog_decoder_set_verify(ox_binlog_decoder *d, bool verify);
 
+/* Tells the decoder whether events carry a CRC32 before the first
+ * FORMAT_DESCRIPTION has been seen (live: the checksum negotiated with
+ * @master_binlog_checksum, for the artificial ROTATE that precedes the
+ * FORMAT_DESCRIPTION). Without it, a ROTATE seen before any
+ * FORMAT_DESCRIPTION is checked for a trailing CRC32 of its own bytes. */
+void ox_binlog_decoder_set_checksum(ox_binlog_decoder *d, bool on);
+
 /*
  * Feeds one complete event (19-byte header .. end, including the 4-byte CRC32
  * when the FORMAT_DESCRIPTION negotiated one) located at byte `pos` of the

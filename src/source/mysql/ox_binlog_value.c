@@ -1,0 +1,429 @@
+/*
+ * ox_binlog_value.c - one column value of a row image to an ox_value.
+ *
+ * Encodings (little-endian unless noted):
+ *   TINY/SHORT/INT24/LONG/LONGLONG: 1/2/3/4/8 bytes, two's complement;
+ *     signedness from the SIGNEDNESS metadata (signed when unknown).
+ *   FLOAT/DOUBLE: IEEE 754, 4/8 bytes.   YEAR: 1 byte, 0 or year-1900.
+ *   NEWDECIMAL, temporal types: see ox_binlog_decimal.c, ox_binlog_time.c.
+ *   VARCHAR/VAR_STRING/CHAR: 1-byte length if the column's max byte length
+ *     is < 256, else 2 bytes; then the bytes.
+ *   BLOB/TEXT/GEOMETRY/JSON/VECTOR: length in len_bytes (1-4) then bytes.
+ *   ENUM: 1 or 2 bytes index (1-based; 0 is the empty error value).
+ *   SET: 1-8 bytes bitmask.  BIT: 1-8 bytes big-endian.
+ * Text is rendered by character set: binary -> bytes (base64), utf8 ->
+ * text, latin1/ucs2/utf16/utf32 -> converted to UTF-8, unknown -> text if
+ * the bytes are valid UTF-8 else bytes. Values formatted here are written
+ * to the row scratch buffer (see OX_BL_SCRATCH in ox_binlog_int.h).
+ */
+#include "ox_binlog_int.h"
+
+#include <string.h>
+
+#include "ox_json_out.h"
+
+static void set_scratch(ox_value *v, int kind, size_t off, size_t len)
+{
+    v->kind = (uint8_t)(kind | OX_BL_SCRATCH);
+    v->v.u = off;
+    v->len = (uint32_t)len;
+}
+
+static void put_utf8_cp(ox_buf *b, uint32_t cp)
+{
+    if (cp < 0x80) {
+        ox_buf_putc(b, (uint8_t)cp);
+    } else if (cp < 0x800) {
+        uint8_t t[2] = {(uint8_t)(0xc0 | cp >> 6), (uint8_t)(0x80 | (cp & 63))};
+        ox_buf_put(b, t, 2);
+    } else if (cp < 0x10000) {
+        uint8_t t[3] = {(uint8_t)(0xe0 | cp >> 12), (uint8_t)(0x80 | ((cp >> 6) & 63)),
+                        (uint8_t)(0x80 | (cp & 63))};
+        ox_buf_put(b, t, 3);
+    } else {
+        uint8_t t[4] = {(uint8_t)(0xf0 | cp >> 18), (uint8_t)(0x80 | ((cp >> 12) & 63)),
+                        (uint8_t)(0x80 | ((cp >> 6) & 63)), (uint8_t)(0x80 | (cp & 63))};
+        ox_buf_put(b, t, 4);
+    }
+}
+
+/* UCS-2/UTF-16 (either byte order)/UTF-32 to UTF-8; false if malformed. */
+static bool wide_to_utf8(const uint8_t *s, size_t n, int cs, ox_buf *b)
+{
+    size_t unit = cs == CS_UTF32 ? 4 : 2;
+    if (n % unit)
+        return false;
+    for (size_t i = 0; i < n; i += unit) {
+        uint32_t cp;
+        if (cs == CS_UTF32) {
+            cp = (uint32_t)be_n(s + i, 4);
+        } else {
+            cp = cs == CS_UTF16LE ? (uint32_t)le_n(s + i, 2) : (uint32_t)be_n(s + i, 2);
+            if (cs != CS_UCS2 && cp >= 0xd800 && cp <= 0xdbff) {
+                if (i + 4 > n)
+                    return false;
+                uint32_t lo =
+                    cs == CS_UTF16LE ? (uint32_t)le_n(s + i + 2, 2) : (uint32_t)be_n(s + i + 2, 2);
+                if (lo < 0xdc00 || lo > 0xdfff)
+                    return false;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                i += 2;
+            }
+        }
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        put_utf8_cp(b, cp);
+    }
+    return true;
+}
+
+static void text_value(const ox_bl_col *c, const uint8_t *s, size_t n, ox_buf *scratch, ox_value *v)
+{
+    v->len = (uint32_t)n;
+    v->v.s = (const char *)s;
+    switch (c->cs) {
+    case CS_BINARY:
+        v->kind = OX_VAL_BYTES;
+        return;
+    case CS_UTF8:
+        v->kind = OX_VAL_TEXT;
+        return;
+    case CS_LATIN1: {
+        size_t off = scratch->len;
+        ox_buf_grow(scratch, n * 2);
+        uint8_t *o = scratch->data + off;
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] < 0x80) {
+                *o++ = s[i];
+            } else {
+                *o++ = (uint8_t)(0xc0 | (s[i] >> 6));
+                *o++ = (uint8_t)(0x80 | (s[i] & 0x3f));
+            }
+        }
+        scratch->len = (size_t)(o - scratch->data);
+        set_scratch(v, OX_VAL_TEXT, off, scratch->len - off);
+        return;
+    }
+    case CS_UCS2:
+    case CS_UTF16:
+    case CS_UTF16LE:
+    case CS_UTF32: {
+        size_t off = scratch->len;
+        if (wide_to_utf8(s, n, c->cs, scratch)) {
+            set_scratch(v, OX_VAL_TEXT, off, scratch->len - off);
+        } else {
+            scratch->len = off;
+            v->kind = OX_VAL_BYTES;
+        }
+        return;
+    }
+    default:
+        v->kind = ox_utf8_valid(s, n) ? OX_VAL_TEXT : OX_VAL_BYTES;
+        return;
+    }
+}
+
+/* Reads a len_bytes length prefix; returns false if it does not fit. */
+static bool read_len(const uint8_t *p, size_t avail, int lb, size_t *len)
+{
+    if (avail < (size_t)lb)
+        return false;
+    *len = (size_t)le_n(p, lb);
+    return *len <= avail - (size_t)lb;
+}
+
+static long set_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scratch,
+                      ox_value *v)
+{
+    int lb = c->len_bytes;
+    if (avail < (size_t)lb)
+        return -1;
+    uint64_t bits = le_n(p, lb);
+    if (c->nnames == 0) {
+        v->kind = OX_VAL_UINT;
+        v->v.u = bits;
+        return lb;
+    }
+    size_t off = scratch->len;
+    bool first = true;
+    for (uint32_t k = 0; k < c->nnames && k < 64; k++) {
+        if (!((bits >> k) & 1))
+            continue;
+        if (!first)
+            ox_buf_putc(scratch, ',');
+        first = false;
+        ox_buf_put(scratch, c->names[k], c->name_lens[k]);
+    }
+    set_scratch(v, OX_VAL_TEXT, off, scratch->len - off);
+    return lb;
+}
+
+long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scratch, ox_value *v)
+{
+    size_t len, off;
+    switch (c->dk) {
+    case DK_INT8:
+        if (avail < 1)
+            return -1;
+        if (c->unsig) {
+            v->kind = OX_VAL_UINT;
+            v->v.u = p[0];
+        } else {
+            v->kind = OX_VAL_INT;
+            v->v.i = (int8_t)p[0];
+        }
+        return 1;
+    case DK_INT16:
+        if (avail < 2)
+            return -1;
+        if (c->unsig) {
+            v->kind = OX_VAL_UINT;
+            v->v.u = le_n(p, 2);
+        } else {
+            v->kind = OX_VAL_INT;
+            v->v.i = (int16_t)le_n(p, 2);
+        }
+        return 2;
+    case DK_INT24:
+        if (avail < 3)
+            return -1;
+        if (c->unsig) {
+            v->kind = OX_VAL_UINT;
+            v->v.u = le_n(p, 3);
+        } else {
+            v->kind = OX_VAL_INT;
+            v->v.i = (int64_t)(le_n(p, 3) ^ 0x800000) - 0x800000;
+        }
+        return 3;
+    case DK_INT32:
+        if (avail < 4)
+            return -1;
+        if (c->unsig) {
+            v->kind = OX_VAL_UINT;
+            v->v.u = le_n(p, 4);
+        } else {
+            v->kind = OX_VAL_INT;
+            v->v.i = (int32_t)le_n(p, 4);
+        }
+        return 4;
+    case DK_INT64:
+        if (avail < 8)
+            return -1;
+        if (c->unsig) {
+            v->kind = OX_VAL_UINT;
+            v->v.u = le_n(p, 8);
+        } else {
+            v->kind = OX_VAL_INT;
+            v->v.i = (int64_t)le_n(p, 8);
+        }
+        return 8;
+    case DK_FLOAT: {
+        if (avail < 4)
+            return -1;
+        uint32_t u = (uint32_t)le_n(p, 4);
+        float f;
+        memcpy(&f, &u, 4);
+        v->kind = OX_VAL_FLOAT;
+        v->v.d = f;
+        return 4;
+    }
+    case DK_DOUBLE: {
+        if (avail < 8)
+            return -1;
+        uint64_t u = le_n(p, 8);
+        memcpy(&v->v.d, &u, 8);
+        v->kind = OX_VAL_DOUBLE;
+        return 8;
+    }
+    case DK_NEWDECIMAL: {
+        off = scratch->len;
+        ox_buf_grow(scratch, 80);
+        long used = ox_bl_decimal(p, avail, c->prec, c->scale, (char *)scratch->data + off, &len);
+        if (used < 0)
+            return -1;
+        scratch->len += len;
+        set_scratch(v, OX_VAL_DECIMAL, off, len);
+        return used;
+    }
+    case DK_YEAR:
+        if (avail < 1)
+            return -1;
+        v->kind = OX_VAL_UINT;
+        v->v.u = p[0] ? 1900u + p[0] : 0;
+        return 1;
+    default:
+        break;
+    }
+
+    /* Temporal types: formatted text in the scratch buffer. */
+    off = scratch->len;
+    ox_buf_grow(scratch, 48);
+    char *o = (char *)scratch->data + off;
+    long used;
+    switch (c->dk) {
+    case DK_DATE:
+        if (avail < 3)
+            return -1;
+        len = ox_bl_fmt_date(o, (uint32_t)le_n(p, 3));
+        used = 3;
+        break;
+    case DK_TIME: {
+        if (avail < 3)
+            return -1;
+        int64_t t = (int64_t)(le_n(p, 3) ^ 0x800000) - 0x800000;
+        bool neg = t < 0;
+        uint64_t a = neg ? (uint64_t)-t : (uint64_t)t;
+        len = ox_bl_fmt_time(o, neg, (unsigned)(a / 10000), (unsigned)(a / 100 % 100),
+                             (unsigned)(a % 100), 0, 0);
+        used = 3;
+        break;
+    }
+    case DK_TIME2: {
+        int fsp = c->fsp;
+        used = 3 + (fsp + 1) / 2;
+        if (avail < (size_t)used)
+            return -1;
+        int64_t ip = (int64_t)be_n(p, 3) - 0x800000, packed;
+        if (fsp >= 5) {
+            packed = (int64_t)be_n(p, 6) - 0x800000000000ll;
+        } else if (fsp >= 1) {
+            int64_t frac = fsp <= 2 ? p[3] : (int64_t)be_n(p + 3, 2);
+            int64_t unit = fsp <= 2 ? 0x100 : 0x10000;
+            if (ip < 0 && frac) {
+                ip++;
+                frac -= unit;
+            }
+            packed = ip * (1 << 24) + frac * (fsp <= 2 ? 10000 : 100);
+        } else {
+            packed = ip * (1 << 24);
+        }
+        len = ox_bl_fmt_packed_time(o, packed, fsp);
+        break;
+    }
+    case DK_DATETIME: {
+        if (avail < 8)
+            return -1;
+        uint64_t x = le_n(p, 8), dd = x / 1000000, tt = x % 1000000;
+        len = ox_bl_fmt_ymdhms(o, (unsigned)(dd / 10000 % 10000), (unsigned)(dd / 100 % 100),
+                               (unsigned)(dd % 100), (unsigned)(tt / 10000),
+                               (unsigned)(tt / 100 % 100), (unsigned)(tt % 100), 0, 0);
+        used = 8;
+        break;
+    }
+    case DK_DATETIME2: {
+        int fsp = c->fsp;
+        used = 5 + (fsp + 1) / 2;
+        if (avail < (size_t)used)
+            return -1;
+        int64_t ip = (int64_t)be_n(p, 5) - 0x8000000000ll;
+        int64_t packed = ip * (1 << 24) + ox_bl_frac_usec(p + 5, fsp);
+        len = ox_bl_fmt_packed_datetime(o, packed, fsp, false);
+        break;
+    }
+    case DK_TIMESTAMP:
+        if (avail < 4)
+            return -1;
+        len = ox_bl_fmt_epoch(o, (int64_t)le_n(p, 4), 0, 0);
+        used = 4;
+        break;
+    case DK_TIMESTAMP2: {
+        int fsp = c->fsp;
+        used = 4 + (fsp + 1) / 2;
+        if (avail < (size_t)used)
+            return -1;
+        len = ox_bl_fmt_epoch(o, (int64_t)be_n(p, 4), ox_bl_frac_usec(p + 4, fsp), fsp);
+        break;
+    }
+    default:
+        used = 0;
+        len = 0;
+        break;
+    }
+    if (used) {
+        scratch->len += len;
+        set_scratch(v, OX_VAL_TIME, off, len);
+        return used;
+    }
+
+    switch (c->dk) {
+    case DK_VARSTR:
+    case DK_BLOB:
+        if (!read_len(p, avail, c->len_bytes, &len))
+            return -1;
+        text_value(c, p + c->len_bytes, len, scratch, v);
+        return (long)(c->len_bytes + len);
+    case DK_GEOMETRY:
+        if (!read_len(p, avail, c->len_bytes, &len))
+            return -1;
+        v->kind = OX_VAL_BYTES;
+        v->v.s = (const char *)p + c->len_bytes;
+        v->len = (uint32_t)len;
+        return (long)(c->len_bytes + len);
+    case DK_JSON:
+        if (!read_len(p, avail, c->len_bytes, &len))
+            return -1;
+        off = scratch->len;
+        if (ox_mysql_json_to_text(p + c->len_bytes, len, scratch) != 0)
+            return -1;
+        set_scratch(v, OX_VAL_JSON, off, scratch->len - off);
+        return (long)(c->len_bytes + len);
+    case DK_VECTOR: {
+        if (!read_len(p, avail, c->len_bytes, &len) || len % 4)
+            return -1;
+        off = scratch->len;
+        ox_buf_putc(scratch, '[');
+        for (size_t i = 0; i < len; i += 4) {
+            uint32_t u = (uint32_t)le_n(p + c->len_bytes + i, 4);
+            float f;
+            memcpy(&f, &u, 4);
+            if (i)
+                ox_buf_putc(scratch, ',');
+            ox_json_float(scratch, f);
+        }
+        ox_buf_putc(scratch, ']');
+        set_scratch(v, OX_VAL_JSON, off, scratch->len - off);
+        return (long)(c->len_bytes + len);
+    }
+    case DK_ENUM: {
+        if (avail < c->len_bytes)
+            return -1;
+        uint64_t idx = le_n(p, c->len_bytes);
+        if (c->nnames == 0) {
+            v->kind = OX_VAL_UINT;
+            v->v.u = idx;
+        } else if (idx >= 1 && idx <= c->nnames) {
+            v->kind = OX_VAL_TEXT;
+            v->v.s = c->names[idx - 1];
+            v->len = c->name_lens[idx - 1];
+        } else {
+            v->kind = OX_VAL_TEXT; /* 0: the empty "error" value */
+            v->v.s = "";
+            v->len = 0;
+        }
+        return c->len_bytes;
+    }
+    case DK_SET:
+        return set_value(c, p, avail, scratch, v);
+    case DK_BIT:
+        if (avail < c->len_bytes)
+            return -1;
+        v->kind = OX_VAL_UINT;
+        v->v.u = be_n(p, c->len_bytes);
+        return c->len_bytes;
+    default:
+        return -2;
+    }
+}
+
+long ox_bl_value_json_diff(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scratch,
+                           ox_value *v)
+{
+    size_t len;
+    if (!read_len(p, avail, c->len_bytes, &len))
+        return -1;
+    size_t off = scratch->len;
+    if (ox_mysql_json_diff_to_text(p + c->len_bytes, len, scratch) != 0)
+        return -1;
+    set_scratch(v, OX_VAL_JSON_DIFF, off, scratch->len - off);
+    return (long)(c->len_bytes + len);
+}
