@@ -6,10 +6,12 @@
 extern const struct ox_cmd_entry ox_cmd_checkpoint;
 extern const struct ox_cmd_entry ox_cmd_decode;
 extern const struct ox_cmd_entry ox_cmd_capture;
+extern const struct ox_cmd_entry ox_cmd_tail;
 
 const struct ox_cmd_entry *const ox_commands[] = {
     &ox_cmd_checkpoint,
     &ox_cmd_decode,
     &ox_cmd_capture,
+    &ox_cmd_tail,
     NULL,
 };

@@ -246,7 +246,7 @@ static void resume_point(struct capture *cap, ox_source_start *from, char *buf, 
             buf[s->opaque_len] = '\0';
             from->kind = OX_SOURCE_FROM_GTID;
             from->gtid = buf;
-            snprintf(why, why_len, "after GTID %s (msgId %" PRIu64 ")", buf, info.last_msg_id);
+            snprintf(why, why_len, "after GTID %.100s (msgId %" PRIu64 ")", buf, info.last_msg_id);
         } else {
             from->kind = OX_SOURCE_FROM_FILEPOS;
             from->file_idx = s->file_idx;
@@ -310,7 +310,7 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     if (rc != 0)
         return rc;
     ox_source_start from;
-    char gtid[OX_LOG_OPAQUE_MAX + 1], why[256];
+    char gtid[OX_LOG_OPAQUE_MAX + 1], why[320];
     resume_point(cap, &from, gtid, sizeof gtid, why, sizeof why);
     rc = cap->ops->start(cap->src, &from, eb);
     if (rc != 0) {

@@ -355,6 +355,10 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
                             q.format == OX_SUB_BINARY ? "application/octet-stream"
                                                       : "application/x-ndjson");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    char ds[32];
+    ox_ipv4_format(st->cfg->source_ip, ds);
+    snprintf(ds + strlen(ds), sizeof ds - strlen(ds), ":%u", (unsigned)st->cfg->source_port);
+    MHD_add_response_header(resp, "X-Oxbow-Datasource", ds);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char peer[64] = "?";
