@@ -1,0 +1,119 @@
+/* cmd_cm.c - `oxbow cm`: run the Cluster Manager (and, by default, a
+ * supervisor for this host in the same process). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ox_alloc.h"
+#include "ox_buf.h"
+#include "ox_cli.h"
+#include "ox_cm.h"
+#include "ox_props.h"
+
+static int run(int argc, char **argv);
+
+const struct ox_cmd_entry ox_cmd_cm = {
+    .name = "cm",
+    .summary = "run the Cluster Manager (HTTP crawler API; single-node system by default)",
+    .usage = "usage: oxbow cm [--config FILE] [--data-dir DIR]\n"
+             "\n"
+             "Serves the crawler API of the OMS operations guide on cm.listen:cm.port\n"
+             "(127.0.0.1:8088 by default) with its metaDB in SQLite under the data\n"
+             "directory (or PostgreSQL with metadb.url=postgresql://...), and runs a\n"
+             "supervisor for this host in-process (cm.supervisor=false to turn off).\n"
+             "The supervisor writes <data-dir>/supervisor/package/config/drc.properties\n"
+             "with cm.url=<CM url>. Every key is in docs/operations.md.\n"
+             "SIGTERM or SIGINT stops the CM and its stores cleanly.\n",
+    .run = run,
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    stop_flag = sig;
+}
+
+/* Loads FILE (may be NULL) with extra "key=value" lines appended, so that a
+ * key given both ways is reported as a duplicate. */
+int ox_cli_load_props(const char *file, const char *extra, ox_props **out, ox_errbuf *eb);
+int ox_cli_load_props(const char *file, const char *extra, ox_props **out, ox_errbuf *eb)
+{
+    ox_buf b = OX_BUF_INIT;
+    if (file) {
+        FILE *f = fopen(file, "re");
+        if (f == NULL)
+            return ox_errf(eb, OX_ENOENT, "cannot open %s", file);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            ox_buf_put(&b, chunk, n);
+        fclose(f);
+        if (b.len > 0 && b.data[b.len - 1] != '\n')
+            ox_buf_putc(&b, '\n');
+    }
+    ox_buf_puts(&b, extra);
+    int rc = ox_props_parse(b.len ? (const char *)b.data : "", b.len, file ? file : "(options)",
+                            out, eb);
+    ox_buf_free(&b);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *config = NULL, *data_dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config = argv[++i];
+        else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
+            data_dir = argv[++i];
+        else
+            return ox_cli_usage_error(&ox_cmd_cm, "unexpected argument \"%s\"", argv[i]);
+    }
+    ox_buf extra = OX_BUF_INIT;
+    if (data_dir)
+        ox_buf_printf(&extra, "cm.data.dir=%s\n", data_dir);
+    ox_buf_putc(&extra, 0);
+    ox_errbuf eb;
+    ox_props *props = NULL;
+    int rc = ox_cli_load_props(config, (const char *)extra.data, &props, &eb);
+    ox_buf_free(&extra);
+    if (rc != 0) {
+        fprintf(stderr, "oxbow cm: %s\n", eb.msg);
+        return 1;
+    }
+    struct ox_cm_config cfg;
+    if (ox_cm_config_load(props, &cfg, &eb) != 0) {
+        fprintf(stderr, "oxbow cm: config: %s\n", eb.msg);
+        ox_props_free(props);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    ox_cm *cm = NULL;
+    if (ox_cm_start(&cfg, &cm, &eb) != 0) {
+        fprintf(stderr, "oxbow cm: %s\n", eb.msg);
+        ox_cm_config_free(&cfg);
+        ox_props_free(props);
+        return 1;
+    }
+    /* Never print metadb.url itself: a PostgreSQL URL may carry a password. */
+    fprintf(stderr, "oxbow cm: serving %s (pid %d, metaDB %s, data dir %s)\n", ox_cm_url(cm),
+            (int)getpid(),
+            strncmp(cfg.metadb_url, "postgres", 8) == 0 ? "postgresql" : cfg.metadb_url,
+            cfg.data_dir);
+    while (!stop_flag)
+        pause();
+    fprintf(stderr, "oxbow cm: signal %d, stopping\n", (int)stop_flag);
+    ox_cm_stop(cm);
+    ox_cm_config_free(&cfg);
+    ox_props_free(props);
+    return 0;
+}

@@ -1,0 +1,30 @@
+/* cm_api.h - request handlers of the CM's route table (src/cm only). */
+#ifndef OX_CM_API_H
+#define OX_CM_API_H
+
+#include <stddef.h>
+
+#include "cm_internal.h"
+
+int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_topic_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_topic_delete(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_clear(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_restore(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_destroy(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_detail(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_health(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+
+/* Helpers shared by the handlers. */
+int cm_text_ok(const char *s, size_t max);
+int cm_parse_port(const char *s, int *out);
+/* Waits until pred(cm, name) holds (checked under the read lock) or
+ * timeout_ms passes; returns 1 if it holds. */
+int cm_wait_for(struct ox_cm *cm, const char *name, int (*pred)(struct ox_cm *cm, const char *name),
+                int timeout_ms);
+
+#endif

@@ -1,0 +1,393 @@
+/*
+ * cm_api_crawler.c - the /crawler/... handlers.
+ *
+ * Changes are recorded as desired state (running, stopped, destroy) in the
+ * metaDB and the registry; the supervisor of the crawler's host picks them up
+ * on its next heartbeat (a long poll, so at once) and reports back. The
+ * handler then waits up to cm.apply.wait_ms for that report, so that a
+ * successful answer means the change happened. Repeated calls are answered
+ * without a change: clear of a stopped store and restore of a running store
+ * succeed with "message":"already stopped"/"already running"; destroy of an
+ * unknown store is 404.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cm_api.h"
+#include "ox_alloc.h"
+#include "ox_checkpoint.h"
+
+int cm_wait_for(struct ox_cm *cm, const char *name, int (*pred)(struct ox_cm *cm, const char *name),
+                int timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        pthread_mutex_lock(&cm->cond_mu);
+        uint64_t seen = cm->obs_gen;
+        pthread_mutex_unlock(&cm->cond_mu);
+        pthread_rwlock_rdlock(&cm->lock);
+        int ok = pred(cm, name);
+        pthread_rwlock_unlock(&cm->lock);
+        if (ok)
+            return 1;
+        pthread_mutex_lock(&cm->cond_mu);
+        int rc = 0;
+        while (cm->obs_gen == seen && rc == 0 && !atomic_load(&cm->stopping))
+            rc = pthread_cond_timedwait(&cm->cond, &cm->cond_mu, &deadline);
+        pthread_mutex_unlock(&cm->cond_mu);
+        if (rc != 0 || atomic_load(&cm->stopping)) {
+            pthread_rwlock_rdlock(&cm->lock);
+            ok = pred(cm, name);
+            pthread_rwlock_unlock(&cm->lock);
+            return ok;
+        }
+    }
+}
+
+static int pred_running(struct ox_cm *cm, const char *name)
+{
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    /* Running and answering, or definitely failing (no point waiting). */
+    return c == NULL || c->desired != CM_RUN ||
+           (strcmp(c->state, "running") == 0 && c->status != CM_ST_STARTING) ||
+           strcmp(c->state, "failed") == 0 || strcmp(c->state, "crashed") == 0;
+}
+
+static int pred_stopped(struct ox_cm *cm, const char *name)
+{
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    return c == NULL || c->desired != CM_STOP || strcmp(c->state, "stopped") == 0;
+}
+
+static int pred_gone(struct ox_cm *cm, const char *name)
+{
+    return cm_crawler_get(cm, name) == NULL;
+}
+
+/* Detail response {"crawler":{...},"isSuccess":true[,"message":m]}. */
+static int detail_response(struct ox_cm *cm, const char *name, const char *message,
+                           struct cm_resp *resp)
+{
+    ox_errbuf eb;
+    pthread_rwlock_rdlock(&cm->lock);
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    json_t *d = c ? cm_detail_json(cm, c, "", &eb) : NULL;
+    pthread_rwlock_unlock(&cm->lock);
+    if (d == NULL)
+        return cm_resp_error(resp, 404, "unknown crawler '%s'", name);
+    json_t *o = json_object();
+    json_object_set_new(o, "crawler", d);
+    if (message)
+        json_object_set_new(o, "message", json_string(message));
+    return cm_resp_ok(resp, o);
+}
+
+/* Picks the host for a new crawler: the one asked for, or the live host with
+ * the fewest crawlers. Needs `lock`. */
+static struct cm_host *pick_host(struct ox_cm *cm, const char *want, int *err_status,
+                                 const char **err)
+{
+    struct cm_host *best = NULL;
+    int best_n = 0;
+    for (int i = 0; i < cm->hosts.n; i++) {
+        struct cm_host *h = cm->hosts.v[i];
+        if (want && *want && strcmp(want, h->id) != 0 && strcmp(want, h->ip) != 0)
+            continue;
+        if (!cm_host_live(cm, h))
+            continue;
+        int n = 0;
+        for (int k = 0; k < cm->crawlers.n; k++)
+            n += strcmp(((struct cm_crawler *)cm->crawlers.v[k])->host_id, h->id) == 0;
+        if (best == NULL || n < best_n) {
+            best = h;
+            best_n = n;
+        }
+    }
+    if (best == NULL) {
+        *err_status = want && *want ? 404 : 503;
+        *err = want && *want ? "no live supervisor host matches 'host'"
+                             : "no live supervisor host is registered";
+    }
+    return best;
+}
+
+int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    ox_errbuf eb;
+    const char *topic = cm_req_param(req, "topic");
+    const char *cp = cm_req_param(req, "checkpoint");
+    const char *role = cm_req_param(req, "role");
+    const char *type = cm_req_param(req, "type");
+    const char *ud = cm_req_param(req, "userData");
+    const char *want = cm_req_param(req, "host");
+    if (topic == NULL)
+        return cm_resp_error(resp, 400, "missing parameter 'topic'");
+    if (ox_cm_topic_validate(topic, &eb) != 0)
+        return cm_resp_error(resp, 400, "%s", eb.msg);
+    if (cp == NULL)
+        cp = "";
+    char cpnorm[OX_CHECKPOINT_STRLEN] = "";
+    if (*cp) {
+        ox_checkpoint parsed;
+        if (strlen(cp) >= OX_CHECKPOINT_STRLEN || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
+            return cm_resp_error(resp, 400, "bad checkpoint: %s",
+                                 strlen(cp) >= OX_CHECKPOINT_STRLEN ? "too long" : eb.msg);
+        ox_checkpoint_format(&parsed, cpnorm, sizeof cpnorm);
+    }
+    if (role == NULL || *role == '\0')
+        role = "master";
+    if (strcmp(role, "master") != 0)
+        return cm_resp_error(resp, 400, "role must be master (got '%.32s')", role);
+    if (type == NULL || *type == '\0')
+        type = "mysql2store";
+    if (strcmp(type, "mysql2store") != 0)
+        return cm_resp_error(resp, 400, "type must be mysql2store (got '%.32s')", type);
+    if (ud == NULL)
+        ud = "";
+    if (!cm_text_ok(ud, 4096))
+        return cm_resp_error(resp, 400, "userData must be printable UTF-8 of at most 4096 bytes");
+    if (want != NULL && *want) {
+        char ip[16];
+        int port;
+        uint32_t a;
+        if (!ox_cm_host_id_parse(want, ip, &port) && ox_ipv4_parse(want, strlen(want), &a) != 0)
+            return cm_resp_error(resp, 400, "host must be <ipv4> or <ipv4>-<port>");
+    }
+
+    pthread_mutex_lock(&cm->mut_lock);
+    pthread_rwlock_rdlock(&cm->lock);
+    struct cm_topic *t = cm_topic_get(cm, topic);
+    int status = 0;
+    const char *err = NULL;
+    struct cm_host *h = t ? pick_host(cm, want, &status, &err) : NULL;
+    char name[OX_CM_NAME_MAX + 1], host_id[32] = "", datasource[300] = "";
+    int64_t sub = 0;
+    if (t && h) {
+        sub = t->next_sub;
+        snprintf(host_id, sizeof host_id, "%s", h->id);
+        ox_cm_name_format(h->ip, h->port, topic, sub, name, sizeof name);
+        snprintf(datasource, sizeof datasource, "%s:%d", t->host, t->port);
+    }
+    pthread_rwlock_unlock(&cm->lock);
+    if (t == NULL) {
+        pthread_mutex_unlock(&cm->mut_lock);
+        return cm_resp_error(resp, 404, "unknown topic '%s'", topic);
+    }
+    if (h == NULL) {
+        pthread_mutex_unlock(&cm->mut_lock);
+        return cm_resp_error(resp, status, "%s", err);
+    }
+    if (sub > 9999999999LL) {
+        pthread_mutex_unlock(&cm->mut_lock);
+        return cm_resp_error(resp, 409, "topic '%s' has used every subscription id", topic);
+    }
+    char next[24], subs[24], ms[24];
+    int64_t now = cm_wall_ms();
+    snprintf(next, sizeof next, "%" PRId64, sub + 1);
+    snprintf(subs, sizeof subs, "%" PRId64, sub);
+    snprintf(ms, sizeof ms, "%" PRId64, now);
+    const char *p1[2] = {topic, next};
+    const char *p2[15] = {name,   topic,     subs,   host_id, "0", role, type, ud,
+                          cpnorm, "running", "1002", "",      "",  "0",  ms};
+    int rc = cm_db_exec(cm, OX_MDB_BEGIN, 0, NULL, NULL, NULL, &eb);
+    if (rc == 0)
+        rc = cm_db_exec(cm, OX_MDB_TOPIC_SET_NEXT_SUB, 2, p1, NULL, NULL, &eb);
+    if (rc == 0)
+        rc = cm_db_exec(cm, OX_MDB_CRAWLER_INSERT, 15, p2, NULL, NULL, &eb);
+    if (rc == 0)
+        rc = cm_db_exec(cm, OX_MDB_COMMIT, 0, NULL, NULL, NULL, &eb);
+    if (rc != 0) {
+        ox_errbuf ignore;
+        cm_db_exec(cm, OX_MDB_ROLLBACK, 0, NULL, NULL, NULL, &ignore);
+        pthread_mutex_unlock(&cm->mut_lock);
+        return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
+    }
+    struct cm_crawler *c = ox_xcalloc(1, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->topic, sizeof c->topic, "%s", topic);
+    c->sub_id = sub;
+    snprintf(c->host_id, sizeof c->host_id, "%s", host_id);
+    snprintf(c->role, sizeof c->role, "%s", role);
+    snprintf(c->type, sizeof c->type, "%s", type);
+    c->user_data = ox_xstrdup(ud);
+    snprintf(c->checkpoint, sizeof c->checkpoint, "%s", cpnorm);
+    c->desired = CM_RUN;
+    c->status = CM_ST_STARTING;
+    c->err_msg = ox_xstrdup("");
+    c->status_json = ox_xstrdup("");
+    snprintf(c->datasource, sizeof c->datasource, "%s", datasource);
+    c->created_ms = now;
+    pthread_rwlock_wrlock(&cm->lock);
+    t = cm_topic_get(cm, topic);
+    if (t)
+        t->next_sub = sub + 1;
+    int pos;
+    cm_vec_find(&cm->crawlers, name, &pos);
+    cm_vec_insert(&cm->crawlers, pos, c);
+    pthread_rwlock_unlock(&cm->lock);
+    pthread_mutex_unlock(&cm->mut_lock);
+    cm_bump_gen(cm);
+    int ok = cm_wait_for(cm, name, pred_running, cm->cfg.apply_wait_ms);
+    return detail_response(cm, name, ok ? NULL : "start requested; the store is still starting",
+                           resp);
+}
+
+/* Common checks of the single-crawler endpoints; 0 if the name is valid. */
+static int crawler_param(struct cm_req *req, struct cm_resp *resp, const char **name)
+{
+    ox_errbuf eb;
+    *name = cm_req_param(req, "crawler");
+    if (*name == NULL || **name == '\0') {
+        cm_resp_error(resp, 400, "missing parameter 'crawler'");
+        return -1;
+    }
+    if (ox_cm_name_parse(*name, NULL, &eb) != 0) {
+        cm_resp_error(resp, 400, "%s", eb.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sets the desired state; returns 0 changed, 1 already so, or -1 (resp set). */
+static int set_desired(struct ox_cm *cm, const char *name, int desired, struct cm_resp *resp)
+{
+    ox_errbuf eb;
+    pthread_mutex_lock(&cm->mut_lock);
+    pthread_rwlock_rdlock(&cm->lock);
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    int cur = c ? c->desired : -1;
+    pthread_rwlock_unlock(&cm->lock);
+    int ret = 0;
+    if (cur < 0) {
+        cm_resp_error(resp, 404, "unknown crawler '%s'", name);
+        ret = -1;
+    } else if (cur == CM_DESTROY && desired != CM_DESTROY) {
+        cm_resp_error(resp, 409, "crawler '%s' is being destroyed", name);
+        ret = -1;
+    } else if (cur == desired) {
+        ret = 1;
+    } else {
+        const char *word = desired == CM_RUN    ? "running"
+                           : desired == CM_STOP ? "stopped"
+                                                : "destroy";
+        const char *p[2] = {name, word};
+        if (cm_db_exec(cm, OX_MDB_CRAWLER_SET_DESIRED, 2, p, NULL, NULL, &eb) != 0) {
+            cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
+            ret = -1;
+        } else {
+            pthread_rwlock_wrlock(&cm->lock);
+            c = cm_crawler_get(cm, name);
+            if (c)
+                c->desired = desired;
+            pthread_rwlock_unlock(&cm->lock);
+        }
+    }
+    pthread_mutex_unlock(&cm->mut_lock);
+    if (ret == 0)
+        cm_bump_gen(cm);
+    return ret;
+}
+
+int cm_h_crawler_clear(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    const char *name;
+    if (crawler_param(req, resp, &name) != 0)
+        return 0;
+    int r = set_desired(cm, name, CM_STOP, resp);
+    if (r < 0)
+        return 0;
+    int ok = cm_wait_for(cm, name, pred_stopped, cm->cfg.apply_wait_ms);
+    return detail_response(cm, name,
+                           r == 1 ? "already stopped"
+                           : ok   ? NULL
+                                  : "stop requested; not yet confirmed by the supervisor",
+                           resp);
+}
+
+int cm_h_crawler_restore(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    const char *name;
+    if (crawler_param(req, resp, &name) != 0)
+        return 0;
+    int r = set_desired(cm, name, CM_RUN, resp);
+    if (r < 0)
+        return 0;
+    int ok = cm_wait_for(cm, name, pred_running, cm->cfg.apply_wait_ms);
+    return detail_response(cm, name,
+                           r == 1 ? "already running"
+                           : ok   ? NULL
+                                  : "restore requested; the store is still starting",
+                           resp);
+}
+
+int cm_h_crawler_destroy(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    const char *name;
+    if (crawler_param(req, resp, &name) != 0)
+        return 0;
+    if (set_desired(cm, name, CM_DESTROY, resp) < 0)
+        return 0;
+    if (!cm_wait_for(cm, name, pred_gone, cm->cfg.apply_wait_ms))
+        return cm_resp_error(resp, 504,
+                             "destroy of '%s' requested but not confirmed by its supervisor within "
+                             "%d ms; it completes when the host reports (repeat to check)",
+                             name, cm->cfg.apply_wait_ms);
+    return cm_resp_ok(resp, json_pack("{s:s,s:s}", "crawler", name, "message", "destroyed"));
+}
+
+int cm_h_crawler_detail(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    ox_errbuf eb;
+    const char *name;
+    if (crawler_param(req, resp, &name) != 0)
+        return 0;
+    const char *filters = cm_req_param(req, "filters");
+    if (cm_detail_filters_check(filters, &eb) != 0)
+        return cm_resp_error(resp, 400, "%s", eb.msg);
+    pthread_rwlock_rdlock(&cm->lock);
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    json_t *d = c ? cm_detail_json(cm, c, filters, &eb) : NULL;
+    pthread_rwlock_unlock(&cm->lock);
+    if (d == NULL)
+        return cm_resp_error(resp, 404, "unknown crawler '%s'", name);
+    json_t *o = json_object();
+    json_object_set_new(o, "crawler", d);
+    return cm_resp_ok(resp, o);
+}
+
+int cm_h_crawler_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    ox_errbuf eb;
+    const char *topic = cm_req_param(req, "topic");
+    if (topic && *topic && ox_cm_topic_validate(topic, &eb) != 0)
+        return cm_resp_error(resp, 400, "%s", eb.msg);
+    json_t *arr = json_array();
+    pthread_rwlock_rdlock(&cm->lock);
+    for (int i = 0; i < cm->crawlers.n; i++) {
+        struct cm_crawler *c = cm->crawlers.v[i];
+        if (topic && *topic && strcmp(topic, c->topic) != 0)
+            continue;
+        const char *err;
+        int st = cm_crawler_status(cm, c, &err);
+        const char *desired = c->desired == CM_RUN    ? "running"
+                              : c->desired == CM_STOP ? "stopped"
+                                                      : "destroy";
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:i}", "name", c->name,
+                                             "topic", c->topic, "host", c->host_id, "port", c->port,
+                                             "desired", desired, "state", c->state, "status", st));
+    }
+    pthread_rwlock_unlock(&cm->lock);
+    json_t *o = json_object();
+    json_object_set_new(o, "crawlers", arr);
+    return cm_resp_ok(resp, o);
+}

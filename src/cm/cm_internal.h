@@ -1,0 +1,186 @@
+/*
+ * cm_internal.h - the Cluster Manager's context, shared by the files of
+ * src/cm only (the public face is ox_cm.h).
+ *
+ * Concurrency: the registry (topics, hosts, crawlers) is an in-memory cache of
+ * the metaDB, written through on every change. Readers (detail, list) take
+ * `lock` for reading and never touch the database, so reads stay fast when the
+ * metaDB is slow. Changes are serialised by `mut_lock`: write the metaDB first
+ * (holding `db_lock`), then apply to the cache under a short write lock. The
+ * health thread persists observed store statuses and measures the metaDB.
+ * `gen` counts changes of desired state; supervisors long-poll on it through
+ * `cond`/`cond_mu`, and request handlers wait there for a change to apply.
+ */
+#ifndef OX_CM_INTERNAL_H
+#define OX_CM_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "cm_metadb.h"
+#include "cm_names.h"
+#include "ox_cm.h"
+
+enum cm_desired { CM_RUN = 0, CM_STOP = 1, CM_DESTROY = 2 };
+
+/* Status codes the CM itself sets (the store's own codes pass through). */
+enum {
+    CM_ST_STOPPED = 1001,
+    CM_ST_STARTING = 1002,
+    CM_ST_CRASHED = 1003,
+    CM_ST_HOST_LOST = 1004,
+    CM_ST_DESTROYING = 1005,
+    CM_ST_FAILED = 1006,
+};
+
+struct cm_topic {
+    char name[OX_CM_TOPIC_MAX + 1];
+    char db_type[16];
+    char host[256];
+    int port;
+    char user[129];
+    char *password;
+    char *whitelist;
+    char *blacklist;
+    int64_t next_sub;
+    int64_t created_ms;
+};
+
+struct cm_host {
+    char id[32]; /* "<ip>-<port>" */
+    char ip[16];
+    int port;
+    int64_t last_hb_ms;
+    int hb_dirty;
+};
+
+struct cm_crawler {
+    char name[OX_CM_NAME_MAX + 1];
+    char topic[OX_CM_TOPIC_MAX + 1];
+    int64_t sub_id;
+    char host_id[32];
+    int port;
+    char role[16];
+    char type[32];
+    char *user_data;
+    char checkpoint[96];
+    int desired;
+    /* Observed, from the supervisor's reports. */
+    char
+        state[16]; /* "" (never reported), starting, running, stopped, crashed, failed, destroyed */
+    int status;
+    char *err_msg;
+    char *status_json;   /* the store's last /v1/status body as reported, or "" */
+    json_t *checkpoints; /* array [earliest, latest] from status_json, or NULL */
+    char datasource[300];
+    int64_t status_ms;
+    int64_t created_ms;
+    int dirty; /* status changed since last persisted */
+};
+
+struct cm_vec {
+    void **v;
+    int n, cap;
+};
+
+struct ox_cm {
+    struct ox_cm_config cfg;
+    char *sv_token; /* bearer token supervisors present */
+    ox_metadb *db;
+    pthread_mutex_t db_lock;
+    pthread_mutex_t mut_lock;
+    pthread_rwlock_t lock;
+    pthread_mutex_t cond_mu;
+    pthread_cond_t cond;
+    uint64_t gen;                          /* desired-state generation, under cond_mu */
+    uint64_t obs_gen;                      /* observation generation, under cond_mu */
+    struct cm_vec topics, hosts, crawlers; /* sorted by name/id; under lock */
+    /* Health, written by the health thread and by failing writes. */
+    atomic_int write_ok;
+    atomic_llong write_ms; /* duration of the last health write */
+    atomic_llong skew_ms;  /* CM clock minus metaDB clock at the last check */
+    atomic_llong last_check_ms;
+    char health_err[600]; /* under db_lock */
+    pthread_t health_thread;
+    int health_started;
+    atomic_int stopping;
+    struct MHD_Daemon *mhd;
+    void *sv; /* in-process supervisor (ox_supervisor *) */
+};
+
+/* Clocks in ms since the epoch; cm_now_ms applies the test clock offset. */
+int64_t cm_wall_ms(void);
+int64_t cm_now_ms(const struct ox_cm *cm);
+
+/* Sorted vectors keyed by the leading char array of each element. */
+int cm_vec_find(const struct cm_vec *v, const char *key, int *pos);
+void cm_vec_insert(struct cm_vec *v, int pos, void *e);
+void *cm_vec_remove(struct cm_vec *v, int pos);
+
+/* Registry (cm_state.c). Lookups need `lock` held. */
+struct cm_topic *cm_topic_get(struct ox_cm *cm, const char *name);
+struct cm_crawler *cm_crawler_get(struct ox_cm *cm, const char *name);
+struct cm_host *cm_host_get(struct ox_cm *cm, const char *id);
+void cm_topic_free(struct cm_topic *t);
+void cm_crawler_free(struct cm_crawler *c);
+int cm_state_load(struct ox_cm *cm, ox_errbuf *eb);
+void cm_state_free(struct ox_cm *cm);
+/* Runs one metaDB statement under db_lock; a failure marks the CM unhealthy. */
+int cm_db_exec(struct ox_cm *cm, int id, int n, const char *const *p, ox_mdb_row_fn fn, void *arg,
+               ox_errbuf *eb);
+/* Applies the store statuses in a supervisor report (JSON array). */
+void cm_state_apply_report(struct ox_cm *cm, const char *host_id, json_t *stores);
+/* Bumps the desired-state generation and wakes waiters. */
+void cm_bump_gen(struct ox_cm *cm);
+void cm_bump_obs(struct ox_cm *cm);
+/* The effective status/errMsg of a crawler now (host liveness considered). */
+int cm_crawler_status(const struct ox_cm *cm, const struct cm_crawler *c, const char **err);
+int cm_host_live(const struct ox_cm *cm, const struct cm_host *h);
+
+/* Health (cm_health.c). */
+int cm_active(const struct ox_cm *cm);
+int cm_health_start(struct ox_cm *cm, ox_errbuf *eb);
+void cm_health_stop(struct ox_cm *cm);
+/* One health round: heartbeat row, persist dirty statuses. Returns 0 or error. */
+int cm_health_round(struct ox_cm *cm);
+
+/* Detail JSON (cm_detail.c); needs `lock` held for reading. `filters` is a
+ * comma-separated list of field names or "" (all). Returns a new object with
+ * the crawler fields, or NULL with an error in eb for an unknown filter. */
+json_t *cm_detail_json(const struct ox_cm *cm, const struct cm_crawler *c, const char *filters,
+                       ox_errbuf *eb);
+int cm_detail_filters_check(const char *filters, ox_errbuf *eb);
+
+/* HTTP (cm_http.c / cm_api.c). */
+struct cm_req;
+struct cm_resp {
+    int http_status;
+    json_t *body; /* owned; must contain isSuccess */
+};
+typedef int (*cm_handler_fn)(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+struct cm_route {
+    const char *method;
+    const char *path;
+    cm_handler_fn fn;
+    size_t max_body;           /* 0 = the configured form limit */
+    int supervisor_auth;       /* requires the supervisor token */
+    const char *const *params; /* allowed form/query keys, NULL-terminated; NULL = JSON body */
+};
+extern const struct cm_route cm_routes[];
+extern const int cm_nroutes;
+/* Finds the route; returns it, or NULL with *path_known set if the path exists
+ * under another method (405) and clear if unknown (404). */
+const struct cm_route *cm_route_find(const char *method, const char *path, int *path_known);
+/* Builds the Allow header value for a path into buf. */
+void cm_route_allow(const char *path, char *buf, size_t cap);
+const char *cm_req_param(struct cm_req *req, const char *key);
+const char *cm_req_body(struct cm_req *req, size_t *len);
+int cm_resp_error(struct cm_resp *resp, int http_status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cm_resp_ok(struct cm_resp *resp, json_t *extra);
+int cm_http_start(struct ox_cm *cm, ox_errbuf *eb);
+void cm_http_stop(struct ox_cm *cm);
+
+#endif

@@ -1,0 +1,145 @@
+/* cm_metadb_sqlite.c - the SQLite metaDB back end (WAL, one file, 0600). */
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cm_metadb.h"
+
+struct mdb_sqlite {
+    struct ox_metadb base;
+    sqlite3 *db;
+    sqlite3_stmt *st[OX_MDB_NSTMT];
+};
+
+static int sq_err(struct mdb_sqlite *s, ox_errbuf *eb, const char *what)
+{
+    return ox_errf(eb, OX_EDB, "sqlite %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int sq_open(ox_metadb **out, const char *path, ox_errbuf *eb)
+{
+    /* Create the file 0600 first: it holds source passwords. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ox_errf(eb, OX_EIO, "open metaDB %s failed", path);
+    close(fd);
+    struct mdb_sqlite *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ox_errf(eb, OX_ENOMEM, "out of memory");
+    s->base.ops = &ox_metadb_sqlite_ops;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK) {
+        int rc = ox_errf(eb, OX_EDB, "sqlite open %s: %s", path,
+                         s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sqlite3_close(s->db);
+        free(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    static const char *const pragmas[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                                          "PRAGMA foreign_keys=ON"};
+    for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
+        if (sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+            int rc = ox_errf(eb, OX_EDB, "sqlite %s: %s", pragmas[i], sqlite3_errmsg(s->db));
+            sqlite3_close(s->db);
+            free(s);
+            return rc;
+        }
+    }
+    *out = &s->base;
+    return 0;
+}
+
+static int sq_ddl(ox_metadb *db, const char *sql, ox_errbuf *eb)
+{
+    struct mdb_sqlite *s = (struct mdb_sqlite *)db;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sq_err(s, eb, "prepare ddl");
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return sq_err(s, eb, "ddl");
+    return 0;
+}
+
+static int sq_prepare(ox_metadb *db, int id, const char *sql, ox_errbuf *eb)
+{
+    struct mdb_sqlite *s = (struct mdb_sqlite *)db;
+    if (s->st[id] != NULL)
+        return 0;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) !=
+        SQLITE_OK)
+        return sq_err(s, eb, "prepare");
+    return 0;
+}
+
+static int sq_exec(ox_metadb *db, int id, int nparams, const char *const *params, ox_mdb_row_fn fn,
+                   void *arg, ox_errbuf *eb)
+{
+    struct mdb_sqlite *s = (struct mdb_sqlite *)db;
+    sqlite3_stmt *st = s->st[id];
+    if (st == NULL)
+        return ox_errf(eb, OX_EDB, "sqlite statement %d not prepared", id);
+    int ret = 0;
+    for (int i = 0; i < nparams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx == 0)
+            continue;
+        int rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC)
+                           : sqlite3_bind_null(st, idx);
+        if (rc != SQLITE_OK) {
+            ret = sq_err(s, eb, "bind");
+            goto done;
+        }
+    }
+    for (;;) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            ret = sq_err(s, eb, "step");
+            goto done;
+        }
+        if (fn == NULL)
+            continue;
+        int n = sqlite3_column_count(st);
+        const char *vals[32];
+        if (n > 32)
+            n = 32;
+        for (int c = 0; c < n; c++)
+            vals[c] = (const char *)sqlite3_column_text(st, c);
+        int r = fn(arg, n, vals);
+        if (r != 0) {
+            ret = r;
+            break;
+        }
+    }
+done:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+static void sq_close(ox_metadb *db)
+{
+    struct mdb_sqlite *s = (struct mdb_sqlite *)db;
+    for (int i = 0; i < OX_MDB_NSTMT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+const struct ox_metadb_ops ox_metadb_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .ddl = sq_ddl,
+    .prepare = sq_prepare,
+    .exec = sq_exec,
+    .close = sq_close,
+};

@@ -1,0 +1,269 @@
+/* cm_server.c - CM configuration, start and stop (see ox_cm.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cm_internal.h"
+#include "ox_alloc.h"
+#include "ox_supervisor.h"
+
+static const char *const cm_keys[] = {"cm.listen",
+                                      "cm.port",
+                                      "cm.auth.token",
+                                      "cm.auth.token.file",
+                                      "cm.location",
+                                      "cm.data.dir",
+                                      "cm.url",
+                                      "metadb.url",
+                                      "cm.health.interval_ms",
+                                      "cm.health.slow_ms",
+                                      "cm.health.max_skew_ms",
+                                      "cm.apply.wait_ms",
+                                      "cm.host.lost_ms",
+                                      "cm.http.max_body",
+                                      "cm.supervisor",
+                                      "cm.test.clock_offset_ms",
+                                      "cm.test.metadb_delay_ms",
+                                      "supervisor.*",
+                                      NULL};
+
+/* Reads a whole small secret file, trimming one trailing newline. */
+static char *read_secret(const char *path, ox_errbuf *eb)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        ox_errf(eb, OX_ECONFIG, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return ox_xstrdup(buf);
+}
+
+static int geti(const ox_props *p, const char *key, int64_t def, int64_t min, int64_t max,
+                int64_t *out, ox_errbuf *eb)
+{
+    if (p == NULL) {
+        *out = def;
+        return 0;
+    }
+    return ox_props_get_int(p, key, def, min, max, out, eb);
+}
+
+static const char *gets(const ox_props *p, const char *key, const char *def)
+{
+    return p ? ox_props_get_str(p, key, def) : def;
+}
+
+int ox_cm_config_load(const ox_props *p, struct ox_cm_config *cfg, ox_errbuf *eb)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->props = p;
+    int rc = 0;
+    if (p && (rc = ox_props_check_keys(p, cm_keys, eb)) != 0)
+        return rc;
+    int64_t v;
+    snprintf(cfg->listen, sizeof cfg->listen, "%s", gets(p, "cm.listen", "127.0.0.1"));
+    if ((rc = geti(p, "cm.port", 8088, 1, 65535, &v, eb)) != 0)
+        return rc;
+    cfg->port = (int)v;
+    if ((rc = geti(p, "cm.location", 0, 0, 127, &v, eb)) != 0)
+        return rc;
+    cfg->location = (int)v;
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", gets(p, "cm.data.dir", "oxbow-data"));
+    const char *url = gets(p, "cm.url", NULL);
+    if (url)
+        snprintf(cfg->url, sizeof cfg->url, "%s", url);
+    else
+        snprintf(cfg->url, sizeof cfg->url, "http://%s:%d",
+                 strcmp(cfg->listen, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->listen, cfg->port);
+    const char *mdb = gets(p, "metadb.url", NULL);
+    if (mdb)
+        snprintf(cfg->metadb_url, sizeof cfg->metadb_url, "%s", mdb);
+    else
+        snprintf(cfg->metadb_url, sizeof cfg->metadb_url, "%s/metadb.sqlite", cfg->data_dir);
+    struct {
+        const char *key;
+        int64_t def, min, max;
+        int *dst;
+    } ints[] = {
+        {"cm.health.interval_ms", 1000, 50, 600000, &cfg->health_interval_ms},
+        {"cm.health.slow_ms", 500, 1, 600000, &cfg->health_slow_ms},
+        {"cm.health.max_skew_ms", 2000, 1, 86400000, &cfg->health_max_skew_ms},
+        {"cm.apply.wait_ms", 15000, 0, 600000, &cfg->apply_wait_ms},
+        {"cm.host.lost_ms", 10000, 100, 86400000, &cfg->host_lost_ms},
+        {"cm.http.max_body", 65536, 256, 16 << 20, &cfg->max_body},
+        {"cm.test.metadb_delay_ms", 0, 0, 600000, &cfg->test_metadb_delay_ms},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if ((rc = geti(p, ints[i].key, ints[i].def, ints[i].min, ints[i].max, &v, eb)) != 0)
+            return rc;
+        *ints[i].dst = (int)v;
+    }
+    if ((rc = geti(p, "cm.test.clock_offset_ms", 0, -86400000LL * 365, 86400000LL * 365, &v, eb)) !=
+        0)
+        return rc;
+    cfg->test_clock_offset_ms = v;
+    int b = 1;
+    if (p && (rc = ox_props_get_bool(p, "cm.supervisor", 1, &b, eb)) != 0)
+        return rc;
+    cfg->run_supervisor = b;
+    const char *tok = gets(p, "cm.auth.token", NULL);
+    const char *tokf = gets(p, "cm.auth.token.file", NULL);
+    if (tok && tokf)
+        return ox_errf(eb, OX_ECONFIG, "set only one of cm.auth.token and cm.auth.token.file");
+    if (tokf) {
+        cfg->auth_token = read_secret(tokf, eb);
+        if (cfg->auth_token == NULL)
+            return OX_ECONFIG;
+    } else if (tok) {
+        cfg->auth_token = ox_xstrdup(tok);
+    }
+    if (cfg->auth_token && strlen(cfg->auth_token) < 16) {
+        ox_cm_config_free(cfg);
+        return ox_errf(eb, OX_ECONFIG, "cm.auth.token must be at least 16 characters");
+    }
+    if (strncmp(cfg->listen, "127.", 4) != 0 && cfg->auth_token == NULL)
+        return ox_errf(eb, OX_ECONFIG,
+                       "cm.listen=%s is not loopback: set cm.auth.token (or cm.auth.token.file)",
+                       cfg->listen);
+    return 0;
+}
+
+void ox_cm_config_free(struct ox_cm_config *cfg)
+{
+    if (cfg->auth_token) {
+        memset(cfg->auth_token, 0, strlen(cfg->auth_token));
+        free(cfg->auth_token);
+    }
+    cfg->auth_token = NULL;
+}
+
+/* Creates (or reads) <data_dir>/supervisor.token, mode 0600: the token the
+ * in-process and local supervisors present when cm.auth.token is not set. */
+static char *supervisor_token(const char *dir, ox_errbuf *eb)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/supervisor.token", dir);
+    char *have = read_secret(path, NULL);
+    if (have && strlen(have) >= 32)
+        return have;
+    free(have);
+    unsigned char raw[24];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw) {
+        if (fd >= 0)
+            close(fd);
+        ox_errf(eb, OX_EIO, "cannot read /dev/urandom");
+        return NULL;
+    }
+    close(fd);
+    char hex[sizeof raw * 2 + 2];
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        ox_errf(eb, OX_EIO, "cannot create %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t n = strlen(hex);
+    hex[n] = '\n';
+    int ok = write(fd, hex, n + 1) == (ssize_t)(n + 1) && fsync(fd) == 0;
+    close(fd);
+    hex[n] = '\0';
+    if (!ok) {
+        ox_errf(eb, OX_EIO, "cannot write %s", path);
+        return NULL;
+    }
+    return ox_xstrdup(hex);
+}
+
+const char *ox_cm_url(const ox_cm *cm)
+{
+    return cm->cfg.url;
+}
+
+int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
+{
+    struct ox_cm *cm = ox_xcalloc(1, sizeof *cm);
+    cm->cfg = *cfg;
+    cm->cfg.auth_token = cfg->auth_token ? ox_xstrdup(cfg->auth_token) : NULL;
+    pthread_mutex_init(&cm->db_lock, NULL);
+    pthread_mutex_init(&cm->mut_lock, NULL);
+    pthread_rwlock_init(&cm->lock, NULL);
+    pthread_mutex_init(&cm->cond_mu, NULL);
+    pthread_cond_init(&cm->cond, NULL);
+    atomic_store(&cm->write_ok, 1);
+    int rc;
+    if (mkdir(cm->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+        rc = ox_errf(eb, OX_EIO, "cannot create cm.data.dir %s: %s", cm->cfg.data_dir,
+                     strerror(errno));
+        goto fail;
+    }
+    if ((cm->sv_token = supervisor_token(cm->cfg.data_dir, eb)) == NULL) {
+        rc = OX_EIO;
+        goto fail;
+    }
+    if ((rc = ox_metadb_open(cm->cfg.metadb_url, &cm->db, eb)) != 0)
+        goto fail;
+    ox_metadb_set_test_delay(cm->db, cm->cfg.test_metadb_delay_ms);
+    if ((rc = cm_state_load(cm, eb)) != 0)
+        goto fail;
+    if ((rc = cm_health_start(cm, eb)) != 0)
+        goto fail;
+    if ((rc = cm_http_start(cm, eb)) != 0)
+        goto fail;
+    if (cm->cfg.run_supervisor) {
+        struct ox_sv_config sc;
+        char def_dir[1100];
+        snprintf(def_dir, sizeof def_dir, "%s/supervisor", cm->cfg.data_dir);
+        if ((rc = ox_sv_config_load(cm->cfg.props, def_dir, &sc, eb)) != 0)
+            goto fail;
+        snprintf(sc.cm_url, sizeof sc.cm_url, "%s", cm->cfg.url);
+        if (sc.token == NULL)
+            sc.token = ox_xstrdup(cm->cfg.auth_token ? cm->cfg.auth_token : cm->sv_token);
+        ox_supervisor *sv = NULL;
+        rc = ox_sv_start(&sc, &sv, eb);
+        ox_sv_config_free(&sc);
+        if (rc != 0)
+            goto fail;
+        cm->sv = sv;
+    }
+    *out = cm;
+    return 0;
+fail:
+    ox_cm_stop(cm);
+    return rc;
+}
+
+void ox_cm_stop(ox_cm *cm)
+{
+    if (cm == NULL)
+        return;
+    atomic_store(&cm->stopping, 1);
+    if (cm->sv)
+        ox_sv_stop(cm->sv);
+    pthread_mutex_lock(&cm->cond_mu);
+    pthread_cond_broadcast(&cm->cond);
+    pthread_mutex_unlock(&cm->cond_mu);
+    cm_http_stop(cm);
+    cm_health_stop(cm);
+    ox_metadb_close(cm->db);
+    cm_state_free(cm);
+    ox_cm_config_free(&cm->cfg);
+    free(cm->sv_token);
+    pthread_mutex_destroy(&cm->db_lock);
+    pthread_mutex_destroy(&cm->mut_lock);
+    pthread_rwlock_destroy(&cm->lock);
+    pthread_mutex_destroy(&cm->cond_mu);
+    pthread_cond_destroy(&cm->cond);
+    free(cm);
+}

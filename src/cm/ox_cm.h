@@ -1,0 +1,62 @@
+/*
+ * ox_cm.h - the Cluster Manager: HTTP/JSON crawler API over a metaDB, with an
+ * optional in-process supervisor for its own host.
+ *
+ * Configuration is a properties file (ox_props); every key is listed in
+ * docs/operations.md. ox_cm_config_load fills the struct from it with
+ * defaults; ox_cm_start brings up the metaDB, the health thread, the HTTP
+ * server and (cm.supervisor=true) a supervisor thread.
+ */
+#ifndef OX_CM_H
+#define OX_CM_H
+
+#include <stdint.h>
+
+#include "ox_err.h"
+#include "ox_props.h"
+
+struct ox_cm_config {
+    char listen[64];        /* cm.listen, default 127.0.0.1 */
+    int port;               /* cm.port, default 8088 */
+    char *auth_token;       /* cm.auth.token or contents of cm.auth.token.file; NULL = none */
+    int location;           /* cm.location 0-127, shown as crawler.location */
+    char data_dir[900];     /* cm.data.dir, default ./oxbow-data */
+    char url[512];          /* cm.url advertised to supervisors; default http://listen:port */
+    char metadb_url[1024];  /* metadb.url; default <data_dir>/metadb.sqlite */
+    int health_interval_ms; /* cm.health.interval_ms (1000) */
+    int health_slow_ms;     /* cm.health.slow_ms (500): slower writes make active=false */
+    int health_max_skew_ms; /* cm.health.max_skew_ms (2000) */
+    int apply_wait_ms;  /* cm.apply.wait_ms (15000): how long start/clear/restore/destroy wait */
+    int host_lost_ms;   /* cm.host.lost_ms (10000) */
+    int max_body;       /* cm.http.max_body (65536) for form requests */
+    int run_supervisor; /* cm.supervisor (true) */
+    int64_t test_clock_offset_ms; /* cm.test.clock_offset_ms: test-only CM clock skew */
+    int test_metadb_delay_ms;     /* cm.test.metadb_delay_ms: test-only slow metaDB */
+    const ox_props *props;        /* the whole file (supervisor.* keys); not owned */
+};
+
+typedef struct ox_cm ox_cm;
+
+/*
+ * Fills `cfg` from `props` (NULL = all defaults). Returns 0 or OX_ECONFIG
+ * naming the key. Refuses a non-loopback cm.listen without a token. The
+ * struct keeps a pointer to props (for supervisor.* keys) and may own
+ * auth_token (free with ox_cm_config_free). Never logs.
+ */
+int ox_cm_config_load(const ox_props *props, struct ox_cm_config *cfg, ox_errbuf *eb);
+void ox_cm_config_free(struct ox_cm_config *cfg);
+
+/*
+ * Starts a CM with a copy of `cfg` (the props pointer must outlive it).
+ * Returns 0 with *out, or an error with detail. Logs to stderr only about its
+ * own lifecycle (never secrets). Call from the main thread.
+ */
+int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb);
+
+/* Stops every thread and frees the CM; NULL is a no-op. */
+void ox_cm_stop(ox_cm *cm);
+
+/* The URL the CM serves (cm.url). Owned by cm. */
+const char *ox_cm_url(const ox_cm *cm);
+
+#endif

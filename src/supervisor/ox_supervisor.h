@@ -1,0 +1,65 @@
+/*
+ * ox_supervisor.h - the per-host agent: registers with the CM, pulls the
+ * desired state of its stores on every heartbeat (a long poll), runs each
+ * store as an `oxbow store --config FILE` child process, restarts crashed
+ * stores with exponential backoff, polls every store's /v1/status once a
+ * second and reports it to the CM, and writes drc.properties with
+ * cm.url=<CM url>.
+ *
+ * On-disk layout under supervisor.dir (default ./oxbow-supervisor, or
+ * <cm.data.dir>/supervisor for the CM's in-process supervisor):
+ *   package/config/drc.properties       cm.url=..., host and port (0644)
+ *   stores/<store name>/store.properties the store's config (0600)
+ *   stores/<store name>/source.password  the source password (0600)
+ *   stores/<store name>/data/            store.dir: the change log, store.log
+ *   stores/<store name>/console.log      the store's stdout/stderr
+ */
+#ifndef OX_SUPERVISOR_H
+#define OX_SUPERVISOR_H
+
+#include "ox_err.h"
+#include "ox_props.h"
+
+struct ox_sv_config {
+    char cm_url[512]; /* supervisor.cm.url (or --cm) */
+    char *token;      /* bearer token for the CM (supervisor.cm.token.file); owned */
+    char host_ip[16]; /* supervisor.host.ip, default 127.0.0.1: the name's hostIp */
+    char listen[64];  /* supervisor.listen, default 127.0.0.1 */
+    int port;         /* supervisor.port, default 7100 */
+    char dir[1024];   /* supervisor.dir */
+    char
+        drc_path[1100]; /* supervisor.drc.properties, default <dir>/package/config/drc.properties */
+    int store_port_base;  /* supervisor.store.port.base, default 17000 */
+    char store_bin[1024]; /* supervisor.store.bin, default this executable */
+    int heartbeat_ms;     /* supervisor.heartbeat.ms, default 1000 */
+    int backoff_max_ms;   /* supervisor.restart.backoff.max_ms, default 30000 */
+    int stop_grace_ms;    /* supervisor.stop.grace_ms, default 10000 */
+};
+
+typedef struct ox_supervisor ox_supervisor;
+
+/*
+ * Fills cfg from the supervisor.* keys of `p` (NULL = defaults), using
+ * `default_dir` when supervisor.dir is absent. Returns 0 or OX_ECONFIG naming
+ * the key. Free with ox_sv_config_free. Never logs.
+ */
+int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_config *cfg,
+                      ox_errbuf *eb);
+void ox_sv_config_free(struct ox_sv_config *cfg);
+
+/* The keys ox_sv_config_load knows, NULL-terminated (for key checks). */
+extern const char *const ox_sv_config_keys[];
+
+/*
+ * Starts the supervisor on its own thread with a copy of cfg: writes
+ * drc.properties, binds supervisor.listen:port (GET /v1/status lists its
+ * stores) and begins heartbeating. Returns 0 with *out or an error with
+ * detail. Logs store lifecycle events to stderr. Call from one thread.
+ */
+int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *eb);
+
+/* Stops the loop, sends SIGTERM to every store (SIGKILL after the grace
+ * period), waits for them and frees everything. NULL is a no-op. */
+void ox_sv_stop(ox_supervisor *sv);
+
+#endif

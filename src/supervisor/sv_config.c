@@ -1,0 +1,108 @@
+/* sv_config.c - supervisor configuration (see ox_supervisor.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ox_alloc.h"
+#include "ox_checkpoint.h"
+#include "ox_supervisor.h"
+
+const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
+                                         "supervisor.cm.token.file",
+                                         "supervisor.host.ip",
+                                         "supervisor.listen",
+                                         "supervisor.port",
+                                         "supervisor.dir",
+                                         "supervisor.drc.properties",
+                                         "supervisor.store.port.base",
+                                         "supervisor.store.bin",
+                                         "supervisor.heartbeat.ms",
+                                         "supervisor.restart.backoff.max_ms",
+                                         "supervisor.stop.grace_ms",
+                                         NULL};
+
+static const char *str(const ox_props *p, const char *k, const char *def)
+{
+    return p ? ox_props_get_str(p, k, def) : def;
+}
+
+static int num(const ox_props *p, const char *k, int64_t def, int64_t lo, int64_t hi, int *out,
+               ox_errbuf *eb)
+{
+    int64_t v = def;
+    if (p) {
+        int rc = ox_props_get_int(p, k, def, lo, hi, &v, eb);
+        if (rc != 0)
+            return rc;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_config *cfg,
+                      ox_errbuf *eb)
+{
+    memset(cfg, 0, sizeof *cfg);
+    int rc;
+    snprintf(cfg->cm_url, sizeof cfg->cm_url, "%s",
+             str(p, "supervisor.cm.url", "http://127.0.0.1:8088"));
+    const char *ip = str(p, "supervisor.host.ip", "127.0.0.1");
+    uint32_t a;
+    if (ox_ipv4_parse(ip, strlen(ip), &a) != 0)
+        return ox_errf(eb, OX_ECONFIG, "supervisor.host.ip: \"%s\" is not an IPv4 address", ip);
+    ox_ipv4_format(a, cfg->host_ip);
+    snprintf(cfg->listen, sizeof cfg->listen, "%s", str(p, "supervisor.listen", "127.0.0.1"));
+    if ((rc = num(p, "supervisor.port", 7100, 1, 65535, &cfg->port, eb)) != 0)
+        return rc;
+    snprintf(cfg->dir, sizeof cfg->dir, "%s", str(p, "supervisor.dir", default_dir));
+    const char *drc = str(p, "supervisor.drc.properties", NULL);
+    if (drc)
+        snprintf(cfg->drc_path, sizeof cfg->drc_path, "%s", drc);
+    else
+        snprintf(cfg->drc_path, sizeof cfg->drc_path, "%s/package/config/drc.properties", cfg->dir);
+    if ((rc = num(p, "supervisor.store.port.base", 17000, 1024, 65000, &cfg->store_port_base,
+                  eb)) != 0)
+        return rc;
+    const char *bin = str(p, "supervisor.store.bin", NULL);
+    if (bin) {
+        snprintf(cfg->store_bin, sizeof cfg->store_bin, "%s", bin);
+    } else {
+        ssize_t n = readlink("/proc/self/exe", cfg->store_bin, sizeof cfg->store_bin - 1);
+        if (n <= 0)
+            return ox_errf(eb, OX_ECONFIG, "cannot resolve /proc/self/exe: %s", strerror(errno));
+        cfg->store_bin[n] = '\0';
+    }
+    if ((rc = num(p, "supervisor.heartbeat.ms", 1000, 50, 60000, &cfg->heartbeat_ms, eb)) != 0)
+        return rc;
+    if ((rc = num(p, "supervisor.restart.backoff.max_ms", 30000, 100, 3600000, &cfg->backoff_max_ms,
+                  eb)) != 0)
+        return rc;
+    if ((rc = num(p, "supervisor.stop.grace_ms", 10000, 100, 600000, &cfg->stop_grace_ms, eb)) != 0)
+        return rc;
+    const char *tf = str(p, "supervisor.cm.token.file", NULL);
+    if (tf) {
+        FILE *f = fopen(tf, "re");
+        if (f == NULL)
+            return ox_errf(eb, OX_ECONFIG, "supervisor.cm.token.file: cannot read %s: %s", tf,
+                           strerror(errno));
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            buf[--n] = '\0';
+        cfg->token = ox_xstrdup(buf);
+    }
+    return 0;
+}
+
+void ox_sv_config_free(struct ox_sv_config *cfg)
+{
+    if (cfg->token) {
+        memset(cfg->token, 0, strlen(cfg->token));
+        free(cfg->token);
+    }
+    cfg->token = NULL;
+}

@@ -1,0 +1,71 @@
+/* sv_internal.h - the supervisor's context (src/supervisor only). */
+#ifndef OX_SV_INTERNAL_H
+#define OX_SV_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ox_supervisor.h"
+
+enum sv_desired { SV_RUN, SV_STOP, SV_DESTROY, SV_ORPHAN };
+
+struct sv_store {
+    char name[201];
+    char dir[1300]; /* <sv dir>/stores/<name> */
+    int port;
+    pid_t pid;
+    int desired;
+    char state[16]; /* starting, running, stopped, crashed, failed, destroyed */
+    int restarts;
+    int backoff_ms;
+    int64_t next_start_ms;
+    int64_t started_ms;
+    int64_t stop_deadline_ms; /* non-zero while a stop is in progress */
+    int killed;
+    char error[256];
+    json_t *status; /* last /v1/status, or NULL */
+    /* What the CM wants the store to run with. */
+    char topic[65];
+    char checkpoint[96];
+    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist"} */
+};
+
+struct ox_supervisor {
+    struct ox_sv_config cfg;
+    pthread_t thread;
+    int thread_started;
+    atomic_int stopping;
+    struct sv_store **stores;
+    int nstores, capstores;
+    int64_t gen;
+    pthread_mutex_t snap_mu;
+    char *snapshot; /* JSON for GET /v1/status, under snap_mu */
+    struct MHD_Daemon *mhd;
+    void *curl_cm, *curl_st; /* CURL handles, supervisor thread only */
+    int cm_ok;               /* last heartbeat answered */
+};
+
+int64_t sv_now_ms(void);
+
+/* sv_store.c */
+struct sv_store *sv_store_new(struct ox_supervisor *sv, const char *name);
+void sv_store_free(struct sv_store *s);
+/* Spawns the store process (writing its config first). Returns 0 or error. */
+int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s);
+/* Reaps an exited child; returns 1 if the process ended (state updated). */
+int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s);
+/* Drives a stop: SIGTERM, then SIGKILL after the grace period. Returns 1
+ * once the process is gone. */
+int sv_store_stop_step(struct ox_supervisor *sv, struct sv_store *s);
+/* Removes the store's directory tree. Returns 0 or error. */
+int sv_store_remove_dir(struct sv_store *s, ox_errbuf *eb);
+
+/* sv_http.c: libcurl requests. body may be NULL (GET). Returns HTTP status or
+ * negative OX_E*; *out gets the response body (caller frees). */
+int sv_http(void *curl, const char *url, const char *token, const char *body, long timeout_ms,
+            char **out);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+ * sv_main.c - the supervisor loop (see ox_supervisor.h and, for the wire
+ * protocol, src/cm/cm_api_sv.c).
+ *
+ * One thread does everything in turn: reap exited stores and restart them
+ * when their backoff expires, poll every running store's /v1/status, send a
+ * heartbeat with all reports (a long poll of up to heartbeat.ms, cut short
+ * when the CM's desired state changes), then act on the desired state.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ox_alloc.h"
+#include "ox_buf.h"
+#include "sv_internal.h"
+
+static struct sv_store *find(struct ox_supervisor *sv, const char *name)
+{
+    for (int i = 0; i < sv->nstores; i++)
+        if (strcmp(sv->stores[i]->name, name) == 0)
+            return sv->stores[i];
+    return NULL;
+}
+
+static void drop(struct ox_supervisor *sv, int i)
+{
+    sv_store_free(sv->stores[i]);
+    memmove(sv->stores + i, sv->stores + i + 1, (size_t)(sv->nstores - i - 1) * sizeof *sv->stores);
+    sv->nstores--;
+}
+
+/* Store names become directory names: accept only the CM's name alphabet. */
+static int name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 200 || strstr(n, "..") != NULL || n[0] == '.')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = n[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
+{
+    if (s->pid <= 0 || s->stop_deadline_ms != 0)
+        return;
+    char url[128], *body = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/status", s->port);
+    int code = sv_http(sv->curl_st, url, NULL, NULL, 500, &body);
+    json_t *st = code == 200 && body ? json_loads(body, 0, NULL) : NULL;
+    free(body);
+    json_decref(s->status);
+    s->status = json_is_object(st) ? st : NULL;
+    if (s->status == NULL)
+        json_decref(st);
+    snprintf(s->state, sizeof s->state, "%s", s->status ? "running" : "starting");
+}
+
+static char *build_report(struct ox_supervisor *sv, int wait_ms)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < sv->nstores; i++) {
+        struct sv_store *s = sv->stores[i];
+        json_t *o =
+            json_pack("{s:s,s:s,s:i,s:i,s:i,s:s}", "name", s->name, "state", s->state, "port",
+                      s->port, "pid", (int)s->pid, "restarts", s->restarts, "error", s->error);
+        json_object_set(o, "status", s->status ? s->status : json_null());
+        json_array_append_new(arr, o);
+    }
+    json_t *r = json_pack("{s:s,s:i,s:I,s:i,s:o}", "host", sv->cfg.host_ip, "port", sv->cfg.port,
+                          "gen", (json_int_t)sv->gen, "waitMs", wait_ms, "stores", arr);
+    char *text = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    return text;
+}
+
+static int desired_of(const char *d)
+{
+    if (strcmp(d, "running") == 0)
+        return SV_RUN;
+    if (strcmp(d, "stopped") == 0)
+        return SV_STOP;
+    return SV_DESTROY;
+}
+
+/* Applies a heartbeat answer: new stores, changed desired states, orphans. */
+static int apply_desired(struct ox_supervisor *sv, json_t *resp)
+{
+    json_t *stores = json_object_get(resp, "stores");
+    if (!json_is_array(stores))
+        return -1;
+    sv->gen = json_integer_value(json_object_get(resp, "gen"));
+    for (int i = 0; i < sv->nstores; i++)
+        sv->stores[i]->desired = SV_ORPHAN;
+    size_t k;
+    json_t *e;
+    json_array_foreach(stores, k, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *d = json_string_value(json_object_get(e, "desired"));
+        if (name == NULL || d == NULL || !name_ok(name))
+            continue;
+        struct sv_store *s = find(sv, name);
+        if (s == NULL) {
+            s = sv_store_new(sv, name);
+            if (sv->nstores == sv->capstores) {
+                sv->capstores = sv->capstores ? 2 * sv->capstores : 16;
+                sv->stores = ox_xrealloc(sv->stores, (size_t)sv->capstores * sizeof *sv->stores);
+            }
+            sv->stores[sv->nstores++] = s;
+        }
+        s->desired = desired_of(d);
+        const char *cp = json_string_value(json_object_get(e, "checkpoint"));
+        snprintf(s->checkpoint, sizeof s->checkpoint, "%s", cp ? cp : "");
+        const char *topic = json_string_value(json_object_get(e, "topic"));
+        snprintf(s->topic, sizeof s->topic, "%s", topic ? topic : "");
+        json_t *src = json_object_get(e, "source");
+        json_decref(s->source);
+        s->source = json_is_object(src) ? json_incref(src) : json_object();
+    }
+    return 0;
+}
+
+/* Acts on each store's desired state; returns 1 if any state changed. */
+static int act(struct ox_supervisor *sv)
+{
+    int changed = 0;
+    int64_t now = sv_now_ms();
+    for (int i = 0; i < sv->nstores; i++) {
+        struct sv_store *s = sv->stores[i];
+        char before[16];
+        snprintf(before, sizeof before, "%s", s->state);
+        switch (s->desired) {
+        case SV_RUN:
+            if (s->pid > 0 && s->stop_deadline_ms != 0) {
+                sv_store_stop_step(sv, s); /* finish a stop before restarting */
+            } else if (s->pid <= 0 && now >= s->next_start_ms) {
+                if (sv_store_spawn(sv, s) != 0) {
+                    snprintf(s->state, sizeof s->state, "failed");
+                    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 1000;
+                    if (s->backoff_ms > sv->cfg.backoff_max_ms)
+                        s->backoff_ms = sv->cfg.backoff_max_ms;
+                    s->next_start_ms = now + s->backoff_ms;
+                }
+            }
+            break;
+        case SV_STOP:
+        case SV_ORPHAN:
+            sv_store_stop_step(sv, s);
+            s->next_start_ms = 0;
+            s->backoff_ms = 0;
+            break;
+        case SV_DESTROY:
+            if (sv_store_stop_step(sv, s) && strcmp(s->state, "destroyed") != 0) {
+                ox_errbuf eb;
+                if (sv_store_remove_dir(s, &eb) == 0) {
+                    snprintf(s->state, sizeof s->state, "destroyed");
+                    fprintf(stderr, "oxbow supervisor: store %s destroyed (%s removed)\n", s->name,
+                            s->dir);
+                } else {
+                    snprintf(s->state, sizeof s->state, "failed");
+                    snprintf(s->error, sizeof s->error, "%.250s", eb.msg);
+                }
+            }
+            break;
+        }
+        changed |= strcmp(before, s->state) != 0;
+    }
+    /* Forget orphans once stopped, and destroyed stores the CM dropped. */
+    for (int i = sv->nstores - 1; i >= 0; i--) {
+        struct sv_store *s = sv->stores[i];
+        if (s->desired == SV_ORPHAN && s->pid <= 0)
+            drop(sv, i);
+    }
+    return changed;
+}
+
+static void update_snapshot(struct ox_supervisor *sv)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < sv->nstores; i++) {
+        struct sv_store *s = sv->stores[i];
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:i,s:i,s:s}", "name", s->name, "state",
+                                             s->state, "port", s->port, "pid", (int)s->pid,
+                                             "restarts", s->restarts, "error", s->error));
+    }
+    json_t *o = json_pack("{s:s,s:i,s:s,s:b,s:o}", "host", sv->cfg.host_ip, "port", sv->cfg.port,
+                          "cmUrl", sv->cfg.cm_url, "cmReachable", sv->cm_ok, "stores", arr);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    pthread_mutex_lock(&sv->snap_mu);
+    free(sv->snapshot);
+    sv->snapshot = text;
+    pthread_mutex_unlock(&sv->snap_mu);
+}
+
+static void *sv_main(void *arg)
+{
+    struct ox_supervisor *sv = arg;
+    char url[700];
+    snprintf(url, sizeof url, "%s/supervisor/heartbeat", sv->cfg.cm_url);
+    int changed = 1;
+    int64_t last_poll = 0;
+    while (!atomic_load(&sv->stopping)) {
+        for (int i = 0; i < sv->nstores; i++) {
+            if (sv_store_reap(sv, sv->stores[i]))
+                changed = 1;
+        }
+        int starting = 0;
+        int64_t now = sv_now_ms();
+        for (int i = 0; i < sv->nstores; i++) {
+            struct sv_store *s = sv->stores[i];
+            if (s->pid > 0 && (now - last_poll >= sv->cfg.heartbeat_ms - 50 ||
+                               strcmp(s->state, "starting") == 0)) {
+                char before[16];
+                snprintf(before, sizeof before, "%s", s->state);
+                poll_status(sv, s);
+                changed |= strcmp(before, s->state) != 0;
+            }
+            starting |= strcmp(s->state, "starting") == 0 || s->stop_deadline_ms != 0 ||
+                        (s->pid <= 0 && s->desired == SV_RUN);
+        }
+        if (now - last_poll >= sv->cfg.heartbeat_ms - 50)
+            last_poll = now;
+        int wait = changed ? 0 : starting ? 100 : sv->cfg.heartbeat_ms;
+        char *report = build_report(sv, wait);
+        char *body = NULL;
+        int code = sv_http(sv->curl_cm, url, sv->cfg.token, report, wait + 10000L, &body);
+        free(report);
+        json_t *resp = code == 200 && body ? json_loads(body, 0, NULL) : NULL;
+        free(body);
+        int ok = resp != NULL && apply_desired(sv, resp) == 0;
+        json_decref(resp);
+        if (ok != sv->cm_ok)
+            fprintf(stderr, "oxbow supervisor: CM %s %s (HTTP %d)\n", sv->cfg.cm_url,
+                    ok ? "reachable" : "unreachable", code);
+        sv->cm_ok = ok;
+        changed = act(sv);
+        update_snapshot(sv);
+        if (!ok) {
+            /* CM down: keep stores as they are, retry after a pause. */
+            for (int t = 0; t < 10 && !atomic_load(&sv->stopping); t++)
+                usleep((useconds_t)sv->cfg.heartbeat_ms * 100);
+            changed = 1;
+        }
+    }
+    /* Shutdown: stop every store. */
+    for (int i = 0; i < sv->nstores; i++)
+        sv->stores[i]->desired = SV_STOP;
+    for (;;) {
+        int alive = 0;
+        for (int i = 0; i < sv->nstores; i++)
+            alive += !sv_store_stop_step(sv, sv->stores[i]);
+        if (!alive)
+            break;
+        usleep(20000);
+    }
+    return NULL;
+}
+
+static enum MHD_Result sv_http_status(void *cls, struct MHD_Connection *con, const char *url,
+                                      const char *method, const char *version, const char *upload,
+                                      size_t *upload_size, void **con_cls)
+{
+    struct ox_supervisor *sv = cls;
+    if (*con_cls == NULL) {
+        *con_cls = sv;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    unsigned code = 200;
+    char *text;
+    if (strcmp(url, "/v1/status") != 0) {
+        code = 404;
+        text = ox_xstrdup("{\"errMsg\":\"no such endpoint\",\"isSuccess\":false}");
+    } else if (strcmp(method, "GET") != 0) {
+        code = 405;
+        text = ox_xstrdup("{\"errMsg\":\"use GET\",\"isSuccess\":false}");
+    } else {
+        pthread_mutex_lock(&sv->snap_mu);
+        text = ox_xstrdup(sv->snapshot ? sv->snapshot : "{}");
+        pthread_mutex_unlock(&sv->snap_mu);
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(con, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static int mkdirs_for(const char *file)
+{
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s", file);
+    char *slash = strrchr(tmp, '/');
+    if (slash == NULL)
+        return 0;
+    *slash = '\0';
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* drc.properties: the seed's `awk -F= '$0 ~/cm\.url/ {print $2}'` prints the
+ * CM URL from it, so no other line may mention that key. */
+static int write_drc(struct ox_supervisor *sv, ox_errbuf *eb)
+{
+    if (mkdirs_for(sv->cfg.drc_path) != 0)
+        return ox_errf(eb, OX_EIO, "cannot create the directory of %s: %s", sv->cfg.drc_path,
+                       strerror(errno));
+    char tmp[1200], text[2048];
+    snprintf(tmp, sizeof tmp, "%s.tmp", sv->cfg.drc_path);
+    int n = snprintf(text, sizeof text,
+                     "# Written by oxbow supervisor at start; the CM this host reports to.\n"
+                     "cm.url=%s\nsupervisor.host=%s\nsupervisor.port=%d\n",
+                     sv->cfg.cm_url, sv->cfg.host_ip, sv->cfg.port);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ox_errf(eb, OX_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    int ok = write(fd, text, (size_t)n) == n && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(tmp, sv->cfg.drc_path) != 0)
+        return ox_errf(eb, OX_EIO, "cannot write %s: %s", sv->cfg.drc_path, strerror(errno));
+    return 0;
+}
+
+int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *eb)
+{
+    struct ox_supervisor *sv = ox_xcalloc(1, sizeof *sv);
+    int rc = 0;
+    sv->cfg = *cfg;
+    sv->cfg.token = cfg->token ? ox_xstrdup(cfg->token) : NULL;
+    pthread_mutex_init(&sv->snap_mu, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sv->curl_cm = curl_easy_init();
+    sv->curl_st = curl_easy_init();
+    char stores[1100];
+    snprintf(stores, sizeof stores, "%s/stores", sv->cfg.dir);
+    if (mkdir(sv->cfg.dir, 0700) != 0 && errno != EEXIST) {
+        rc = ox_errf(eb, OX_EIO, "cannot create supervisor.dir %s: %s", sv->cfg.dir,
+                     strerror(errno));
+        goto fail;
+    }
+    if (mkdir(stores, 0700) != 0 && errno != EEXIST) {
+        rc = ox_errf(eb, OX_EIO, "cannot create %s: %s", stores, strerror(errno));
+        goto fail;
+    }
+    if ((rc = write_drc(sv, eb)) != 0)
+        goto fail;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)sv->cfg.port);
+    if (inet_pton(AF_INET, sv->cfg.listen, &sa.sin_addr) != 1) {
+        rc = ox_errf(eb, OX_ECONFIG, "supervisor.listen: \"%s\" is not an IPv4 address",
+                     sv->cfg.listen);
+        goto fail;
+    }
+    sv->mhd =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, (uint16_t)sv->cfg.port,
+                         NULL, NULL, sv_http_status, sv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    if (sv->mhd == NULL) {
+        rc = ox_errf(eb, OX_EIO,
+                     "supervisor cannot listen on %s:%d (another supervisor with this port?)",
+                     sv->cfg.listen, sv->cfg.port);
+        goto fail;
+    }
+    update_snapshot(sv);
+    if (pthread_create(&sv->thread, NULL, sv_main, sv) != 0) {
+        rc = ox_errf(eb, OX_ENOMEM, "cannot start the supervisor thread");
+        goto fail;
+    }
+    sv->thread_started = 1;
+    *out = sv;
+    return 0;
+fail:
+    ox_sv_stop(sv);
+    return rc;
+}
+
+void ox_sv_stop(ox_supervisor *sv)
+{
+    if (sv == NULL)
+        return;
+    atomic_store(&sv->stopping, 1);
+    if (sv->thread_started)
+        pthread_join(sv->thread, NULL);
+    if (sv->mhd)
+        MHD_stop_daemon(sv->mhd);
+    for (int i = 0; i < sv->nstores; i++)
+        sv_store_free(sv->stores[i]);
+    free(sv->stores);
+    if (sv->curl_cm)
+        curl_easy_cleanup(sv->curl_cm);
+    if (sv->curl_st)
+        curl_easy_cleanup(sv->curl_st);
+    free(sv->snapshot);
+    ox_sv_config_free(&sv->cfg);
+    pthread_mutex_destroy(&sv->snap_mu);
+    free(sv);
+}
