@@ -57,9 +57,9 @@ void ox_log_options_default(ox_log_options *opt);
 
 /* Where a record came from in the source: the checkpoint's source fields. */
 typedef struct ox_log_srcpos {
-    uint64_t file_idx;  /* binlog file index (mysql-bin.000042 -> 42) */
-    uint64_t offset;    /* byte offset in that file */
-    int64_t timestamp;  /* event time, seconds since the epoch */
+    uint64_t file_idx; /* binlog file index (mysql-bin.000042 -> 42) */
+    uint64_t offset;   /* byte offset in that file */
+    int64_t timestamp; /* event time, seconds since the epoch */
     uint16_t opaque_len;
     uint8_t opaque[OX_LOG_OPAQUE_MAX]; /* e.g. GTID "0-1-42"; copied on append */
 } ox_log_srcpos;
@@ -142,7 +142,7 @@ enum ox_log_start_kind {
     OX_LOG_FROM_TIMESTAMP = 1, /* first transaction whose records have timestamp >= value */
     OX_LOG_FROM_SRCPOS = 2,    /* first transaction at or after (file_idx, offset) */
     OX_LOG_FROM_EARLIEST = 3,
-    OX_LOG_FROM_LATEST = 4,    /* only records appended from now on */
+    OX_LOG_FROM_LATEST = 4, /* only records appended from now on */
 };
 
 typedef struct ox_log_start {

@@ -1,0 +1,644 @@
+/*
+ * ox_log.c - opening, recovering, closing, retention and status of the
+ * change log. The on-disk format is documented in ox_log_fmt.c and
+ * docs/format.md; the writer lives in ox_log_write.c, readers in
+ * ox_log_read.c.
+ *
+ * Recovery rules (ox_log_open):
+ *  - Leftover "*.tmp" files are half-made creations: removed.
+ *  - The last segment is scanned record by record (CRC, msgId sequence). If
+ *    the scan stops before the end of the file and a valid record follows
+ *    somewhere after the stopping point, the damage is in the middle of the
+ *    data: OX_ECORRUPT naming file and offset. Otherwise the bytes after the
+ *    last commit record are a torn or unfinished tail and are truncated.
+ *  - If the last segment holds no commit and its first record continues a
+ *    transaction begun in the segment before, the segment is deleted and the
+ *    previous one recovered the same way (a transaction may span segments).
+ *  - Older segments are trusted if their index file is intact and sealed
+ *    with the segment's size; otherwise the segment is scanned, must be
+ *    entirely valid (else OX_ECORRUPT with file and offset), and its index is
+ *    rebuilt. Their records' CRCs are checked again by every reader.
+ *  - Segments must hold consecutive msgIds; a gap is OX_ECORRUPT.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ox_durable.h"
+#include "ox_log_int.h"
+
+void ox_log_options_default(ox_log_options *opt)
+{
+    opt->segment_bytes = 64u << 20;
+    opt->fsync_policy = OX_LOG_FSYNC_INTERVAL;
+    opt->fsync_interval_ms = 10;
+    opt->retention_seconds = 86400;
+    opt->retention_bytes = 0;
+}
+
+void oxl_path(const ox_log *log, uint64_t first_id, const char *ext, char *out, size_t n)
+{
+    char name[OXF_NAME_LEN + 8];
+    oxf_seg_name(name, first_id, ext);
+    snprintf(out, n, "%s/%s", log->dir, name);
+}
+
+oxl_seg *oxl_seg_find(ox_log *log, uint64_t first_id)
+{
+    size_t lo = 0, hi = log->nsegs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (log->segs[mid].first_id < first_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < log->nsegs && log->segs[lo].first_id == first_id ? &log->segs[lo] : NULL;
+}
+
+size_t oxl_seg_index_of(ox_log *log, uint64_t msg_id)
+{
+    size_t lo = 0, hi = log->nsegs; /* last segment with first_id <= msg_id */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (log->segs[mid].first_id <= msg_id)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int oxl_write_index(ox_log *log, uint64_t first_id, const oxf_idxstate *s, const oxf_ent *seal,
+                    ox_errbuf *eb)
+{
+    size_t n = OXF_IDX_HDR + s->entries.len + (seal ? OXF_IDX_ENT : 0);
+    uint8_t *b = malloc(n);
+    if (b == NULL)
+        return ox_errf(eb, OX_ENOMEM, "no memory for index");
+    oxf_idx_hdr_encode(b, first_id);
+    if (s->entries.len)
+        memcpy(b + OXF_IDX_HDR, s->entries.data, s->entries.len);
+    if (seal)
+        oxf_ent_encode(b + OXF_IDX_HDR + s->entries.len, seal);
+    char name[OXF_NAME_LEN + 8];
+    oxf_seg_name(name, first_id, "idx");
+    int rc = ox_durable_create(log->dir, name, b, n, log->dflags, NULL, eb);
+    free(b);
+    return rc;
+}
+
+/* 1 if `path` holds exactly `len` bytes equal to `want`. */
+static int file_equals(const char *path, const uint8_t *want, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int same = fstat(fd, &st) == 0 && (uint64_t)st.st_size == len;
+    uint8_t tmp[65536];
+    for (size_t at = 0; same && at < len;) {
+        size_t n = len - at < sizeof tmp ? len - at : sizeof tmp;
+        same = pread(fd, tmp, n, (off_t)at) == (ssize_t)n && memcmp(tmp, want + at, n) == 0;
+        at += n;
+    }
+    close(fd);
+    return same;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Lists segment msgIds (sorted) and removes leftover temporary files. */
+static int list_dir(ox_log *log, uint64_t **ids, size_t *n, ox_errbuf *eb)
+{
+    DIR *d = opendir(log->dir);
+    if (d == NULL)
+        return ox_errf(eb, OX_EIO, "opendir %s: %s", log->dir, strerror(errno));
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        size_t l = strlen(nm);
+        if (l > 4 && strcmp(nm + l - 4, ".tmp") == 0) {
+            ox_durable_unlink(log->dir, nm, OX_DURABLE_NOSYNC, NULL);
+            continue;
+        }
+        if (l != OXF_NAME_LEN || strcmp(nm + 20, ".seg") != 0 || strspn(nm, "0123456789") != 20)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint64_t *ni = realloc(*ids, cap * sizeof **ids);
+            if (ni == NULL) {
+                closedir(d);
+                return ox_errf(eb, OX_ENOMEM, "no memory listing %s", log->dir);
+            }
+            *ids = ni;
+        }
+        (*ids)[(*n)++] = strtoull(nm, NULL, 10);
+    }
+    closedir(d);
+    qsort(*ids, *n, sizeof **ids, cmp_u64);
+    return 0;
+}
+
+static void seg_push(ox_log *log, const oxl_seg *s)
+{
+    if (log->nsegs == log->segcap) {
+        log->segcap = log->segcap ? log->segcap * 2 : 16;
+        log->segs = realloc(log->segs, log->segcap * sizeof *log->segs);
+        if (log->segs == NULL)
+            abort();
+    }
+    log->segs[log->nsegs++] = *s;
+}
+
+/* Loads a sealed (non-tail) segment from its index, or rebuilds the index. */
+static int load_sealed(ox_log *log, uint64_t first, ox_log_recovery *rec, ox_errbuf *eb)
+{
+    char sp[PATH_MAX], ip[PATH_MAX];
+    oxl_path(log, first, "seg", sp, sizeof sp);
+    oxl_path(log, first, "idx", ip, sizeof ip);
+    struct stat st;
+    if (stat(sp, &st) != 0)
+        return ox_errf(eb, OX_EIO, "stat %s: %s", sp, strerror(errno));
+    int ifd = open(ip, O_RDONLY | O_CLOEXEC);
+    struct stat ist;
+    if (ifd >= 0 && fstat(ifd, &ist) == 0 && ist.st_size >= OXF_IDX_HDR + OXF_IDX_ENT &&
+        (ist.st_size - OXF_IDX_HDR) % OXF_IDX_ENT == 0) {
+        uint8_t h[OXF_IDX_HDR], e[OXF_IDX_ENT];
+        oxf_ent seal;
+        if (pread(ifd, h, sizeof h, 0) == (ssize_t)sizeof h && oxf_idx_hdr_decode(h, first) == 0 &&
+            pread(ifd, e, sizeof e, ist.st_size - OXF_IDX_ENT) == (ssize_t)sizeof e &&
+            oxf_ent_decode(e, &seal) == 0 && seal.kind == OXF_ENT_SEAL &&
+            seal.seg_offset == (uint64_t)st.st_size && seal.msg_id + 1 >= first) {
+            close(ifd);
+            seg_push(log, &(oxl_seg){first, seal.msg_id, seal.seg_offset, seal.max_ts,
+                                     seal.max_fidx, seal.max_foff, 1});
+            return 0;
+        }
+    }
+    if (ifd >= 0)
+        close(ifd);
+    /* Missing or bad index: scan the segment, which must be whole. */
+    int fd = open(sp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ox_errf(eb, OX_EIO, "open %s: %s", sp, strerror(errno));
+    oxf_scan sc;
+    memset(&sc, 0, sizeof sc);
+    int rc = oxf_scan_segment(fd, sp, &sc, eb);
+    close(fd);
+    if (rc == 0 && sc.hdr.first_id != first)
+        rc = ox_errf(eb, OX_ECORRUPT, "%s offset 16: first msgId does not match the name", sp);
+    if (rc == 0 && sc.end_valid != sc.file_size)
+        rc = ox_errf(eb, OX_ECORRUPT, "%s offset %llu: %s", sp,
+                     (unsigned long long)(sc.bad ? sc.bad_off : sc.end_valid),
+                     sc.bad ? sc.bad_why : "truncated record");
+    if (rc == 0) {
+        oxf_ent seal;
+        oxf_idx_seal(&sc.idx, sc.last_id, sc.file_size, sc.last_off, &seal);
+        rc = oxl_write_index(log, first, &sc.idx, &seal, eb);
+        if (rc == 0) {
+            rec->rebuilt_indexes++;
+            seg_push(log, &(oxl_seg){first, sc.last_id, sc.file_size, sc.idx.max_ts,
+                                     sc.idx.max_fidx, sc.idx.max_foff, 1});
+        }
+    }
+    ox_buf_free(&sc.idx.entries);
+    ox_buf_free(&sc.idx_commit.entries);
+    return rc;
+}
+
+static int remove_segment_files(ox_log *log, uint64_t first, ox_errbuf *eb)
+{
+    char name[OXF_NAME_LEN + 8];
+    oxf_seg_name(name, first, "idx");
+    int rc = ox_durable_unlink(log->dir, name, OX_DURABLE_NOSYNC, eb);
+    oxf_seg_name(name, first, "seg");
+    if (rc == 0)
+        rc = ox_durable_unlink(log->dir, name, log->dflags, eb);
+    return rc;
+}
+
+/* Recovers the tail: ids[0..*n) are the segments; may drop trailing ones. */
+static int recover_tail(ox_log *log, uint64_t *ids, size_t *n, ox_log_recovery *rec,
+                        ox_log_srcpos *tail_commit_src, int *have_commit_src, ox_errbuf *eb)
+{
+    for (;;) {
+        uint64_t first = ids[*n - 1];
+        char sp[PATH_MAX];
+        oxl_path(log, first, "seg", sp, sizeof sp);
+        int fd = open(sp, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            return ox_errf(eb, OX_EIO, "open %s: %s", sp, strerror(errno));
+        oxf_scan sc;
+        memset(&sc, 0, sizeof sc);
+        int rc = oxf_scan_segment(fd, sp, &sc, eb);
+        if (rc == 0 && sc.hdr.first_id != first)
+            rc = ox_errf(eb, OX_ECORRUPT, "%s offset 16: first msgId does not match the name", sp);
+        if (rc == 0 && sc.end_valid < sc.file_size &&
+            oxf_valid_record_after(fd, sc.end_valid, sc.file_size))
+            rc = ox_errf(eb, OX_ECORRUPT, "%s offset %llu: %s, followed by valid records", sp,
+                         (unsigned long long)(sc.bad ? sc.bad_off : sc.end_valid),
+                         sc.bad ? sc.bad_why : "truncated record");
+        if (rc != 0)
+            goto done;
+        if (sc.commit_end == 0 && sc.hdr.txn_first != sc.hdr.first_id && *n > 1) {
+            /* Only a piece of a transaction begun earlier: drop the segment. */
+            rec->dropped_bytes += sc.file_size - OXF_SEG_HDR;
+            rec->dropped_records += sc.n_valid;
+            close(fd);
+            fd = -1;
+            rc = remove_segment_files(log, first, eb);
+            ox_buf_free(&sc.idx.entries);
+            ox_buf_free(&sc.idx_commit.entries);
+            if (rc != 0)
+                return rc;
+            (*n)--;
+            continue;
+        }
+        uint64_t keep = sc.commit_end ? sc.commit_end : OXF_SEG_HDR;
+        uint64_t kept = sc.commit_end ? sc.commit_n : 0;
+        if (keep < sc.file_size) {
+            rec->dropped_bytes += sc.file_size - keep;
+            rec->dropped_records += sc.n_valid - kept;
+            rc = ox_durable_truncate(fd, keep, log->dflags, sp, eb);
+            if (rc != 0)
+                goto done;
+        }
+        if (kept == 0 && sc.hdr.txn_first != first) {
+            /* The transaction it continued is gone: start afresh on a boundary. */
+            uint8_t hb[OXF_SEG_HDR];
+            sc.hdr.txn_first = first;
+            oxf_seg_hdr_encode(hb, &sc.hdr);
+            char name[OXF_NAME_LEN + 8];
+            oxf_seg_name(name, first, "seg");
+            close(fd);
+            fd = -1;
+            rc = ox_durable_create(log->dir, name, hb, sizeof hb, log->dflags, &fd, eb);
+            if (rc != 0)
+                goto done;
+        }
+        oxf_idxstate *is = sc.commit_end ? &sc.idx_commit : &sc.idx;
+        if (!sc.commit_end)
+            oxf_idx_init(&sc.idx, &sc.hdr);
+        /* The tail's index must equal a rebuild; rewrite it if not. */
+        size_t ilen = OXF_IDX_HDR + is->entries.len;
+        uint8_t *want = malloc(ilen);
+        if (want == NULL) {
+            rc = ox_errf(eb, OX_ENOMEM, "no memory for index");
+            goto done;
+        }
+        oxf_idx_hdr_encode(want, first);
+        if (is->entries.len)
+            memcpy(want + OXF_IDX_HDR, is->entries.data, is->entries.len);
+        char ip[PATH_MAX];
+        oxl_path(log, first, "idx", ip, sizeof ip);
+        if (!file_equals(ip, want, ilen)) {
+            rc = oxl_write_index(log, first, is, NULL, eb);
+            rec->rebuilt_indexes++;
+        }
+        free(want);
+        if (rc != 0)
+            goto done;
+        log->fd = fd;
+        fd = -1;
+        snprintf(log->tail_path, sizeof log->tail_path, "%s", sp);
+        log->tail_first = first;
+        log->tail_size = keep;
+        log->buf_off = keep;
+        log->last_rec_off = sc.commit_end ? sc.commit_rec_off : 0;
+        log->idx = *is;
+        is->entries = (ox_buf)OX_BUF_INIT;
+        atomic_store(&log->next_id, first + kept);
+        *have_commit_src = sc.commit_end != 0;
+        if (sc.commit_end)
+            *tail_commit_src = sc.commit_src;
+    done:
+        if (fd >= 0)
+            close(fd);
+        ox_buf_free(&sc.idx.entries);
+        ox_buf_free(&sc.idx_commit.entries);
+        return rc;
+    }
+}
+
+/* Reads the source position of the first retained record; mlock not held.
+ * Returns 1 if there was one. */
+static int load_first_src(ox_log *log, ox_log_srcpos *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&log->mlock);
+    uint64_t first = log->segs[0].first_id;
+    int empty = log->vis_id < first;
+    pthread_mutex_unlock(&log->mlock);
+    if (empty)
+        return 0;
+    char sp[PATH_MAX];
+    oxl_path(log, first, "seg", sp, sizeof sp);
+    int fd = open(sp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    uint64_t id;
+    int rc = oxf_read_src(fd, OXF_SEG_HDR, &id, out);
+    close(fd);
+    return rc == 0;
+}
+
+static void log_free(ox_log *log)
+{
+    if (log->fd >= 0)
+        close(log->fd);
+    free(log->buf);
+    free(log->spare);
+    ox_buf_free(&log->idx.entries);
+    free(log->segs);
+    pthread_mutex_destroy(&log->wlock);
+    pthread_mutex_destroy(&log->mlock);
+    pthread_cond_destroy(&log->wcond);
+    pthread_cond_destroy(&log->rcond);
+    free(log->dir);
+    free(log);
+}
+
+static int make_dir(const char *dir, ox_errbuf *eb)
+{
+    if (mkdir(dir, 0755) == 0) {
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", dir);
+        char *slash = strrchr(parent, '/');
+        if (slash == parent)
+            slash[1] = '\0';
+        else if (slash != NULL)
+            *slash = '\0';
+        else
+            snprintf(parent, sizeof parent, ".");
+        return ox_durable_fsync_dir(parent, eb);
+    }
+    if (errno == EEXIST)
+        return 0;
+    return ox_errf(eb, ox_err_from_errno(errno) ? ox_err_from_errno(errno) : OX_EIO, "mkdir %s: %s",
+                   dir, strerror(errno));
+}
+
+int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log_recovery *rec,
+                ox_errbuf *eb)
+{
+    ox_log_recovery scratch;
+    if (rec == NULL)
+        rec = &scratch;
+    memset(rec, 0, sizeof *rec);
+    *out = NULL;
+    ox_log_options o;
+    if (opt == NULL)
+        ox_log_options_default(&o);
+    else
+        o = *opt;
+    if (o.segment_bytes < 4096 || o.fsync_policy < OX_LOG_FSYNC_COMMIT ||
+        o.fsync_policy > OX_LOG_FSYNC_NONE ||
+        (o.fsync_policy == OX_LOG_FSYNC_INTERVAL && o.fsync_interval_ms == 0))
+        return ox_errf(eb, OX_EINVAL,
+                       "log options: segment_bytes >= 4096, a known fsync "
+                       "policy and a non-zero interval are required");
+    if (strlen(dir) > PATH_MAX - 64)
+        return ox_errf(eb, OX_EINVAL, "log directory path too long");
+    int rc = make_dir(dir, eb);
+    if (rc != 0)
+        return rc;
+    ox_log *log = calloc(1, sizeof *log);
+    if (log == NULL)
+        return ox_errf(eb, OX_ENOMEM, "no memory for log");
+    log->dir = strdup(dir);
+    log->opt = o;
+    log->dflags = o.fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
+    log->fd = -1;
+    log->buf_cap = 2u << 20;
+    log->buf = malloc(log->buf_cap);
+    log->spare = malloc(log->buf_cap);
+    pthread_mutex_init(&log->wlock, NULL);
+    pthread_mutex_init(&log->mlock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&log->wcond, &ca);
+    pthread_cond_init(&log->rcond, &ca);
+    pthread_condattr_destroy(&ca);
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    if (log->dir == NULL || log->buf == NULL || log->spare == NULL) {
+        rc = ox_errf(eb, OX_ENOMEM, "no memory for log");
+        goto fail;
+    }
+    rc = list_dir(log, &ids, &n, eb);
+    if (rc != 0)
+        goto fail;
+    ox_log_srcpos csrc;
+    int have_csrc = 0;
+    if (n == 0) {
+        rc = oxl_create_segment(log, 1, 1, eb);
+        if (rc != 0)
+            goto fail;
+        atomic_store(&log->next_id, 1);
+    } else {
+        rc = recover_tail(log, ids, &n, rec, &csrc, &have_csrc, eb);
+        if (rc != 0)
+            goto fail;
+        for (size_t i = 0; i + 1 < n; i++) {
+            rc = load_sealed(log, ids[i], rec, eb);
+            if (rc != 0)
+                goto fail;
+            if (i > 0 && log->segs[i].first_id != log->segs[i - 1].last_id + 1) {
+                rc = ox_errf(eb, OX_ECORRUPT,
+                             "%s/%020llu.seg: msgIds not contiguous with the "
+                             "previous segment",
+                             dir, (unsigned long long)ids[i]);
+                goto fail;
+            }
+        }
+        if (n > 1 && log->segs[n - 2].last_id + 1 != log->tail_first) {
+            rc = ox_errf(eb, OX_ECORRUPT, "%s: msgIds not contiguous with the previous segment",
+                         log->tail_path);
+            goto fail;
+        }
+        seg_push(log, &(oxl_seg){log->tail_first, atomic_load(&log->next_id) - 1, log->tail_size,
+                                 log->idx.max_ts, log->idx.max_fidx, log->idx.max_foff, 0});
+    }
+    atomic_store(&log->first_retained, log->segs[0].first_id);
+    log->vis_seg = log->tail_first;
+    log->vis_off = log->tail_size;
+    log->vis_id = atomic_load(&log->next_id) - 1;
+    log->c_seg = log->vis_seg;
+    log->c_off = log->vis_off;
+    log->c_id = log->vis_id;
+    if (have_csrc) {
+        log->vis_src = csrc;
+    } else if (log->nsegs > 1) {
+        /* The tail is empty: the last record is the previous segment's last. */
+        char ip[PATH_MAX], sp[PATH_MAX];
+        oxl_seg *p = &log->segs[log->nsegs - 2];
+        oxl_path(log, p->first_id, "idx", ip, sizeof ip);
+        oxl_path(log, p->first_id, "seg", sp, sizeof sp);
+        int ifd = open(ip, O_RDONLY | O_CLOEXEC), sfd = open(sp, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        uint8_t e[OXF_IDX_ENT];
+        oxf_ent seal;
+        uint64_t id;
+        if (ifd >= 0 && sfd >= 0 && fstat(ifd, &st) == 0 &&
+            pread(ifd, e, sizeof e, st.st_size - OXF_IDX_ENT) == (ssize_t)sizeof e &&
+            oxf_ent_decode(e, &seal) == 0 && seal.txn_first != 0)
+            oxf_read_src(sfd, seal.txn_first, &id, &log->vis_src);
+        if (ifd >= 0)
+            close(ifd);
+        if (sfd >= 0)
+            close(sfd);
+    }
+    log->c_src = log->vis_src;
+    log->first_src_ok = load_first_src(log, &log->first_src);
+    if (o.fsync_policy == OX_LOG_FSYNC_INTERVAL && oxl_flusher_start(log) != 0) {
+        rc = ox_errf(eb, OX_ENOMEM, "cannot start the flusher thread");
+        goto fail;
+    }
+    if (rec->dropped_bytes || rec->dropped_records || rec->rebuilt_indexes)
+        snprintf(rec->detail, sizeof rec->detail,
+                 "dropped %llu bytes (%llu records of unfinished transactions) at the tail; "
+                 "rebuilt %u indexes",
+                 (unsigned long long)rec->dropped_bytes, (unsigned long long)rec->dropped_records,
+                 rec->rebuilt_indexes);
+    free(ids);
+    *out = log;
+    return 0;
+fail:
+    free(ids);
+    log_free(log);
+    return rc;
+}
+
+int ox_log_close(ox_log *log)
+{
+    if (log == NULL)
+        return 0;
+    oxl_flusher_stop(log);
+    int rc = log->failed;
+    ox_errbuf eb;
+    if (rc == 0 && log->txn_open)
+        rc = ox_log_abort(log, &eb);
+    if (rc == 0)
+        rc = oxl_sync_now(log, &eb);
+    if (rc == 0 && log->opt.fsync_policy == OX_LOG_FSYNC_NONE)
+        rc = ox_durable_fdatasync(log->fd, log->tail_path, &eb);
+    if (rc == 0)
+        rc = oxl_write_index(log, log->tail_first, &log->idx, NULL, &eb);
+    pthread_mutex_lock(&log->mlock);
+    atomic_store(&log->closed, 1);
+    pthread_cond_broadcast(&log->rcond);
+    pthread_mutex_unlock(&log->mlock);
+    /* Readers blocked in ox_log_reader_next see `closed` and leave. */
+    while (atomic_load(&log->active_readers) > 0) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+    log_free(log);
+    return rc;
+}
+
+int ox_log_info_get(ox_log *log, ox_log_info *info)
+{
+    memset(info, 0, sizeof *info);
+    pthread_mutex_lock(&log->mlock);
+    if (!log->first_src_ok && log->vis_id >= log->segs[0].first_id) {
+        /* The first record became visible since open: read its position. */
+        pthread_mutex_unlock(&log->mlock);
+        ox_log_srcpos fs;
+        int ok = load_first_src(log, &fs);
+        pthread_mutex_lock(&log->mlock);
+        if (ok && !log->first_src_ok) {
+            log->first_src = fs;
+            log->first_src_ok = 1;
+        }
+    }
+    uint64_t first = log->segs[0].first_id;
+    info->first_msg_id = log->vis_id >= first ? first : 0;
+    info->last_msg_id = log->vis_id;
+    info->next_msg_id = atomic_load(&log->next_id);
+    if (info->first_msg_id)
+        info->first_src = log->first_src;
+    info->last_src = log->vis_src;
+    for (size_t i = 0; i < log->nsegs; i++)
+        info->bytes += log->segs[i].size;
+    info->segments = (uint32_t)log->nsegs;
+    pthread_mutex_unlock(&log->mlock);
+    return 0;
+}
+
+int ox_log_retain(ox_log *log, int64_t now, uint32_t *segments_removed, uint64_t *bytes_removed,
+                  ox_errbuf *eb)
+{
+    uint32_t nrm = 0;
+    uint64_t brm = 0;
+    pthread_mutex_lock(&log->mlock);
+    uint64_t total = 0;
+    for (size_t i = 0; i < log->nsegs; i++)
+        total += log->segs[i].size;
+    size_t k = 0;
+    while (k + 1 < log->nsegs && log->segs[k].last_id <= log->vis_id) {
+        const oxl_seg *s = &log->segs[k];
+        int old = log->opt.retention_seconds > 0 && s->max_ts < now - log->opt.retention_seconds;
+        int big = log->opt.retention_bytes > 0 && total > log->opt.retention_bytes;
+        if (!old && !big)
+            break;
+        total -= s->size;
+        brm += s->size;
+        k++;
+    }
+    uint64_t *gone = NULL;
+    if (k > 0) {
+        gone = malloc(k * sizeof *gone);
+        if (gone == NULL) {
+            pthread_mutex_unlock(&log->mlock);
+            return ox_errf(eb, OX_ENOMEM, "no memory for retention");
+        }
+        for (size_t i = 0; i < k; i++)
+            gone[i] = log->segs[i].first_id;
+        memmove(log->segs, log->segs + k, (log->nsegs - k) * sizeof *log->segs);
+        log->nsegs -= k;
+        atomic_store(&log->first_retained, log->segs[0].first_id);
+        nrm = (uint32_t)k;
+    }
+    pthread_mutex_unlock(&log->mlock);
+    int rc = 0;
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        char name[OXF_NAME_LEN + 8];
+        oxf_seg_name(name, gone[i], "seg");
+        rc = ox_durable_unlink(log->dir, name, OX_DURABLE_NOSYNC, eb);
+        oxf_seg_name(name, gone[i], "idx");
+        if (rc == 0)
+            rc = ox_durable_unlink(log->dir, name, OX_DURABLE_NOSYNC, eb);
+    }
+    free(gone);
+    if (k > 0 && rc == 0 && !(log->dflags & OX_DURABLE_NOSYNC))
+        rc = ox_durable_fsync_dir(log->dir, eb);
+    if (k > 0) {
+        ox_log_srcpos fs;
+        int ok = load_first_src(log, &fs);
+        pthread_mutex_lock(&log->mlock);
+        log->first_src = fs;
+        log->first_src_ok = ok;
+        pthread_mutex_unlock(&log->mlock);
+    }
+    if (segments_removed)
+        *segments_removed = nrm;
+    if (bytes_removed)
+        *bytes_removed = brm;
+    return rc;
+}
