@@ -6,6 +6,7 @@
 extern const struct ox_cmd_entry ox_cmd_checkpoint;
 extern const struct ox_cmd_entry ox_cmd_decode;
 extern const struct ox_cmd_entry ox_cmd_capture;
+extern const struct ox_cmd_entry ox_cmd_store;
 extern const struct ox_cmd_entry ox_cmd_tail;
 extern const struct ox_cmd_entry ox_cmd_cm;
 extern const struct ox_cmd_entry ox_cmd_supervisor;
@@ -14,6 +15,7 @@ const struct ox_cmd_entry *const ox_commands[] = {
     &ox_cmd_checkpoint,
     &ox_cmd_decode,
     &ox_cmd_capture,
+    &ox_cmd_store,
     &ox_cmd_tail,
     &ox_cmd_cm,
     &ox_cmd_supervisor,

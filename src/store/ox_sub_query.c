@@ -90,9 +90,16 @@ int ox_sub_query_add(ox_sub_query *q, const char *key, const char *value, ox_err
             q->start.msg_id = cp.msg_id + 1;
         } else if ((cp.present & (OX_CP_FILEIDX | OX_CP_OFFSET)) ==
                    (OX_CP_FILEIDX | OX_CP_OFFSET)) {
+            /* A record's checkpoint offset is where the record's event starts,
+             * or for a COMMIT the position after its transaction. Starting at
+             * the transaction of the first record beyond that offset therefore
+             * resumes after a committed transaction, and re-sends a partly
+             * received one whole. */
+            if (cp.offset == UINT64_MAX)
+                return ox_errf(eb, OX_EINVAL, "bad checkpoint: offset out of range");
             q->start.kind = OX_LOG_FROM_SRCPOS;
             q->start.file_idx = cp.file_idx;
-            q->start.offset = cp.offset;
+            q->start.offset = cp.offset + 1;
         } else if (cp.present & OX_CP_TIMESTAMP) {
             q->start.kind = OX_LOG_FROM_TIMESTAMP;
             q->start.timestamp = cp.timestamp;
