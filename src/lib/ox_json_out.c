@@ -17,10 +17,20 @@ static const char digits2[201] = "00010203040506070809"
                                  "80818283848586878889"
                                  "90919293949596979899";
 
+static size_t digits_u64(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 size_t ox_fmt_u64(char *p, uint64_t v)
 {
-    char tmp[24];
-    char *e = tmp + sizeof tmp, *q = e;
+    size_t n = digits_u64(v);
+    char *q = p + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
@@ -33,8 +43,6 @@ size_t ox_fmt_u64(char *p, uint64_t v)
     } else {
         *--q = (char)('0' + v);
     }
-    size_t n = (size_t)(e - q);
-    memcpy(p, q, n);
     return n;
 }
 
@@ -60,12 +68,68 @@ void ox_json_i64(ox_buf *b, int64_t v)
     b->len += ox_fmt_i64((char *)b->data + b->len, v);
 }
 
+static const double pow10d[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+/* Writes m / 10^k in decimal ("-12.5"): the integer m with a point k
+ * digits from the right. */
+static size_t fmt_scaled(char *p, bool neg, uint64_t m, int k)
+{
+    char digits[24];
+    size_t n = ox_fmt_u64(digits, m), o = 0;
+    if (neg)
+        p[o++] = '-';
+    if ((size_t)k >= n) {
+        p[o++] = '0';
+        p[o++] = '.';
+        for (size_t z = 0; z < (size_t)k - n; z++)
+            p[o++] = '0';
+        memcpy(p + o, digits, n);
+        return o + n;
+    }
+    memcpy(p + o, digits, n - (size_t)k);
+    o += n - (size_t)k;
+    if (k) {
+        p[o++] = '.';
+        memcpy(p + o, digits + n - (size_t)k, (size_t)k);
+        o += (size_t)k;
+    }
+    return o;
+}
+
+/*
+ * Fast path for "human" values: if v == m / 10^k for an integer m < 2^53
+ * and a small k, then the decimal m*10^-k reads back as v (both the
+ * division and strtod are correctly rounded, and m and 10^k are exact), and
+ * the smallest such k gives the shortest text. Otherwise returns 0.
+ */
+static size_t fmt_double_fast(char *p, double v)
+{
+    bool neg = v < 0;
+    double a = neg ? -v : v;
+    if (!(a < 9007199254740992.0) || (a != 0 && a < 1e-6))
+        return 0;
+    for (int k = 0; k <= 9; k++) {
+        double s = a * pow10d[k];
+        if (s >= 9007199254740992.0)
+            return 0;
+        double m = (double)(uint64_t)s;
+        for (int adj = 0; adj < 2; adj++, m += 1) {
+            if (m / pow10d[k] == a)
+                return fmt_scaled(p, neg, (uint64_t)m, k);
+        }
+    }
+    return 0;
+}
+
 size_t ox_fmt_double(char *p, double v)
 {
     if (!isfinite(v)) {
         memcpy(p, "null", 4);
         return 4;
     }
+    size_t fast = fmt_double_fast(p, v);
+    if (fast)
+        return fast;
     /* %.15g is the shortest form whenever one of <= 15 digits round-trips;
      * otherwise 16 or 17 digits are needed. */
     int n = 0;
@@ -77,12 +141,34 @@ size_t ox_fmt_double(char *p, double v)
     return (size_t)n;
 }
 
+static size_t fmt_float_fast(char *p, float v)
+{
+    bool neg = v < 0;
+    float a = neg ? -v : v;
+    if (!(a < 16777216.0f) || (a != 0 && a < 1e-4f))
+        return 0;
+    for (int k = 0; k <= 7; k++) {
+        float s = a * (float)pow10d[k];
+        if (s >= 16777216.0f)
+            return 0;
+        float m = (float)(uint32_t)s;
+        for (int adj = 0; adj < 2; adj++, m += 1) {
+            if (m / (float)pow10d[k] == a)
+                return fmt_scaled(p, neg, (uint64_t)m, k);
+        }
+    }
+    return 0;
+}
+
 size_t ox_fmt_float(char *p, float v)
 {
     if (!isfinite(v)) {
         memcpy(p, "null", 4);
         return 4;
     }
+    size_t fast = fmt_float_fast(p, v);
+    if (fast)
+        return fast;
     int n = 0;
     for (int prec = 6; prec <= 9; prec++) {
         n = snprintf(p, 32, "%.*g", prec, (double)v);

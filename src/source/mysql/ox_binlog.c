@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "ox_alloc.h"
+#include "ox_json_out.h"
 
 int ox_bl_err(ox_binlog_decoder *d, ox_errbuf *eb, int err, const char *fmt, ...)
 {
@@ -401,8 +402,14 @@ int ox_bl_dispatch(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_chang
         uint64_t seq = le_n(b, 8);
         uint32_t domain = (uint32_t)le_n(b + 8, 4);
         uint8_t flags = b[12];
-        snprintf(d->gtid, sizeof d->gtid, "%" PRIu32 "-%" PRIu32 "-%" PRIu64, domain, d->ev_server,
-                 seq);
+        /* Formatted by hand: this runs once per transaction. */
+        char *g = d->gtid;
+        g += ox_fmt_u64(g, domain);
+        *g++ = '-';
+        g += ox_fmt_u64(g, d->ev_server);
+        *g++ = '-';
+        g += ox_fmt_u64(g, seq);
+        *g = '\0';
         d->have_gtid = true;
         d->have_annot = false;
         if (flags & 1)
@@ -488,7 +495,7 @@ int ox_binlog_decoder_feed(ox_binlog_decoder *d, const uint8_t *ev, size_t len, 
     if (!d->have_fde && !crc && type == OX_EV_ROTATE && len >= OX_BL_HEADER_LEN + 8 + 4) {
         /* A stream's first artificial ROTATE: detect its CRC from itself. */
         uint32_t want = (uint32_t)le_n(ev + len - 4, 4);
-        crc = (uint32_t)crc32(0, ev, (uInt)(len - 4)) == want;
+        crc = ox_bl_crc32(ev, len - 4) == want;
     }
     if (crc) {
         if (len < OX_BL_HEADER_LEN + OX_BL_CRC_LEN)
@@ -496,7 +503,7 @@ int ox_binlog_decoder_feed(ox_binlog_decoder *d, const uint8_t *ev, size_t len, 
         len -= OX_BL_CRC_LEN;
         if (d->verify) {
             uint32_t want = (uint32_t)le_n(ev + len, 4);
-            uint32_t got = (uint32_t)crc32(0, ev, (uInt)len);
+            uint32_t got = ox_bl_crc32(ev, len);
             if (want != got)
                 return ox_bl_err(d, eb, OX_ECORRUPT,
                                  "bad CRC32 in event type %d (stored %08" PRIx32

@@ -269,6 +269,9 @@ static inline bool rd_lenenc(ox_rd *r, uint64_t *out)
 int ox_bl_err(ox_binlog_decoder *d, ox_errbuf *eb, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* ox_binlog_crc.c: zlib-compatible CRC32 (crc32(0, p, n)), accelerated. */
+uint32_t ox_bl_crc32(const uint8_t *p, size_t n);
+
 /* ox_binlog_fde.c */
 int ox_bl_fde(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_errbuf *eb);
 bool ox_bl_fde_has_alg(const char *version);
