@@ -164,40 +164,82 @@ static void seg_push(ox_log *log, const oxl_seg *s)
     log->segs[log->nsegs++] = *s;
 }
 
+/* 1 if the index file `ifd` is whole and consistent with a segment of
+ * `size` bytes starting at msgId `first`; fills *seal. Every entry's CRC is
+ * checked, and entries must ascend. */
+static int index_ok(int ifd, uint64_t first, uint64_t size, oxf_ent *seal)
+{
+    struct stat st;
+    if (fstat(ifd, &st) != 0 || st.st_size < OXF_IDX_HDR + OXF_IDX_ENT ||
+        (st.st_size - OXF_IDX_HDR) % OXF_IDX_ENT != 0)
+        return 0;
+    size_t len = (size_t)st.st_size;
+    uint8_t *b = malloc(len);
+    int ok =
+        b != NULL && pread(ifd, b, len, 0) == (ssize_t)len && oxf_idx_hdr_decode(b, first) == 0;
+    uint64_t prev_id = 0, prev_off = 0;
+    size_t n = ok ? (len - OXF_IDX_HDR) / OXF_IDX_ENT : 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        oxf_ent e;
+        ok = oxf_ent_decode(b + OXF_IDX_HDR + i * OXF_IDX_ENT, &e) == 0 &&
+             (e.kind == OXF_ENT_SEAL) == (i + 1 == n);
+        if (ok && e.kind == OXF_ENT_RECORD)
+            ok = e.msg_id >= first && e.msg_id > prev_id && e.seg_offset >= OXF_SEG_HDR &&
+                 e.seg_offset > prev_off && e.seg_offset < size && e.txn_first <= e.msg_id;
+        if (ok && e.kind == OXF_ENT_SEAL) {
+            ok = e.seg_offset == size && e.msg_id + 1 >= first && e.msg_id >= prev_id;
+            *seal = e;
+        }
+        if (ok) {
+            prev_id = e.msg_id;
+            prev_off = e.seg_offset;
+        }
+    }
+    free(b);
+    return ok;
+}
+
 /* Loads a sealed (non-tail) segment from its index, or rebuilds the index. */
 static int load_sealed(ox_log *log, uint64_t first, ox_log_recovery *rec, ox_errbuf *eb)
 {
     char sp[PATH_MAX], ip[PATH_MAX];
     oxl_path(log, first, "seg", sp, sizeof sp);
     oxl_path(log, first, "idx", ip, sizeof ip);
+    int sfd = open(sp, O_RDONLY | O_CLOEXEC);
+    if (sfd < 0)
+        return ox_errf(eb, OX_EIO, "open %s: %s", sp, strerror(errno));
     struct stat st;
-    if (stat(sp, &st) != 0)
-        return ox_errf(eb, OX_EIO, "stat %s: %s", sp, strerror(errno));
+    uint8_t hb[OXF_SEG_HDR];
+    oxf_seg_hdr h;
+    const char *why = "short read";
+    int rc = 0;
+    if (fstat(sfd, &st) != 0 || pread(sfd, hb, sizeof hb, 0) != (ssize_t)sizeof hb ||
+        oxf_seg_hdr_decode(hb, sizeof hb, &h, &why) != 0)
+        rc = ox_errf(eb, OX_ECORRUPT, "%s offset 0: %s", sp, why);
+    else if (h.first_id != first)
+        rc = ox_errf(eb, OX_ECORRUPT, "%s offset 16: first msgId does not match the name", sp);
+    close(sfd);
+    if (rc != 0)
+        return rc;
     int ifd = open(ip, O_RDONLY | O_CLOEXEC);
-    struct stat ist;
-    if (ifd >= 0 && fstat(ifd, &ist) == 0 && ist.st_size >= OXF_IDX_HDR + OXF_IDX_ENT &&
-        (ist.st_size - OXF_IDX_HDR) % OXF_IDX_ENT == 0) {
-        uint8_t h[OXF_IDX_HDR], e[OXF_IDX_ENT];
-        oxf_ent seal;
-        if (pread(ifd, h, sizeof h, 0) == (ssize_t)sizeof h && oxf_idx_hdr_decode(h, first) == 0 &&
-            pread(ifd, e, sizeof e, ist.st_size - OXF_IDX_ENT) == (ssize_t)sizeof e &&
-            oxf_ent_decode(e, &seal) == 0 && seal.kind == OXF_ENT_SEAL &&
-            seal.seg_offset == (uint64_t)st.st_size && seal.msg_id + 1 >= first) {
-            close(ifd);
+    oxf_ent seal;
+    memset(&seal, 0, sizeof seal);
+    if (ifd >= 0) {
+        int ok = index_ok(ifd, first, (uint64_t)st.st_size, &seal);
+        close(ifd);
+        if (ok) {
             seg_push(log, &(oxl_seg){first, seal.msg_id, seal.seg_offset, seal.max_ts,
                                      seal.max_fidx, seal.max_foff, 1});
             return 0;
         }
     }
-    if (ifd >= 0)
-        close(ifd);
     /* Missing or bad index: scan the segment, which must be whole. */
     int fd = open(sp, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ox_errf(eb, OX_EIO, "open %s: %s", sp, strerror(errno));
     oxf_scan sc;
     memset(&sc, 0, sizeof sc);
-    int rc = oxf_scan_segment(fd, sp, &sc, eb);
+    rc = oxf_scan_segment(fd, sp, &sc, eb);
     close(fd);
     if (rc == 0 && sc.hdr.first_id != first)
         rc = ox_errf(eb, OX_ECORRUPT, "%s offset 16: first msgId does not match the name", sp);
