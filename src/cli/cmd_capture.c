@@ -120,6 +120,10 @@ static int on_change(void *arg, const ox_change *c)
 static void on_reset(void *arg)
 {
     struct cap *k = arg;
+    fprintf(stderr,
+            "oxbow capture: connection lost inside a transaction: discarded its %zu "
+            "buffered bytes\n",
+            k->txn.len);
     if (k->streamed)
         fputs("{\"op\":\"reset\"}\n", stdout);
     ox_buf_reset(&k->txn);
@@ -315,11 +319,22 @@ static int run(int argc, char **argv)
         ox_mysql_source_set_nonblock(src, until_end);
         rc = ops->start(src, &from, &eb);
     }
+    uint64_t reconnects = 0;
     while (rc == 0 && !stop_flag) {
         rc = ops->poll(src, on_change, on_reset, &k, 200, &eb);
         if (rc == OX_EAGAIN)
             rc = 0;
         fflush(stdout);
+        ox_mysql_source_stats st;
+        ox_mysql_source_stats_get(src, &st);
+        if (st.reconnects != reconnects) {
+            const char *file = "?";
+            uint64_t off = 0;
+            ox_mysql_source_resume_point(src, &file, &off);
+            fprintf(stderr, "oxbow capture: reconnected (%" PRIu64 "), resumed at %s:%" PRIu64 "\n",
+                    st.reconnects, file, off);
+            reconnects = st.reconnects;
+        }
     }
     if (rc == STOP_LIMIT || (rc == OX_ECLOSED && until_end) || (rc == 0 && stop_flag)) {
         status = 0;

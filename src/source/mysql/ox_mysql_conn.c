@@ -32,6 +32,10 @@ int ox_mysql_error(MYSQL *m, const ox_source_config *cfg, const char *what, ox_e
     const char *msg = mysql_error(m);
     const char *host = cfg->host ? cfg->host : "localhost";
     const char *user = cfg->user ? cfg->user : "";
+    /* After login, MariaDB answers some replication commands it refuses
+     * (COM_REGISTER_SLAVE without REPLICATION SLAVE) with 1045 too. */
+    if (no == ER_ACCESS_DENIED_ERROR && strcmp(what, "connect") != 0)
+        no = ER_SPECIFIC_ACCESS_DENIED_ERROR;
     switch (no) {
     case ER_ACCESS_DENIED_ERROR:
     case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:

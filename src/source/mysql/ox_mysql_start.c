@@ -140,17 +140,19 @@ int ox_mysql_find_timestamp(const ox_source_config *cfg, bool mariadb, bool chec
 {
     if (n == 0)
         return ox_errf(eb, OX_ENOENT, "the server has no binary logs");
-    /* Binary search for the last file whose first event is <= ts: files are
-     * in time order, so the first transaction at or after ts is in it or
-     * (if it ends earlier) at the start of a later one. */
-    size_t lo = 0, hi = n; /* answer in [lo, hi) ... first file with time > ts is hi */
+    /* Binary search for the last file whose first event is before ts: files
+     * are in time order, so the first transaction at or after ts is in it or
+     * (if it ends earlier) at the start of a later one. Strictly before:
+     * several files may begin within the second ts, and the one before them
+     * may end with transactions of that second. */
+    size_t lo = 0, hi = n; /* invariant: files < lo start before ts, files >= hi don't */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int64_t t;
         int rc = first_event_time(cfg, mariadb, server_id, logs[mid].name, &t, eb);
         if (rc != 0)
             return rc;
-        if (t >= 0 && t <= ts)
+        if (t >= 0 && t < ts)
             lo = mid + 1;
         else
             hi = mid;

@@ -5,6 +5,7 @@ Import what you need from here (the API is small and kept stable):
   servers:  MariaDB(metadata=, binlog_format=, server_id=, extra_args=),
             Postgres(extra_conf=), free_port()
   oxbow:    oxbow_bin(), run_oxbow(*args, input=, env=, timeout=, check=),
+            JsonLineReader(proc): .get(timeout), .wait_for(pred, timeout),
             oxbow_json(*args), spawn_oxbow(*args), parse_json_lines(data)
   procs:    spawn(argv, **popen_kw), kill_pid(pid, sig=, grace=), kill_all(),
             pid_alive(pid)
@@ -21,11 +22,12 @@ oxtest/fixtures.py):
   tmp_dir          a private temporary directory removed afterwards
 """
 
-from .oxbow import oxbow_bin, oxbow_json, parse_json_lines, run_oxbow, spawn_oxbow
+from .oxbow import (JsonLineReader, oxbow_bin, oxbow_json, parse_json_lines, run_oxbow,
+                    spawn_oxbow)
 from .procs import kill_all, kill_pid, pid_alive, spawn
 from .servers import MariaDB, Postgres, free_port
 
 __all__ = [
-    "MariaDB", "Postgres", "free_port", "oxbow_bin", "oxbow_json", "parse_json_lines",
+    "MariaDB", "Postgres", "free_port", "JsonLineReader", "oxbow_bin", "oxbow_json", "parse_json_lines",
     "run_oxbow", "spawn_oxbow", "spawn", "kill_pid", "kill_all", "pid_alive",
 ]

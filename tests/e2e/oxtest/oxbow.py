@@ -62,3 +62,52 @@ def spawn_oxbow(*args, env=None, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         e.update(env)
     return procs.spawn([oxbow_bin()] + [str(a) for a in args], env=e, stdout=stdout,
                        stderr=stderr, **kw)
+
+
+class JsonLineReader:
+    """Reads a spawned process's stdout on a background thread, one JSON
+    object per line. get(timeout) returns the next record or None on
+    timeout; wait_for(pred, timeout) collects records until pred(record) is
+    true and returns (matched_record_or_None, records_seen)."""
+
+    def __init__(self, proc):
+        import queue
+        import threading
+        self.proc = proc
+        self.q = queue.Queue()
+        self.records = []
+        self._t = threading.Thread(target=self._pump, daemon=True)
+        self._t.start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            if line.strip():
+                self.q.put(json.loads(line))
+        self.q.put(None)
+
+    def get(self, timeout):
+        import queue
+        try:
+            r = self.q.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if r is not None:
+            self.records.append(r)
+        return r
+
+    def wait_for(self, pred, timeout):
+        import time
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, seen
+            r = self.get(left)
+            if r is None:
+                if self.proc.poll() is not None and self.q.empty():
+                    return None, seen
+                continue
+            seen.append(r)
+            if pred(r):
+                return r, seen

@@ -83,7 +83,8 @@ class MariaDB:
                 "--binlog-row-metadata=" + self.metadata,
                 "--log-error=" + self.log, "--innodb-buffer-pool-size=64M",
                 "--innodb-log-file-size=64M", "--max-allowed-packet=256M",
-                "--skip-name-resolve"] + self.extra_args
+                "--skip-name-resolve", "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_general_ci"] + self.extra_args
         self.proc = procs.spawn(argv, server=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
