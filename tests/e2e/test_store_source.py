@@ -1,0 +1,60 @@
+"""The source going away: a MariaDB restart (crash) is ridden out without
+loss or duplicates; an unreachable source shows in status/errMsg while the
+store keeps serving what it holds, and capture recovers when it returns; a
+wrong password is reported as such."""
+
+import signal
+import time
+
+from oxtest_store import Store, rows_only
+
+
+def test_source_restart_and_unreachable(mariadb):
+    mariadb.execute_root("CREATE DATABASE shop",
+                         "CREATE TABLE shop.s (id INT PRIMARY KEY, v INT)")
+    s = Store(mariadb, source__heartbeat__ms=300)
+    s.start()
+    try:
+        sub = s.subscribe("from=earliest")
+        mariadb.execute_root("INSERT INTO shop.s VALUES (1, 1)")
+        assert [r["op"] for r in sub.take(2)] == ["insert", "commit"]
+        # Crash and restart the source: capture reconnects by itself.
+        mariadb.restart(signal.SIGKILL)
+        mariadb.execute_root("INSERT INTO shop.s VALUES (2, 2)")
+        recs = sub.take(2, timeout=60)
+        assert rows_only(recs)[0]["after"] == {"id": 2, "v": 2}
+        # Source down for a while: status says so, the store keeps serving.
+        mariadb.kill(signal.SIGKILL)
+        st = s.wait_status(lambda x: x["status"] == 1, timeout=30, what="status 1")
+        assert "DRC_501" in st["errMsg"] and str(mariadb.port) in st["errMsg"], st["errMsg"]
+        assert st["delay"] >= 1.0
+        old = s.subscribe("from=earliest")
+        assert [r["msgId"] for r in old.take(4)] == [1, 2, 3, 4]
+        old.close()
+        time.sleep(2)
+        mariadb.start()
+        mariadb.execute_root("INSERT INTO shop.s VALUES (3, 3)")
+        recs = sub.take(2, timeout=90)
+        assert rows_only(recs)[0]["after"] == {"id": 3, "v": 3}
+        st = s.wait_status(lambda x: x["status"] == 0, timeout=30, what="status back to 0")
+        assert "DRC_500" in st["errMsg"]
+        assert st["lastMsgId"] == 6
+        ids = [r[0] for r in mariadb.query("SELECT id FROM shop.s ORDER BY id")]
+        assert ids == [1, 2, 3]
+        sub.close()
+    finally:
+        s.cleanup()
+
+
+def test_wrong_password_reported(mariadb, tmp_path):
+    s = Store(mariadb)
+    with open(s.pwfile, "w") as f:
+        f.write("Xq7-secret\n")
+    s.start()
+    try:
+        st = s.wait_status(lambda x: x["status"] != 0, timeout=30, what="an error status")
+        assert st["status"] == 3, st
+        assert "DRC_503" in st["errMsg"] and "auth" in st["errMsg"].lower(), st["errMsg"]
+        assert "Xq7-secret" not in st["errMsg"]  # never the password itself
+    finally:
+        s.cleanup()
