@@ -136,7 +136,13 @@ static int run(int argc, char **argv)
     int rc = 0, status = 0;
     while (!interrupted && (limit < 0 || printed < limit)) {
         ox_client_record r;
-        rc = ox_client_next(c, &r, 200);
+        /* Flush stdout whenever the stream has nothing buffered, so that a
+         * pipe sees each record promptly without a flush per record. */
+        rc = ox_client_next(c, &r, 0);
+        if (rc == OX_CLIENT_TIMEOUT) {
+            fflush(stdout);
+            rc = ox_client_next(c, &r, 200);
+        }
         if (rc == OX_CLIENT_TIMEOUT) {
             idle_ms += 200;
             if (idle_exit >= 0 && idle_ms >= idle_exit * 1000)
