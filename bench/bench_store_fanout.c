@@ -1,11 +1,13 @@
 /*
  * bench_store_fanout.c - records/s from a running store to N subscribers.
  *
- *     bench_store_fanout PORT NSUBS RECORDS json|binary
+ *     bench_store_fanout PORT NSUBS RECORDS json|binary [rows]
  *
  * Starts NSUBS threads; each subscribes from the earliest record through
  * liboxbow-client (compiled in from src/client, since bench programs link
- * the core library only) and reads RECORDS records. Prints one line:
+ * the core library only) and reads RECORDS records (with "rows": RECORDS
+ * row changes, not counting commit records). A store that is not up yet is
+ * retried for 30 s (catch-up runs start both at once). Prints one line:
  * "subs=N format=F records=R seconds=S rec_per_s_each=X rec_per_s_total=Y".
  */
 #include <pthread.h>
@@ -21,6 +23,7 @@ struct job {
     uint16_t port;
     uint64_t want;
     int binary;
+    int rows_only;
     uint64_t got;
     double secs;
     int failed;
@@ -42,11 +45,17 @@ static void *run(void *arg)
     o.binary = j->binary;
     ox_client *c = NULL;
     double t0 = now_s();
-    if (ox_client_open("127.0.0.1", j->port, &o, &c) != 0) {
-        fprintf(stderr, "open: %s\n", ox_client_error(c));
-        j->failed = 1;
+    while (ox_client_open("127.0.0.1", j->port, &o, &c) != 0) {
+        if (now_s() - t0 > 30) {
+            fprintf(stderr, "open: %s\n", ox_client_error(c));
+            j->failed = 1;
+            ox_client_close(c);
+            return NULL;
+        }
         ox_client_close(c);
-        return NULL;
+        c = NULL;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
     }
     ox_client_record r;
     while (j->got < j->want) {
@@ -56,6 +65,8 @@ static void *run(void *arg)
             j->failed = 1;
             break;
         }
+        if (j->rows_only && memmem(r.json, r.json_len, "\"op\":\"commit\"", 13) != NULL)
+            continue;
         j->got++;
     }
     j->secs = now_s() - t0;
@@ -65,8 +76,8 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s PORT NSUBS RECORDS json|binary\n", argv[0]);
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: %s PORT NSUBS RECORDS json|binary [rows]\n", argv[0]);
         return 2;
     }
     int n = atoi(argv[2]);
@@ -77,6 +88,7 @@ int main(int argc, char **argv)
         jobs[i].port = (uint16_t)atoi(argv[1]);
         jobs[i].want = strtoull(argv[3], NULL, 10);
         jobs[i].binary = strcmp(argv[4], "binary") == 0;
+        jobs[i].rows_only = argc == 6 && strcmp(argv[5], "rows") == 0;
         pthread_create(&th[i], NULL, run, &jobs[i]);
     }
     int failed = 0;

@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""bench_store.py - the store's benchmarks, each beside its peer in the same
+run (run by bench/bench_store.sh; env OX_BUILD_DIR, OX_SOURCE_DIR).
+
+1. Latency, commit issued on the source -> record at a subscriber, p50/p99,
+   at 1k and 10k rows/s: `oxbow tail` (binary format) on the store vs a
+   `mariadb-binlog --read-from-remote-server --stop-never` reader (peer), both
+   following the same private MariaDB at the same time.
+2. Catch-up: a 340,004-row backlog (200,004 inserts, 100,000 updates,
+   40,000 deletes of a 7-column row) from the source through a fresh store
+   to one subscriber, vs zongji reading the same backlog (if
+   bench/zongji_count.js and node_modules are available).
+3. Fan-out: records/s from the store to 1 and 10 subscribers (binary/json).
+4. Peak RSS of the store (VmHWM).
+Medians of repeated runs; ratios are ours/peer for times, peer/ours for
+rates where lower is better noted explicitly.
+"""
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+SRC = os.environ.get("OX_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("OX_BUILD_DIR") or os.path.join(SRC, "build")
+os.environ["OX_BUILD_DIR"] = BUILD
+sys.path.insert(0, os.path.join(SRC, "tests", "e2e"))
+
+from oxtest import procs  # noqa: E402
+from oxtest.servers import MariaDB  # noqa: E402
+from oxtest_store import Store  # noqa: E402
+
+OXBOW = os.path.join(BUILD, "oxbow")
+FANOUT = os.path.join(BUILD, "bench", "bench_store_fanout")
+REPS = int(os.environ.get("OX_BENCH_REPS", "3"))
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))
+    return xs[k]
+
+
+class LineReader(threading.Thread):
+    """Reads a child's stdout; extract(line) -> id or None; stamps arrival."""
+
+    def __init__(self, proc, extract):
+        super().__init__(daemon=True)
+        self.proc, self.extract = proc, extract
+        self.arrival = {}
+
+    def run(self):
+        for line in self.proc.stdout:
+            i = self.extract(line)
+            if i is not None and i not in self.arrival:
+                self.arrival[i] = time.perf_counter_ns()
+
+
+STORE_ID = re.compile(rb'"op":"insert","db":"bench","table":"lat".*?"after":\{"id":(\d+)')
+PEER_ID = re.compile(rb"^###   @1=(\d+)")
+
+
+def store_extract(line):
+    m = STORE_ID.search(line)
+    return int(m.group(1)) if m else None
+
+
+class PeerExtract:
+    """mariadb-binlog -v prints '### INSERT INTO `bench`.`lat`' then
+    '### SET' and '###   @1=ID'."""
+
+    def __init__(self):
+        self.armed = False
+
+    def __call__(self, line):
+        if line.startswith(b"### INSERT INTO `bench`.`lat`"):
+            self.armed = True
+            return None
+        if self.armed:
+            m = PEER_ID.match(line)
+            if m:
+                self.armed = False
+                return int(m.group(1))
+        return None
+
+
+def latency(db, store, rate, secs, base_id):
+    f, pos = db.master_status()
+    tail = procs.spawn([OXBOW, "tail", "--store", "127.0.0.1:%d" % store.port, "--format",
+                        "binary", "--filter", "bench.lat"], stdout=subprocess.PIPE)
+    peer = procs.spawn(["stdbuf", "-oL", "mariadb-binlog", "--no-defaults",
+                        "--read-from-remote-server", "--stop-never", "--host=127.0.0.1",
+                        "--port=%d" % db.port, "--user=" + db.user, "--password=" + db.password,
+                        "-v", "--base64-output=decode-rows", "--start-position=%d" % pos, f],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    rs, rp = LineReader(tail, store_extract), LineReader(peer, PeerExtract())
+    rs.start(), rp.start()
+    time.sleep(1.0)
+    per_tick = max(1, rate // 1000)
+    ticks = int(secs * rate / per_tick)
+    interval = per_tick / rate
+    sent = {}
+    c = db.conn(autocommit=True)
+    cur = c.cursor()
+    start = time.perf_counter()
+    nid = base_id
+    for t in range(ticks):
+        target = start + t * interval
+        d = target - time.perf_counter()
+        if d > 0:
+            time.sleep(d)
+        ids = range(nid, nid + per_tick)
+        stamp = time.perf_counter_ns()
+        cur.execute("INSERT INTO bench.lat VALUES " + ",".join("(%d,%d)" % (i, i) for i in ids))
+        for i in ids:
+            sent[i] = stamp
+        nid += per_tick
+    achieved = (nid - base_id) / (time.perf_counter() - start)
+    c.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (len(rs.arrival) < len(sent) or
+                                           len(rp.arrival) < len(sent)):
+        time.sleep(0.1)
+    procs.kill_pid(tail.pid)
+    procs.kill_pid(peer.pid)
+    out = {}
+    for name, r in (("store", rs), ("peer", rp)):
+        lat = [(r.arrival[i] - sent[i]) / 1e6 for i in sent if i in r.arrival]
+        out[name] = (pct(lat, 50), pct(lat, 99), len(lat))
+    return out, achieved, nid, len(sent)
+
+
+def make_backlog(db):
+    """340,004 row changes of a 7-column row, as in ../shared/RUNBOOK.md."""
+    db.execute_root("CREATE DATABASE IF NOT EXISTS bench",
+                    "CREATE TABLE bench.backlog (id INT PRIMARY KEY, a VARCHAR(40), b BIGINT, "
+                    "c DOUBLE, d DATETIME, e INT, f VARCHAR(20))")
+    f, pos = db.master_status()
+    sql = []
+    for lo in range(1, 200001, 1000):
+        sql.append("INSERT INTO bench.backlog SELECT seq, CONCAT('name-', seq), seq * 3, "
+                   "seq / 7, '2024-01-01 00:00:00', seq %% 100, 'x' FROM seq_%d_to_%d;"
+                   % (lo, lo + 999))
+    sql.append("INSERT INTO bench.backlog VALUES (200001,'a',1,1,NOW(),1,'y'),"
+               "(200002,'b',1,1,NOW(),1,'y'),(200003,'c',1,1,NOW(),1,'y'),"
+               "(200004,'d',1,1,NOW(),1,'y');")
+    for lo in range(1, 100001, 1000):
+        sql.append("UPDATE bench.backlog SET b = b + 1 WHERE id BETWEEN %d AND %d;"
+                   % (lo, lo + 999))
+    for lo in range(100001, 140001, 1000):
+        sql.append("DELETE FROM bench.backlog WHERE id BETWEEN %d AND %d;" % (lo, lo + 999))
+    db.client("\n".join(sql), db="bench", timeout=600)
+    return f, pos
+
+
+def catchup_store(db, f, pos):
+    idx = int(f.rsplit(".", 1)[1])
+    s = Store(db, store__start__checkpoint="::%d:%d::" % (idx, pos),
+              store__segment__bytes=256 << 20)
+    t0 = time.perf_counter()
+    sub = procs.spawn([FANOUT, str(s.port), "1", "340004", "binary", "rows"],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    s.start()
+    out, err = sub.communicate(timeout=600)
+    dt = time.perf_counter() - t0
+    procs._live.pop(sub.pid, None)
+    ok = sub.returncode == 0
+    hwm = vmhwm(s.pid)
+    s.cleanup()
+    if not ok:
+        raise RuntimeError("catch-up subscriber failed: %s" % err.decode())
+    return dt, hwm
+
+
+def catchup_zongji(db, f, pos):
+    js = os.path.join(SRC, "bench", "zongji_count.js")
+    if not os.path.exists(js):
+        return None, "bench/zongji_count.js not present"
+    t0 = time.perf_counter()
+    r = subprocess.run(["node", js, "--host", "127.0.0.1", "--port", str(db.port), "--user",
+                        db.user, "--password", db.password, "--file", f, "--pos", str(pos),
+                        "--rows", "340004"], capture_output=True, timeout=600,
+                       cwd=os.path.join(SRC, "bench"))
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        return None, "zongji failed: " + r.stderr.decode(errors="replace")[-300:]
+    return dt, None
+
+
+def vmhwm(pid):
+    try:
+        with open("/proc/%d/status" % pid) as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def fanout(store, total):
+    res = {}
+    for n in (1, 10):
+        for fmt in ("binary", "json"):
+            rates = []
+            for _ in range(REPS):
+                r = subprocess.run([FANOUT, str(store.port), str(n), str(total), fmt],
+                                   capture_output=True, text=True, timeout=600)
+                if r.returncode != 0:
+                    raise RuntimeError(r.stderr)
+                rates.append(float(re.search(r"rec_per_s_total=(\d+)", r.stdout).group(1)))
+            res[(n, fmt)] = statistics.median(rates)
+    return res
+
+
+def main():
+    db = MariaDB().start()
+    try:
+        db.execute_root("CREATE DATABASE bench",
+                        "CREATE TABLE bench.lat (id INT PRIMARY KEY, v INT)")
+        store = Store(db, store__fsync="interval", store__fsync__interval_ms=1)
+        store.start()
+        print("-- latency: commit issued -> record at the subscriber (ms), %d s per rate" % 5)
+        nid = 1
+        for rate in (1000, 10000):
+            out, achieved, nid, n = latency(db, store, rate, 5, nid)
+            (s50, s99, sn), (p50, p99, pn) = out["store"], out["peer"]
+            print("  %5d rows/s (achieved %.0f, %d rows): oxbow p50 %.2f p99 %.2f (%d seen) | "
+                  "mariadb-binlog p50 %.2f p99 %.2f (%d seen) | p99 ratio %.2fx"
+                  % (rate, achieved, n, s50, s99, sn, p50, p99, pn, s99 / p99 if p99 else 0))
+        lat_hwm = vmhwm(store.pid)
+        store.cleanup()
+
+        print("-- catch-up: 340,004-row backlog, source -> store -> 1 subscriber (s), median of %d"
+              % REPS)
+        f, pos = make_backlog(db)
+        ours, hwms = [], []
+        for _ in range(REPS):
+            dt, hwm = catchup_store(db, f, pos)
+            ours.append(dt)
+            hwms.append(hwm)
+        zs, why = [], None
+        for _ in range(REPS):
+            dt, why = catchup_zongji(db, f, pos)
+            if dt is None:
+                break
+            zs.append(dt)
+        mo = statistics.median(ours)
+        if zs:
+            mz = statistics.median(zs)
+            print("  oxbow %.2f s (%.0f rows/s) | zongji %.2f s (%.0f rows/s) | zongji/oxbow %.1fx"
+                  % (mo, 340004 / mo, mz, 340004 / mz, mz / mo))
+        else:
+            print("  oxbow %.2f s (%.0f rows/s) | zongji: not measured (%s)"
+                  % (mo, 340004 / mo, why))
+
+        print("-- fan-out: records/s from the store, median of %d" % REPS)
+        store = Store(db, store__start__checkpoint="::%d:%d::" % (int(f.rsplit(".", 1)[1]), pos),
+                      store__segment__bytes=256 << 20)
+        store.start()
+        st = store.wait_status(lambda x: x["lastMsgId"] > 340004 and x["delay"] < 2,
+                               timeout=300, what="backlog captured")
+        time.sleep(1)
+        total = store.status()["lastMsgId"]
+        res = fanout(store, total)
+        for (n, fmt), rate in sorted(res.items()):
+            goal = " (goal 1M rec/s: %.1fx)" % (rate / 1e6) if (n, fmt) == (1, "binary") else ""
+            print("  %2d subscriber%s %-6s %10.0f rec/s total, %10.0f each%s"
+                  % (n, " " if n == 1 else "s", fmt, rate, rate / n, goal))
+        hwm = vmhwm(store.pid)
+        store.cleanup()
+        print("-- peak RSS (VmHWM) of the store: latency run %d kB, catch-up median %d kB, "
+              "fan-out run %d kB (includes mapped log pages)"
+              % (lat_hwm, statistics.median(hwms), hwm))
+    finally:
+        db.cleanup()
+        procs.kill_all()
+
+
+if __name__ == "__main__":
+    main()
