@@ -168,7 +168,8 @@ class MariaDB:
     def client(self, sql, db=None, timeout=600):
         """Feeds SQL text to the `mariadb` command-line client as root (fast
         for big generated workloads). Raises on failure."""
-        argv = ["mariadb", "--no-defaults", "-S", self.sock, "-uroot"]
+        argv = ["mariadb", "--no-defaults", "--default-character-set=utf8mb4", "-S", self.sock,
+                "-uroot"]
         if db:
             argv.append(db)
         r = subprocess.run(argv, input=sql.encode() if isinstance(sql, str) else sql,
