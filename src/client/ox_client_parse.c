@@ -172,6 +172,8 @@ static int parse_json_line(const uint8_t *s, size_t len, oxc_frame *f, char *err
 int oxc_parse_next(int binary, int *magic_seen, const uint8_t *buf, size_t len, oxc_frame *f,
                    size_t *used, char *err, size_t errlen)
 {
+    if (len == 0)
+        return 0;
     if (!binary) {
         const uint8_t *nl = memchr(buf, '\n', len);
         if (nl == NULL) {

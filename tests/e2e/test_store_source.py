@@ -58,3 +58,27 @@ def test_wrong_password_reported(mariadb, tmp_path):
         assert "Xq7-secret" not in st["errMsg"]  # never the password itself
     finally:
         s.cleanup()
+
+
+def test_purged_binlog_reported(mariadb):
+    """The store's resume position was purged from the source while it was
+    down: status 2 / DRC_502 with a clear errMsg, the store keeps serving."""
+    mariadb.execute_root("CREATE DATABASE shop", "CREATE TABLE shop.p (id INT PRIMARY KEY)")
+    s = Store(mariadb, store__resume="filepos")
+    s.start()
+    try:
+        mariadb.execute_root("INSERT INTO shop.p VALUES (1)")
+        s.wait_status(lambda x: x["lastMsgId"] == 2, what="2 records")
+        s.kill(signal.SIGTERM)
+        mariadb.execute_root("INSERT INTO shop.p VALUES (2)", "FLUSH BINARY LOGS",
+                             "INSERT INTO shop.p VALUES (3)", "FLUSH BINARY LOGS")
+        last = mariadb.binlogs()[-1][0]
+        mariadb.execute_root("PURGE BINARY LOGS TO '%s'" % last)
+        s.start()
+        st = s.wait_status(lambda x: x["status"] == 2, timeout=30, what="status 2")
+        assert "DRC_502" in st["errMsg"], st["errMsg"]
+        sub = s.subscribe("from=earliest")
+        assert [r["msgId"] for r in sub.take(2)] == [1, 2]
+        sub.close()
+    finally:
+        s.cleanup()
