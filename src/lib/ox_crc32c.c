@@ -28,10 +28,12 @@
 #define POLY        0x82F63B78u
 #define LONG_BLOCK  8192u /* bytes per stream, long blocks */
 #define SHORT_BLOCK 256u  /* bytes per stream, short blocks */
+#define TINY_BLOCK  32u   /* bytes per stream, records of a few hundred bytes */
 
 static uint32_t sw_table[8][256];
 static uint32_t shift_long[4][256];
 static uint32_t shift_short[4][256];
+static uint32_t shift_tiny[4][256];
 static int use_hw;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -101,6 +103,7 @@ static void init_tables(void)
             sw_table[k][n] = sw_table[0][sw_table[k - 1][n] & 0xff] ^ (sw_table[k - 1][n] >> 8);
     build_shift(shift_long, LONG_BLOCK);
     build_shift(shift_short, SHORT_BLOCK);
+    build_shift(shift_tiny, TINY_BLOCK);
 #if OX_CRC_HAVE_HW
     __builtin_cpu_init();
     use_hw = __builtin_cpu_supports("sse4.2");
@@ -140,6 +143,7 @@ static uint32_t hw_update(uint32_t reg, const uint8_t *p, size_t len)
 {
     reg = hw_blocks(reg, &p, &len, LONG_BLOCK, shift_long);
     reg = hw_blocks(reg, &p, &len, SHORT_BLOCK, shift_short);
+    reg = hw_blocks(reg, &p, &len, TINY_BLOCK, shift_tiny);
     uint64_t c = reg;
     while (len >= 8) {
         uint64_t w;
@@ -163,6 +167,34 @@ uint32_t ox_crc32c(uint32_t crc, const void *p, size_t len)
         return ~hw_update(~crc, p, len);
 #endif
     return ~sw_update(~crc, p, len);
+}
+
+void ox_crc32c_x3(const void *const p[3], const size_t len[3], uint32_t out[3])
+{
+    pthread_once(&init_once, init_tables);
+#if OX_CRC_HAVE_HW
+    if (use_hw) {
+        const uint8_t *a = p[0], *b = p[1], *c = p[2];
+        size_t common = len[0] < len[1] ? len[0] : len[1];
+        common = (common < len[2] ? common : len[2]) & ~(size_t)7;
+        uint64_t ca = 0xffffffffu, cb = 0xffffffffu, cc = 0xffffffffu;
+        for (size_t i = 0; i < common; i += 8) {
+            uint64_t wa, wb, wc;
+            memcpy(&wa, a + i, 8);
+            memcpy(&wb, b + i, 8);
+            memcpy(&wc, c + i, 8);
+            ca = _mm_crc32_u64(ca, wa);
+            cb = _mm_crc32_u64(cb, wb);
+            cc = _mm_crc32_u64(cc, wc);
+        }
+        out[0] = ~hw_update((uint32_t)ca, a + common, len[0] - common);
+        out[1] = ~hw_update((uint32_t)cb, b + common, len[1] - common);
+        out[2] = ~hw_update((uint32_t)cc, c + common, len[2] - common);
+        return;
+    }
+#endif
+    for (int i = 0; i < 3; i++)
+        out[i] = ~sw_update(0xffffffffu, p[i], len[i]);
 }
 
 uint32_t ox_crc32c_sw(uint32_t crc, const void *p, size_t len)

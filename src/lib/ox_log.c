@@ -149,7 +149,8 @@ static int list_dir(ox_log *log, uint64_t **ids, size_t *n, ox_errbuf *eb)
         (*ids)[(*n)++] = strtoull(nm, NULL, 10);
     }
     closedir(d);
-    qsort(*ids, *n, sizeof **ids, cmp_u64);
+    if (*n > 1)
+        qsort(*ids, *n, sizeof **ids, cmp_u64);
     return 0;
 }
 
@@ -332,9 +333,15 @@ static int recover_tail(ox_log *log, uint64_t *ids, size_t *n, ox_log_recovery *
             if (rc != 0)
                 goto done;
         }
-        oxf_idxstate *is = sc.commit_end ? &sc.idx_commit : &sc.idx;
-        if (!sc.commit_end)
+        oxf_idxstate *is = &sc.idx;
+        if (sc.commit_end) {
+            ox_buf entries = sc.idx.entries;
+            sc.idx = sc.idx_commit;
+            sc.idx.entries = entries;
+            sc.idx.entries.len = sc.commit_entries;
+        } else {
             oxf_idx_init(&sc.idx, &sc.hdr);
+        }
         /* The tail's index must equal a rebuild; rewrite it if not. */
         size_t ilen = OXF_IDX_HDR + is->entries.len;
         uint8_t *want = malloc(ilen);
@@ -398,12 +405,20 @@ static int load_first_src(ox_log *log, ox_log_srcpos *out)
     return rc == 0;
 }
 
-static void log_free(ox_log *log)
+/* Frees what only the writer uses. */
+static void writer_free(ox_log *log)
 {
     if (log->fd >= 0)
         close(log->fd);
+    log->fd = -1;
     free(log->buf);
     free(log->spare);
+    log->buf = log->spare = NULL;
+}
+
+static void log_free(ox_log *log)
+{
+    writer_free(log);
     ox_buf_free(&log->idx.entries);
     free(log->segs);
     pthread_mutex_destroy(&log->wlock);
@@ -465,6 +480,7 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
     log->opt = o;
     log->dflags = o.fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
     log->fd = -1;
+    atomic_store(&log->refs, 1);
     log->buf_cap = 2u << 20;
     log->buf = malloc(log->buf_cap);
     log->spare = malloc(log->buf_cap);
@@ -566,6 +582,12 @@ fail:
     return rc;
 }
 
+void oxl_release(ox_log *log)
+{
+    if (atomic_fetch_sub(&log->refs, 1) == 1)
+        log_free(log);
+}
+
 int ox_log_close(ox_log *log)
 {
     if (log == NULL)
@@ -577,20 +599,14 @@ int ox_log_close(ox_log *log)
         rc = ox_log_abort(log, &eb);
     if (rc == 0)
         rc = oxl_sync_now(log, &eb);
-    if (rc == 0 && log->opt.fsync_policy == OX_LOG_FSYNC_NONE)
-        rc = ox_durable_fdatasync(log->fd, log->tail_path, &eb);
     if (rc == 0)
         rc = oxl_write_index(log, log->tail_first, &log->idx, NULL, &eb);
     pthread_mutex_lock(&log->mlock);
     atomic_store(&log->closed, 1);
     pthread_cond_broadcast(&log->rcond);
     pthread_mutex_unlock(&log->mlock);
-    /* Readers blocked in ox_log_reader_next see `closed` and leave. */
-    while (atomic_load(&log->active_readers) > 0) {
-        struct timespec ts = {0, 200000};
-        nanosleep(&ts, NULL);
-    }
-    log_free(log);
+    writer_free(log);
+    oxl_release(log);
     return rc;
 }
 

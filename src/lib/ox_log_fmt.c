@@ -177,7 +177,7 @@ void oxf_rec_encode(uint8_t out[OXF_REC_HDR], uint64_t msg_id, const ox_log_srcp
     memcpy(out, &d, sizeof d);
 }
 
-int oxf_rec_parse(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why)
+int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why)
 {
     struct disk_rec d;
     if (avail < OXF_REC_HDR) {
@@ -194,15 +194,6 @@ int oxf_rec_parse(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, cons
         *why = "bad record lengths or flags";
         return -1;
     }
-    size_t size = (size_t)OXF_REC_HDR + d.opaque_len + d.payload_len;
-    if (avail < size) {
-        *need = size;
-        return 1;
-    }
-    if (ox_crc32c(0, p + 8, size - 8) != d.crc) {
-        *why = "bad record crc";
-        return -1;
-    }
     r->crc = d.crc;
     r->msg_id = d.msg_id;
     r->file_idx = d.file_idx;
@@ -211,7 +202,19 @@ int oxf_rec_parse(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, cons
     r->payload_len = d.payload_len;
     r->flags = d.flags;
     r->opaque_len = d.opaque_len;
-    *need = size;
+    *need = (size_t)OXF_REC_HDR + d.opaque_len + d.payload_len;
+    return avail < *need ? 1 : 0;
+}
+
+int oxf_rec_parse(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why)
+{
+    int rc = oxf_rec_parse_hdr(p, avail, r, need, why);
+    if (rc != 0)
+        return rc;
+    if (ox_crc32c(0, p + 8, *need - 8) != r->crc) {
+        *why = "bad record crc";
+        return -1;
+    }
     return 0;
 }
 
@@ -311,15 +314,6 @@ void oxf_idx_seal(const oxf_idxstate *s, uint64_t last_id, uint64_t size, uint64
     e->kind = OXF_ENT_SEAL;
 }
 
-static void copy_idxstate(oxf_idxstate *dst, const oxf_idxstate *src)
-{
-    ox_buf keep = dst->entries;
-    *dst = *src;
-    dst->entries = keep;
-    ox_buf_reset(&dst->entries);
-    ox_buf_put(&dst->entries, src->entries.data, src->entries.len);
-}
-
 static void fill_src(ox_log_srcpos *sp, const oxf_rec *r, const uint8_t *p)
 {
     memset(sp, 0, sizeof *sp);
@@ -346,6 +340,7 @@ int oxf_scan_segment(int fd, const char *path, oxf_scan *s, ox_errbuf *eb)
         return ox_errf(eb, rc, "%s offset 0: %s", path, why);
     oxf_idx_init(&s->idx, &s->hdr);
     oxf_idx_init(&s->idx_commit, &s->hdr);
+    s->commit_entries = 0;
     s->end_valid = OXF_SEG_HDR;
     s->n_valid = 0;
     s->last_id = s->hdr.first_id - 1;
@@ -390,7 +385,9 @@ int oxf_scan_segment(int fd, const char *path, oxf_scan *s, ox_errbuf *eb)
                 s->commit_n = s->n_valid;
                 s->commit_rec_off = off;
                 fill_src(&s->commit_src, &r, buf + pos);
-                copy_idxstate(&s->idx_commit, &s->idx);
+                s->idx_commit = s->idx;
+                s->idx_commit.entries = (ox_buf)OX_BUF_INIT;
+                s->commit_entries = s->idx.entries.len;
             }
             pos += need;
             continue;

@@ -83,6 +83,10 @@ void oxf_rec_encode(uint8_t out[OXF_REC_HDR], uint64_t msg_id, const ox_log_srcp
  * (needs *need bytes in total), -1 invalid (reason in *why). Checks the CRC. */
 int oxf_rec_parse(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why);
 
+/* Like oxf_rec_parse but without the CRC check: returns 0 with the stored
+ * CRC in r->crc, 1 incomplete, -1 invalid header. */
+int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why);
+
 void oxf_ent_encode(uint8_t out[OXF_IDX_ENT], const oxf_ent *e);
 int oxf_ent_decode(const uint8_t *p, oxf_ent *e);
 void oxf_idx_hdr_encode(uint8_t out[OXF_IDX_HDR], uint64_t first_id);
@@ -116,13 +120,15 @@ typedef struct oxf_scan {
     uint64_t bad_off;
     const char *bad_why;
     oxf_idxstate idx;        /* index of the valid records */
-    oxf_idxstate idx_commit; /* the index state right after the last commit */
+    oxf_idxstate idx_commit; /* index scalars right after the last commit; its
+                              * entries are idx.entries cut to commit_entries */
+    size_t commit_entries;
 } oxf_scan;
 
 /* Scans the segment open as fd (named path, for errors): header, then every
  * record with CRC and msgId continuity, building the index. Invalid bytes end
  * the scan (s->bad); only an unreadable file or bad header is an error. The
- * caller frees s->idx.entries and s->idx_commit.entries. */
+ * caller frees s->idx.entries. */
 int oxf_scan_segment(int fd, const char *path, oxf_scan *s, ox_errbuf *eb);
 
 /* 1 if a valid record starts anywhere in (from, size) of fd, else 0. */

@@ -69,12 +69,13 @@ struct ox_log {
     int first_src_ok;                /* first_src read from the first retained record */
     _Atomic uint64_t first_retained; /* first msgId of the first segment */
     _Atomic int closed;
-    _Atomic int active_readers; /* callers inside ox_log_reader_next */
+    _Atomic int refs; /* the handle plus one per reader; the last frees */
 };
 
 /* ox_log.c */
 oxl_seg *oxl_seg_find(ox_log *log, uint64_t first_id); /* mlock held */
 size_t oxl_seg_index_of(ox_log *log, uint64_t msg_id); /* mlock held; segment holding msg_id */
+void oxl_release(ox_log *log);                         /* drops a reference; the last one frees */
 void oxl_path(const ox_log *log, uint64_t first_id, const char *ext, char *out, size_t n);
 int oxl_write_index(ox_log *log, uint64_t first_id, const oxf_idxstate *s, const oxf_ent *seal,
                     ox_errbuf *eb);
