@@ -238,3 +238,39 @@ def test_config_errors_sighup_sigterm(mariadb, tmp_path):
         assert "stopped cleanly" in open(log).read()
     finally:
         s.cleanup()
+
+
+def test_bearer_token(mariadb, tmp_path):
+    tok = tmp_path / "token"
+    tok.write_text("s3cr3t-token\n")
+    s = Store(mariadb, store__auth__token__file=str(tok))
+    try:
+        import http.client
+        import json
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        s.proc = None
+        from oxtest import procs
+        s.proc = procs.spawn([oxbow_bin(), "store", "--config", s.config],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+                c.request("GET", "/v1/status")
+                r = c.getresponse()
+                break
+            except OSError:
+                assert time.time() < deadline
+                time.sleep(0.05)
+        assert r.status == 401 and "bearer token" in json.loads(r.read())["errMsg"]
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        c.request("GET", "/v1/status", headers={"Authorization": "Bearer s3cr3t-token"})
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read())["name"] == "teststore"
+        out = run_oxbow("tail", "--store", "127.0.0.1:%d" % s.port, "--earliest",
+                        "--idle-exit", "1", "--token-file", str(tok))
+        assert out.returncode == 0
+        r = run_oxbow("tail", "--store", "127.0.0.1:%d" % s.port, "--earliest", check=False)
+        assert r.returncode == 1 and b"HTTP 401" in r.stderr
+    finally:
+        s.cleanup()
