@@ -141,7 +141,8 @@ static int authorised(struct ox_cm *cm, struct MHD_Connection *con, const struct
 static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *resp,
                                  const char *allow)
 {
-    char *text = json_dumps(resp->body, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = resp->raw ? resp->raw : json_dumps(resp->body, JSON_COMPACT | JSON_SORT_KEYS);
+    resp->raw = NULL;
     if (text == NULL)
         text = ox_xstrdup("{\"errMsg\":\"response encoding failed\",\"isSuccess\":false}");
     size_t n = strlen(text);
@@ -168,7 +169,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
 {
     struct ox_cm *cm = cls;
     struct cm_req *r = *con_cls;
-    struct cm_resp resp = {200, NULL};
+    struct cm_resp resp = {200, NULL, NULL};
     if (r == NULL)
         return MHD_NO;
     if (!r->started) {
@@ -230,7 +231,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         }
     }
     r->route->fn(cm, r, &resp);
-    if (resp.body == NULL)
+    if (resp.body == NULL && resp.raw == NULL)
         cm_resp_error(&resp, 500, "internal error: handler gave no response");
     return send_json(con, &resp, NULL);
 }

@@ -158,6 +158,7 @@ struct cm_req;
 struct cm_resp {
     int http_status;
     json_t *body; /* owned; must contain isSuccess */
+    char *raw;    /* or: complete JSON text (malloc'd, owned), used when set */
 };
 typedef int (*cm_handler_fn)(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 struct cm_route {
