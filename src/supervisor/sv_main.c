@@ -199,7 +199,7 @@ static void update_snapshot(struct ox_supervisor *sv)
                                              "restarts", s->restarts, "error", s->error));
     }
     json_t *o = json_pack("{s:s,s:i,s:s,s:b,s:o}", "host", sv->cfg.host_ip, "port", sv->cfg.port,
-                          "cmUrl", sv->cfg.cm_url, "cmReachable", sv->cm_ok, "stores", arr);
+                          "cmUrl", sv->cfg.cm_url, "cmReachable", sv->cm_ok == 1, "stores", arr);
     char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     pthread_mutex_lock(&sv->snap_mu);
@@ -354,6 +354,7 @@ int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *
     int rc = 0;
     sv->cfg = *cfg;
     sv->cfg.token = cfg->token ? ox_xstrdup(cfg->token) : NULL;
+    sv->cm_ok = -1; /* unknown: the first heartbeat's outcome is logged */
     pthread_mutex_init(&sv->snap_mu, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     sv->curl_cm = curl_easy_init();
