@@ -83,6 +83,10 @@ static int passes(const struct capture *cap, const ox_change *c)
 {
     size_t dl = c->db ? strlen(c->db) : 0, tl = c->table ? strlen(c->table) : 0;
     const char *db = c->db ? c->db : "", *t = c->table ? c->table : "";
+    /* A DDL statement run without a default database cannot be attributed
+     * to a db here; keeping it is the safe choice. */
+    if (c->op == OX_OP_DDL && dl == 0)
+        return 1;
     if (!ox_filter_empty(cap->white) && !ox_filter_match(cap->white, db, dl, t, tl))
         return 0;
     if (!ox_filter_empty(cap->black) && ox_filter_match(cap->black, db, dl, t, tl))

@@ -50,6 +50,7 @@ struct ox_store {
 
     uint64_t records_total; /* atomic: records appended since start */
     int subscribers;        /* atomic */
+    uint64_t sub_seq;       /* atomic: subscriber ids for store.log */
     /* main thread: records_total once a second, for recordsPerSec (mu). */
     uint64_t rate_samples[OX_RATE_SAMPLES];
     int64_t rate_times[OX_RATE_SAMPLES];

@@ -295,7 +295,6 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
 
 int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
 {
-    static uint64_t next_id;
     struct args_ctx a;
     ox_sub_query q;
     ox_sub_query_init(&q);
@@ -341,7 +340,7 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
     s->r = r;
     s->q = q;
     s->first = 1;
-    s->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    s->id = __atomic_add_fetch(&st->sub_seq, 1, __ATOMIC_RELAXED);
     s->last_out_ms = ox_store_mono_ms();
     if (q.format == OX_SUB_BINARY)
         ox_buf_put(&s->head, "OXBSTRM1", 8);
