@@ -56,6 +56,10 @@ class MariaDB:
         self.datadir = os.path.join(self.dir, "data")
         self.sock = os.path.join(self.dir, "sock")
         self.log = os.path.join(self.dir, "mariadbd.log")
+        # A private tmpdir: bootstraps running in parallel in a shared /tmp
+        # were seen to trip over each other's temporary tables.
+        self.tmpdir = os.path.join(self.dir, "tmp")
+        os.mkdir(self.tmpdir)
         self.host = HOST
         self.port = free_port()
         self.user = "ox"
@@ -72,12 +76,23 @@ class MariaDB:
         """Installs the data directory (first time only) and starts mariadbd
         on the same port and datadir; returns self when it accepts queries."""
         if not self._installed:
-            subprocess.run(
-                ["mariadb-install-db", "--no-defaults", "--datadir=" + self.datadir,
-                 "--user=root", "--auth-root-authentication-method=normal"],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for attempt in range(3):
+                r = subprocess.run(
+                    ["mariadb-install-db", "--no-defaults", "--datadir=" + self.datadir,
+                     "--user=root", "--auth-root-authentication-method=normal",
+                     "--tmpdir=" + self.tmpdir],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                if r.returncode == 0:
+                    break
+                # Seen under heavy parallel load: retry on a clean directory.
+                shutil.rmtree(self.datadir, ignore_errors=True)
+                time.sleep(0.5)
+            else:
+                raise RuntimeError("mariadb-install-db failed:\n" +
+                                   r.stdout.decode(errors="replace")[-3000:])
         argv = ["mariadbd", "--no-defaults", "--datadir=" + self.datadir, "--user=root",
-                "--socket=" + self.sock, "--port=%d" % self.port, "--bind-address=" + HOST,
+                "--socket=" + self.sock, "--port=%d" % self.port, "--tmpdir=" + self.tmpdir,
+                "--bind-address=" + HOST,
                 "--log-bin=" + self.binlog_basename, "--server-id=%d" % self.server_id,
                 "--binlog-format=" + self.binlog_format,
                 "--binlog-row-metadata=" + self.metadata,
