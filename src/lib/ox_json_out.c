@@ -319,35 +319,6 @@ void ox_json_str(ox_buf *b, const char *str, size_t len)
     b->len = (size_t)(o - b->data);
 }
 
-void ox_json_str_latin1(ox_buf *b, const uint8_t *s, size_t len)
-{
-    ox_buf_grow(b, len * 6 + 2);
-    uint8_t *o = b->data + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = s[i];
-        if (c >= 0x80) {
-            *o++ = (uint8_t)(0xc0 | (c >> 6));
-            *o++ = (uint8_t)(0x80 | (c & 0x3f));
-        } else if (esc_class[c] == 0) {
-            *o++ = c;
-        } else {
-            *o++ = '\\';
-            if (c == '"' || c == '\\') {
-                *o++ = c;
-            } else {
-                *o++ = 'u';
-                *o++ = '0';
-                *o++ = '0';
-                *o++ = (uint8_t)hexd[c >> 4];
-                *o++ = (uint8_t)hexd[c & 15];
-            }
-        }
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->data);
-}
-
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void ox_base64(ox_buf *b, const uint8_t *s, size_t len)

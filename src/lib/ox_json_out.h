@@ -35,8 +35,6 @@ size_t ox_fmt_float(char *p, float v);
 /* A JSON string literal with quotes for UTF-8 text. Bytes that are not valid
  * UTF-8 become U+FFFD, so the output is always valid JSON. */
 void ox_json_str(ox_buf *b, const char *s, size_t len);
-/* The same for ISO-8859-1 (latin1) text, converted to UTF-8. */
-void ox_json_str_latin1(ox_buf *b, const uint8_t *s, size_t len);
 /* Appends standard base64 (with padding) of s, without quotes. */
 void ox_base64(ox_buf *b, const uint8_t *s, size_t len);
 

@@ -202,6 +202,8 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
         if (rc == 0 && op != OX_OP_DELETE)
             rc = decode_image(d, t, (uint32_t)width, op == OX_OP_UPDATE ? cols2 : cols1, &r,
                               d->after, partial);
+        if (rc == 0 && r.p == row)
+            rc = -1; /* a row of no bytes (width 0): would never end */
         if (rc != 0)
             return ox_bl_err(d, eb, rc == -2 ? OX_EUNSUPP : OX_ECORRUPT,
                              "%s row of %s.%s at byte %zu of the rows data: %s", ox_op_name(op),

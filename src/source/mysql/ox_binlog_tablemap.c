@@ -32,15 +32,23 @@
 
 #include "ox_alloc.h"
 
+static void free_names(ox_bl_col *c)
+{
+    for (uint32_t k = 0; k < c->nnames; k++)
+        free(c->names[k]);
+    free(c->names);
+    free(c->name_lens);
+    c->names = NULL;
+    c->name_lens = NULL;
+    c->nnames = 0;
+}
+
 static void table_free(ox_bl_table *t)
 {
     if (t == NULL)
         return;
     for (uint32_t i = 0; i < t->ncols; i++) {
-        for (uint32_t k = 0; k < t->c[i].nnames; k++)
-            free(t->c[i].names[k]);
-        free(t->c[i].names);
-        free(t->c[i].name_lens);
+        free_names(&t->c[i]);
         free((char *)t->cols[i].name);
     }
     free(t->c);
@@ -368,6 +376,7 @@ static bool apply_str_values(ox_bl_table *t, ox_rd *r, uint8_t real)
         uint64_t cnt, len;
         if (!rd_lenenc(r, &cnt) || cnt > rd_left(r))
             return false;
+        free_names(c); /* a repeated field replaces the earlier one */
         c->names = ox_xcalloc(cnt ? cnt : 1, sizeof *c->names);
         c->name_lens = ox_xcalloc(cnt ? cnt : 1, sizeof *c->name_lens);
         c->nnames = (uint32_t)cnt;
@@ -470,8 +479,10 @@ static int ask_hook(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
     int rc = d->columns_fn(d->columns_arg, t->db, t->table, n, names, is_pk, is_text);
     if (rc == 0) {
         for (uint32_t i = 0; i < n; i++) {
-            if (names[i])
+            if (names[i]) {
+                free((char *)t->cols[i].name);
                 t->cols[i].name = ox_xstrdup(names[i]);
+            }
             if (is_pk[i] && !t->npk)
                 t->cols[i].is_pk = true;
             if (t->c[i].cs == CS_UNKNOWN && is_character(&t->c[i]))

@@ -124,12 +124,13 @@ size_t ox_bl_fmt_epoch(char *out, int64_t secs, uint32_t usec, int fsp)
 size_t ox_bl_fmt_packed_datetime(char *out, int64_t packed, int fsp, bool date_only)
 {
     char *o = out;
+    uint64_t u = (uint64_t)packed;
     if (packed < 0) {
         *o++ = '-';
-        packed = -packed;
+        u = (uint64_t)0 - u; /* no overflow for INT64_MIN */
     }
-    uint64_t ymdhms = (uint64_t)packed >> 24;
-    uint32_t usec = (uint32_t)(packed & 0xffffff);
+    uint64_t ymdhms = u >> 24;
+    uint32_t usec = (uint32_t)(u & 0xffffff);
     uint64_t ymd = ymdhms >> 17, ym = ymd >> 5, hms = ymdhms & 0x1ffff;
     unsigned day = (unsigned)(ymd & 31), month = (unsigned)(ym % 13), year = (unsigned)(ym / 13);
     if (date_only)

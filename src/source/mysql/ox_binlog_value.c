@@ -12,7 +12,8 @@
  *   ENUM: 1 or 2 bytes index (1-based; 0 is the empty error value).
  *   SET: 1-8 bytes bitmask.  BIT: 1-8 bytes big-endian.
  * Text is rendered by character set: binary -> bytes (base64), utf8 ->
- * text, latin1/ucs2/utf16/utf32 -> converted to UTF-8, unknown -> text if
+ * text, latin1 (as MySQL means it: Windows-1252)/ucs2/utf16/utf32 -> converted
+ * to UTF-8, unknown -> text if
  * the bytes are valid UTF-8 else bytes. Values formatted here are written
  * to the row scratch buffer (see OX_BL_SCRATCH in ox_binlog_int.h).
  */
@@ -89,15 +90,28 @@ static void text_value(const ox_bl_col *c, const uint8_t *s, size_t n, ox_buf *s
         v->kind = OX_VAL_TEXT;
         return;
     case CS_LATIN1: {
+        /* MySQL's latin1 is Windows-1252: 0x80-0x9f are mostly letters and
+         * punctuation, not C1 controls. */
+        static const uint16_t cp1252[32] = {
+            0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
+            0x2039, 0x0152, 0x008d, 0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+            0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178};
         size_t off = scratch->len;
-        ox_buf_grow(scratch, n * 2);
+        ox_buf_grow(scratch, n * 3);
         uint8_t *o = scratch->data + off;
         for (size_t i = 0; i < n; i++) {
-            if (s[i] < 0x80) {
-                *o++ = s[i];
+            uint32_t cp = s[i];
+            if (cp >= 0x80 && cp < 0xa0)
+                cp = cp1252[cp - 0x80];
+            if (cp < 0x80) {
+                *o++ = (uint8_t)cp;
+            } else if (cp < 0x800) {
+                *o++ = (uint8_t)(0xc0 | (cp >> 6));
+                *o++ = (uint8_t)(0x80 | (cp & 0x3f));
             } else {
-                *o++ = (uint8_t)(0xc0 | (s[i] >> 6));
-                *o++ = (uint8_t)(0x80 | (s[i] & 0x3f));
+                *o++ = (uint8_t)(0xe0 | (cp >> 12));
+                *o++ = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (uint8_t)(0x80 | (cp & 0x3f));
             }
         }
         scratch->len = (size_t)(o - scratch->data);
