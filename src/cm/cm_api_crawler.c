@@ -201,16 +201,24 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
     const char *p1[2] = {topic, next};
     const char *p2[15] = {name,   topic,     subs,   host_id, "0", role, type, ud,
                           cpnorm, "running", "1002", "",      "",  "0",  ms};
-    int rc = cm_db_exec(cm, OX_MDB_BEGIN, 0, NULL, NULL, NULL, &eb);
+    /* One transaction: hold db_lock across it so that the health thread's
+     * own transaction cannot interleave on the same connection. */
+    pthread_mutex_lock(&cm->db_lock);
+    int rc = ox_metadb_exec(cm->db, OX_MDB_BEGIN, 0, NULL, NULL, NULL, &eb);
     if (rc == 0)
-        rc = cm_db_exec(cm, OX_MDB_TOPIC_SET_NEXT_SUB, 2, p1, NULL, NULL, &eb);
+        rc = ox_metadb_exec(cm->db, OX_MDB_TOPIC_SET_NEXT_SUB, 2, p1, NULL, NULL, &eb);
     if (rc == 0)
-        rc = cm_db_exec(cm, OX_MDB_CRAWLER_INSERT, 15, p2, NULL, NULL, &eb);
+        rc = ox_metadb_exec(cm->db, OX_MDB_CRAWLER_INSERT, 15, p2, NULL, NULL, &eb);
     if (rc == 0)
-        rc = cm_db_exec(cm, OX_MDB_COMMIT, 0, NULL, NULL, NULL, &eb);
+        rc = ox_metadb_exec(cm->db, OX_MDB_COMMIT, 0, NULL, NULL, NULL, &eb);
     if (rc != 0) {
         ox_errbuf ignore;
-        cm_db_exec(cm, OX_MDB_ROLLBACK, 0, NULL, NULL, NULL, &ignore);
+        ox_metadb_exec(cm->db, OX_MDB_ROLLBACK, 0, NULL, NULL, NULL, &ignore);
+        atomic_store(&cm->write_ok, 0);
+        snprintf(cm->health_err, sizeof cm->health_err, "%.500s", eb.msg);
+    }
+    pthread_mutex_unlock(&cm->db_lock);
+    if (rc != 0) {
         pthread_mutex_unlock(&cm->mut_lock);
         return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
     }
