@@ -9,6 +9,8 @@ import signal
 import threading
 import time
 
+import pytest
+
 from oxtest_store import Store
 
 ROWS = 100_000
@@ -72,10 +74,12 @@ class Follower(threading.Thread):
             self.table[r["after"]["id"]] = r["after"]["v"]
 
 
-def test_kill9_exactly_once(mariadb):
+@pytest.mark.parametrize("resume", ["gtid", "filepos"])
+def test_kill9_exactly_once(mariadb, resume):
     mariadb.execute_root("CREATE DATABASE shop",
                          "CREATE TABLE shop.k (id INT PRIMARY KEY, v INT NOT NULL)")
-    store = Store(mariadb, store__fsync="interval", store__fsync__interval_ms=5)
+    store = Store(mariadb, store__fsync="interval", store__fsync__interval_ms=5,
+                  store__resume=resume)
     store.start()
     follower = Follower(store)
     follower.start()
@@ -133,6 +137,8 @@ def test_kill9_exactly_once(mariadb):
         assert st["status"] == 0, st
         log = open(store.keys["store.dir"] + "/store.log").read()
         assert log.count("starting (pid") == KILLS + 1
+        how = "reading after GTID" if resume == "gtid" else "reading at file index"
+        assert log.count(how) >= KILLS - 2, log[-3000:]
     finally:
         follower.stop = True
         store.cleanup()
