@@ -29,11 +29,14 @@ struct ox_sv_config {
     char dir[1024];   /* supervisor.dir */
     char
         drc_path[1100]; /* supervisor.drc.properties, default <dir>/package/config/drc.properties */
-    int store_port_base;  /* supervisor.store.port.base, default 17000 */
-    char store_bin[1024]; /* supervisor.store.bin, default this executable */
-    int heartbeat_ms;     /* supervisor.heartbeat.ms, default 1000 */
-    int backoff_max_ms;   /* supervisor.restart.backoff.max_ms, default 30000 */
-    int stop_grace_ms;    /* supervisor.stop.grace_ms, default 10000 */
+    int store_port_base;         /* supervisor.store.port.base, default 17000 */
+    char store_listen[64];       /* supervisor.store.listen, default 127.0.0.1 */
+    char store_token_file[1024]; /* supervisor.store.token.file: store.auth.token.file */
+    char *store_token;           /* its contents (for status polls); owned */
+    char store_bin[1024];        /* supervisor.store.bin, default this executable */
+    int heartbeat_ms;            /* supervisor.heartbeat.ms, default 1000 */
+    int backoff_max_ms;          /* supervisor.restart.backoff.max_ms, default 30000 */
+    int stop_grace_ms;           /* supervisor.stop.grace_ms, default 10000 */
 };
 
 typedef struct ox_supervisor ox_supervisor;

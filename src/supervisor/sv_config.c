@@ -17,11 +17,32 @@ const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
                                          "supervisor.dir",
                                          "supervisor.drc.properties",
                                          "supervisor.store.port.base",
+                                         "supervisor.store.listen",
+                                         "supervisor.store.token.file",
                                          "supervisor.store.bin",
                                          "supervisor.heartbeat.ms",
                                          "supervisor.restart.backoff.max_ms",
                                          "supervisor.stop.grace_ms",
                                          NULL};
+
+/* Reads a token file (first KiB, one trailing newline trimmed). */
+static char *read_token(const char *path, ox_errbuf *eb)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        ox_errf(eb, OX_ECONFIG, "cannot read token file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    char *t = ox_xstrdup(buf);
+    memset(buf, 0, sizeof buf);
+    return t;
+}
 
 static const char *str(const ox_props *p, const char *k, const char *def)
 {
@@ -65,6 +86,22 @@ int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_c
     if ((rc = num(p, "supervisor.store.port.base", 17000, 1024, 65000, &cfg->store_port_base,
                   eb)) != 0)
         return rc;
+    snprintf(cfg->store_listen, sizeof cfg->store_listen, "%s",
+             str(p, "supervisor.store.listen", "127.0.0.1"));
+    if (ox_ipv4_parse(cfg->store_listen, strlen(cfg->store_listen), &a) != 0)
+        return ox_errf(eb, OX_ECONFIG, "supervisor.store.listen: \"%s\" is not an IPv4 address",
+                       cfg->store_listen);
+    const char *stf = str(p, "supervisor.store.token.file", NULL);
+    if (stf) {
+        snprintf(cfg->store_token_file, sizeof cfg->store_token_file, "%s", stf);
+        if ((cfg->store_token = read_token(stf, eb)) == NULL)
+            return OX_ECONFIG;
+    } else if (strncmp(cfg->store_listen, "127.", 4) != 0) {
+        return ox_errf(
+            eb, OX_ECONFIG,
+            "supervisor.store.listen=%s is not loopback: set supervisor.store.token.file",
+            cfg->store_listen);
+    }
     const char *bin = str(p, "supervisor.store.bin", NULL);
     if (bin) {
         snprintf(cfg->store_bin, sizeof cfg->store_bin, "%s", bin);
@@ -82,24 +119,18 @@ int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_c
     if ((rc = num(p, "supervisor.stop.grace_ms", 10000, 100, 600000, &cfg->stop_grace_ms, eb)) != 0)
         return rc;
     const char *tf = str(p, "supervisor.cm.token.file", NULL);
-    if (tf) {
-        FILE *f = fopen(tf, "re");
-        if (f == NULL)
-            return ox_errf(eb, OX_ECONFIG, "supervisor.cm.token.file: cannot read %s: %s", tf,
-                           strerror(errno));
-        char buf[1024];
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-            buf[--n] = '\0';
-        cfg->token = ox_xstrdup(buf);
-    }
+    if (tf && (cfg->token = read_token(tf, eb)) == NULL)
+        return OX_ECONFIG;
     return 0;
 }
 
 void ox_sv_config_free(struct ox_sv_config *cfg)
 {
+    if (cfg->store_token) {
+        memset(cfg->store_token, 0, strlen(cfg->store_token));
+        free(cfg->store_token);
+    }
+    cfg->store_token = NULL;
     if (cfg->token) {
         memset(cfg->token, 0, strlen(cfg->token));
         free(cfg->token);

@@ -59,8 +59,11 @@ static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
     if (s->pid <= 0 || s->stop_deadline_ms != 0)
         return;
     char url[128], *body = NULL;
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/status", s->port);
-    int code = sv_http(sv->curl_st, url, NULL, NULL, 500, &body);
+    /* A store bound to every address is polled on loopback. */
+    const char *addr =
+        strcmp(sv->cfg.store_listen, "0.0.0.0") == 0 ? "127.0.0.1" : sv->cfg.store_listen;
+    snprintf(url, sizeof url, "http://%s:%d/v1/status", addr, s->port);
+    int code = sv_http(sv->curl_st, url, sv->cfg.store_token, NULL, 500, &body);
     json_t *st = code == 200 && body ? json_loads(body, 0, NULL) : NULL;
     free(body);
     json_decref(s->status);
@@ -354,6 +357,7 @@ int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *
     int rc = 0;
     sv->cfg = *cfg;
     sv->cfg.token = cfg->token ? ox_xstrdup(cfg->token) : NULL;
+    sv->cfg.store_token = cfg->store_token ? ox_xstrdup(cfg->store_token) : NULL;
     sv->cm_ok = -1; /* unknown: the first heartbeat's outcome is logged */
     pthread_mutex_init(&sv->snap_mu, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -150,8 +150,10 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s)
     ox_buf b = OX_BUF_INIT;
     ox_buf_printf(&b, "# Written by oxbow supervisor for store %s; rewritten on each start.\n",
                   s->name);
-    ox_buf_printf(&b, "store.name=%s\nstore.dir=%s\nstore.listen=127.0.0.1\nstore.port=%d\n",
-                  s->name, data, s->port);
+    ox_buf_printf(&b, "store.name=%s\nstore.dir=%s\nstore.listen=%s\nstore.port=%d\n", s->name,
+                  data, sv->cfg.store_listen, s->port);
+    if (sv->cfg.store_token_file[0])
+        ox_buf_printf(&b, "store.auth.token.file=%s\n", sv->cfg.store_token_file);
     json_t *port = json_object_get(s->source, "port");
     ox_buf_printf(&b, "source.type=%s\nsource.host=%s\nsource.port=%d\nsource.user=%s\n",
                   src_str(s, "type"), src_str(s, "host"),

@@ -130,3 +130,17 @@ class urllib_get:
 
     def __exit__(self, *a):
         return False
+
+
+def test_store_listen_off_loopback_needs_token(tmp_dir):
+    cfg = os.path.join(tmp_dir, "sv.properties")
+    with open(cfg, "w") as f:
+        f.write("supervisor.port=%d\nsupervisor.dir=%s\nsupervisor.store.listen=0.0.0.0\n"
+                % (free_port(), os.path.join(tmp_dir, "sv")))
+    r = subprocess.run([oxbow_bin(), "supervisor", "--cm", "http://127.0.0.1:1", "--config", cfg],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 1
+    assert b"supervisor.store.token.file" in r.stderr
+    r = subprocess.run([oxbow_bin(), "supervisor", "--config", cfg], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 1 and b"--cm URL" in r.stderr
