@@ -98,7 +98,12 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
 
 /* Flushes, fsyncs, wakes every reader with OX_ECLOSED, and frees the log.
  * Readers must be freed before or after, but not used after it returns.
- * ox_log_close(NULL) is a no-op. Returns the result of the final fsync. */
+ * ox_log_close(NULL) is a no-op. Returns the result of the final fsync.
+ * (Implementation note: readers hold a reference to the log's shared state,
+ * so a reader that is still used after close gets OX_ECLOSED rather than
+ * touching freed memory; the last of the log and its readers frees it.)
+ * A transaction still open at close is aborted. Under OX_LOG_FSYNC_NONE
+ * nothing is fsynced, not even here. */
 int ox_log_close(ox_log *log);
 
 /*
@@ -107,6 +112,11 @@ int ox_log_close(ox_log *log);
  * record closes the transaction; it becomes visible once durable as the
  * policy says. Stores the assigned msgId in *msg_id (may be NULL).
  * Payloads are at most 1 GiB. On error the open transaction is aborted.
+ * (Implementation note: OX_EINVAL for bad arguments leaves the log as it
+ * was. Any write or fsync error - OX_EIO, OX_ENOSPC, ... - marks the log
+ * failed: every later append, abort, sync and close returns that error and
+ * nothing more becomes visible; the open transaction is dropped when the log
+ * is reopened, which is the only way back.)
  */
 int ox_log_append(ox_log *log, const ox_log_srcpos *src, const void *payload, uint32_t len,
                   uint32_t flags, uint64_t *msg_id, ox_errbuf *eb);
@@ -118,7 +128,9 @@ int ox_log_abort(ox_log *log, ox_errbuf *eb);
  * the writer may call this whenever its source has nothing more pending. */
 int ox_log_sync(ox_log *log, ox_errbuf *eb);
 
-/* Summary for status pages. Any thread. */
+/* Summary for status pages. Any thread. first_src is read from the first
+ * retained record (after retention too); bytes counts every segment,
+ * including not yet visible bytes of the one being written. */
 typedef struct ox_log_info {
     uint64_t first_msg_id;   /* earliest retained visible record, 0 if none */
     uint64_t last_msg_id;    /* latest visible record, 0 if none */
@@ -157,6 +169,12 @@ typedef struct ox_log_start {
  * Opens a reader. A start before the earliest retained record is OX_EGONE; a
  * start beyond the tail is accepted and waits for data. *out is owned by the
  * caller; free with ox_log_reader_free. Any thread.
+ * (Implementation notes: OX_LOG_FROM_TIMESTAMP and _SRCPOS find the first
+ * record, in log order, whose timestamp / (file_idx, offset) is >= the value
+ * and start at the first record of its transaction; if no visible record
+ * matches yet, the reader waits at the end. Once retention has removed
+ * anything, a timestamp or position before the first retained record's is
+ * OX_EGONE. msg_id 0 means 1. One reader is used by one thread at a time.)
  */
 int ox_log_reader_open(ox_log *log, const ox_log_start *start, ox_log_reader **out, ox_errbuf *eb);
 
