@@ -26,9 +26,12 @@ static int pg_open(ox_metadb **out, const char *url, ox_errbuf *eb)
     if (p == NULL)
         return ox_errf(eb, OX_ENOMEM, "out of memory");
     p->base.ops = &ox_metadb_pg_ops;
-    /* connect_timeout first so that the URL may override it. */
-    const char *const keys[] = {"connect_timeout", "dbname", NULL};
-    const char *const vals[] = {"3", url, NULL};
+    /* Defaults first so that the URL may override them: a bounded connect,
+     * and server-side limits so that a blocked statement (a lock, a slow
+     * trigger) fails instead of holding the CM's metaDB lock forever. */
+    const char *const keys[] = {"connect_timeout", "options", "dbname", NULL};
+    const char *const vals[] = {"3", "-c statement_timeout=10000 -c lock_timeout=5000", url,
+                                NULL};
     p->conn = PQconnectdbParams(keys, vals, 1);
     if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
         /* libpq's message never contains the password. */
