@@ -53,7 +53,7 @@ struct ox_log {
     uint64_t c_seg, c_off, c_id; /* last appended commit (maybe not durable yet) */
     ox_log_srcpos c_src;
     int pending; /* committed data the flusher has not synced */
-    int failed;  /* sticky OX_E* after an I/O error, until reopen */
+    _Atomic int failed; /* sticky OX_E* after an I/O error, until reopen */
     char fail_msg[512];
     int flusher_on, flusher_stop, fl_writing, fl_busy;
     pthread_t flusher;

@@ -223,8 +223,8 @@ int oxl_create_segment(ox_log *log, uint64_t first_id, uint64_t txn_first, ox_er
     log->buf_off = OXF_SEG_HDR;
     log->buf_len = 0;
     log->last_rec_off = 0;
-    oxf_idx_init(&log->idx, &h);
     pthread_mutex_lock(&log->mlock);
+    oxf_idx_init(&log->idx, &h);
     if (log->nsegs == log->segcap) {
         log->segcap = log->segcap ? log->segcap * 2 : 16;
         log->segs = realloc(log->segs, log->segcap * sizeof *log->segs);
