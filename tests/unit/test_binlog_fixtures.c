@@ -341,6 +341,85 @@ static void test_partial_images_and_v1(void **state)
     ox_buf_free(&k.out);
 }
 
+typedef struct hook_ctx {
+    int calls;
+    int rc;
+    char last[128];
+} hook_ctx;
+
+static int columns_hook(void *arg, const char *db, const char *table, uint32_t ncols, char **names,
+                        bool *is_pk, bool *is_text)
+{
+    hook_ctx *h = arg;
+    h->calls++;
+    snprintf(h->last, sizeof h->last, "%s.%s/%u", db, table, ncols);
+    if (h->rc != 0)
+        return h->rc;
+    static char buf[64][8];
+    for (uint32_t i = 0; i < ncols && i < 64; i++) {
+        snprintf(buf[i], sizeof buf[i], "c%u", i + 1);
+        names[i] = buf[i];
+        is_text[i] = i != 11; /* column 12 of mysqlcdc is VARBINARY */
+    }
+    is_pk[0] = true;
+    return 0;
+}
+
+static const char *decode_hooked(const char *name, collect *k, hook_ctx *h, int *rc, ox_errbuf *eb)
+{
+    memset(k, 0, sizeof *k);
+    char path[512];
+    snprintf(path, sizeof path, DATA "%s", name);
+    ox_binlog_decoder *d = NULL;
+    assert_int_equal(ox_binlog_decoder_create(&d), 0);
+    ox_binlog_decoder_set_columns_fn(d, columns_hook, h);
+    *rc = ox_binlog_decode_file(d, path, on_change, k, eb);
+    ox_binlog_decoder_free(d);
+    ox_buf_putc(&k->out, '\0');
+    return (const char *)k->out.data;
+}
+
+/* Without COLUMN_NAME metadata the schema hook names the columns, marks
+ * the key and decides text vs binary for columns of unknown charset. */
+static void test_schema_hook(void **state)
+{
+    collect k;
+    hook_ctx h = {0};
+    int rc;
+    ox_errbuf eb;
+    const char *t = decode_hooked("mysql57-23-all-types.binlog", &k, &h, &rc, &eb);
+    assert_int_equal(rc, 0);
+    /* One call for the table, although it is mapped in three transactions. */
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.last, "test.mysqlcdc/22");
+    HAS(t, "\"pk\":[\"c1\"],\"after\":{\"c1\":11,\"c2\":121,");
+    HAS(t, "\"c12\":{\"base64\":\"EjRWRTRFRTQ=\"}");
+    HAS(t, "\"c14\":\"\\u0015#T\"");
+    ox_buf_free(&k.out);
+
+    /* OX_ENOENT: positional names. */
+    h = (hook_ctx){.rc = OX_ENOENT};
+    t = decode_hooked("mysql57-23-all-types.binlog", &k, &h, &rc, &eb);
+    assert_int_equal(rc, 0);
+    HAS(t, "\"after\":{\"@1\":11,");
+    ox_buf_free(&k.out);
+
+    /* Any other error stops decoding, naming the table and the position. */
+    h = (hook_ctx){.rc = OX_EDB};
+    decode_hooked("mysql57-23-all-types.binlog", &k, &h, &rc, &eb);
+    assert_int_equal(rc, OX_EDB);
+    HAS(eb.msg, "offset ");
+    HAS(eb.msg, "test.mysqlcdc");
+    ox_buf_free(&k.out);
+
+    /* FULL metadata: the hook is not consulted. */
+    h = (hook_ctx){0};
+    decode_hooked("mysql80-28-enum-set-fullmeta.binlog", &k, &h, &rc, &eb);
+    assert_int_equal(rc, 0);
+    assert_int_equal(h.calls, 0);
+    ox_buf_free(&k.out);
+}
+
 /* Reads a whole file (test data is small). */
 static uint8_t *slurp(const char *name, size_t *len)
 {
@@ -419,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_json_opaque_and_vector),
         cmocka_unit_test(test_partial_images_and_v1),
         cmocka_unit_test(test_feed_matches_file),
+        cmocka_unit_test(test_schema_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
