@@ -408,8 +408,10 @@ int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
         oxc_frame f;
         size_t used = 0;
         char err[160];
-        int r = oxc_parse_next(c->binary, &c->magic_seen, c->body.data + c->body_off,
-                               c->body.len - c->body_off, &f, &used, err, sizeof err);
+        static const uint8_t none[1];
+        const uint8_t *base = c->body.data != NULL ? c->body.data + c->body_off : none;
+        int r = oxc_parse_next(c->binary, &c->magic_seen, base, c->body.len - c->body_off, &f,
+                               &used, err, sizeof err);
         if (r < 0)
             return fail(c, "%s", err);
         if (r == 2) {

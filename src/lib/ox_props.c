@@ -55,7 +55,8 @@ static int parse_line(ox_props *p, const char *s, const char *e, const char *nam
         return 0;
     const char *eq = memchr(s, '=', (size_t)(e - s));
     if (eq == NULL)
-        return ox_errf(eb, OX_ECONFIG, "%s:%d: expected key=value, got \"%.60s\"", name, line, s);
+        return ox_errf(eb, OX_ECONFIG, "%s:%d: expected key=value, got \"%.*s\"", name, line,
+                       (int)(e - s > 60 ? 60 : e - s), s);
     const char *ke = eq;
     while (ke > s && is_space(ke[-1]))
         ke--;

@@ -38,8 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (;;) {
         oxc_frame f;
         size_t used = 0;
-        int r = oxc_parse_next(binary, &magic, body.data + off, body.len - off, &f, &used, err,
-                               sizeof err);
+        static const uint8_t none[1];
+        const uint8_t *base = body.data != NULL ? body.data + off : none;
+        int r = oxc_parse_next(binary, &magic, base, body.len - off, &f, &used, err, sizeof err);
         if (r <= 0)
             break;
         ox_assert(used > 0 && used <= body.len - off);
