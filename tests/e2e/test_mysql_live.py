@@ -9,6 +9,7 @@ purged binlog, and an unreachable port.
 """
 
 import collections
+import subprocess
 import threading
 import time
 
@@ -420,6 +421,63 @@ def test_error_unreachable_port(tmp_dir):
     t0 = time.monotonic()
     expect_error(Nowhere, "OX_ECONN", "cannot connect", "127.0.0.1:%d" % Nowhere.port)
     assert time.monotonic() - t0 < 30
+
+
+def make_certs(d):
+    """A throwaway CA and a server certificate for 127.0.0.1 (openssl)."""
+    import os
+
+    def ossl(*a):
+        subprocess.run(["openssl"] + list(a), check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    ca, cak = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+    crt, key, csr = (os.path.join(d, n) for n in ("server.pem", "server.key", "server.csr"))
+    ext = os.path.join(d, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", cak, "-out", ca,
+         "-days", "2", "-subj", "/CN=oxtest-ca")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+         "-subj", "/CN=127.0.0.1")
+    ossl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cak, "-CAcreateserial", "-out", crt,
+         "-days", "2", "-extfile", ext)
+    return ca, crt, key
+
+
+def test_tls(mariadb_factory, tmp_dir):
+    import os
+    ca, crt, key = make_certs(tmp_dir)
+    m = mariadb_factory(extra_args=["--ssl-ca=" + ca, "--ssl-cert=" + crt, "--ssl-key=" + key])
+    m.query("CREATE USER 'tlsonly'@'%' IDENTIFIED BY 'pw' REQUIRE SSL")
+    m.query("GRANT ALL PRIVILEGES ON *.* TO 'tlsonly'@'%'")
+    setup_table(m)
+    insert_txn(m, 1, 3)
+    first = m.binlogs()[0][0]
+    recs, r = capture(m, "--from-file", first, "--tls-ca", ca, "--tls-required", user="tlsonly",
+                      password="pw")
+    assert ids(recs) == [1, 2, 3]
+    # The session really was encrypted: this user cannot log in without TLS.
+    recs, r = capture(m, "--from-file", first, user="tlsonly", password="pw", check=False)
+    assert r.returncode == 1 and b"OX_EAUTH" in r.stderr
+    # A CA that did not sign the server's certificate is refused.
+    other = os.path.join(tmp_dir, "other")
+    os.mkdir(other)
+    other_ca, _, _ = make_certs(other)
+    e = expect_error(m, "OX_ECONN", "TLS", extra=("--from-file", first, "--tls-ca", other_ca,
+                                                  "--tls-required"), user="tlsonly",
+                     password="pw")
+    # Live over TLS: heartbeats and rows arrive (reads on a TLS connection
+    # are bounded by the heartbeat, not by poll()).
+    p = spawn_oxbow(*cap_args(m, "--heartbeat-ms", 300, "--tls-ca", ca, "--tls-required",
+                              user="tlsonly"), env={"OX_SOURCE_PASSWORD": "pw"})
+    rd = JsonLineReader(p)
+    hb, seen = rd.wait_for(lambda x: x["op"] == "heartbeat", timeout=3)
+    assert hb is not None, seen
+    insert_txn(m, 10, 1)
+    row, _ = rd.wait_for(lambda x: x["op"] == "insert", timeout=5)
+    assert row is not None and row["after"]["id"] == 10
+    p.terminate()
+    assert p.wait(timeout=10) == 0
 
 
 def test_password_never_on_argv(mariadb):

@@ -293,12 +293,14 @@ bool ox_mysql_dump_ready(MYSQL *m)
     MARIADB_PVIO *pv = m->net.pvio;
     if (!pv)
         return true;
-    /* Bytes already in libmariadb's read-ahead cache, or TLS (whose own
-     * buffering poll() cannot see): let the blocking read proceed. */
+    /* Bytes already in libmariadb's read-ahead cache. */
     if (pv->cache && pv->cache_pos < pv->cache + pv->cache_size)
         return true;
+    /* TLS buffers decrypted bytes where poll() cannot see them: say "not
+     * ready", so that poll() returns what it has; the next read, which
+     * blocks at most one heartbeat period, picks them up. */
     if (pv->ctls)
-        return true;
+        return false;
     struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
     return poll(&pfd, 1, 0) > 0;
 }

@@ -75,7 +75,8 @@ int ox_mysql_dump_gtid_mysql(MYSQL *m, const ox_source_config *cfg, const char *
 int ox_mysql_gtid_set_encode(const char *text, ox_buf *out, ox_errbuf *eb);
 
 /*
- * Waits up to timeout_ms (<0: forever) for the next dump packet and returns
+ * Waits up to timeout_ms (<0: forever; on TLS connections the read blocks
+ * until a packet arrives, which heartbeats bound) for the next dump packet and returns
  * the event in *ev and *len (without the 0x00 byte; valid until the next read).
  * Returns 0, OX_EAGAIN on timeout, OX_ECLOSED at the end of a non-blocking
  * dump, or an error from ox_mysql_error (connection lost: OX_ECONN).
@@ -83,7 +84,8 @@ int ox_mysql_gtid_set_encode(const char *text, ox_buf *out, ox_errbuf *eb);
 int ox_mysql_dump_read(MYSQL *m, const ox_source_config *cfg, int timeout_ms, const uint8_t **ev,
                        size_t *len, ox_errbuf *eb);
 
-/* True if a packet is already buffered or readable without waiting. */
+/* True if a packet is already buffered or readable without waiting (always
+ * false on TLS connections, whose buffering is invisible here). */
 bool ox_mysql_dump_ready(MYSQL *m);
 
 #endif

@@ -321,9 +321,17 @@ static int connect_and_dump(struct mysql_source *m, const ox_source_start *from,
     ox_mysql_binlog *logs = NULL;
     size_t n = 0;
     drop_conn(m);
-    /* Reads are bounded by poll() in ox_mysql_dump_read; this timeout only
-     * catches a server that stalls in the middle of a packet. */
-    if ((rc = ox_mysql_connect(&m->cfg, 60, &m->conn, eb)) != 0)
+    /* Reads are bounded by poll() in ox_mysql_dump_read; this timeout
+     * catches a server that stalls in the middle of a packet, and a dead
+     * link on TLS connections (whose reads block): with heartbeats on,
+     * three silent periods (at least 5 s) are enough. */
+    int read_timeout = 60;
+    if (m->cfg.heartbeat_ms > 0) {
+        read_timeout = (3 * m->cfg.heartbeat_ms + 999) / 1000;
+        if (read_timeout < 5)
+            read_timeout = 5;
+    }
+    if ((rc = ox_mysql_connect(&m->cfg, read_timeout, &m->conn, eb)) != 0)
         goto fail;
     m->mariadb = ox_mysql_is_mariadb(m->conn);
     if ((rc = check_server(m, eb)) != 0 || (rc = measure_clock(m, eb)) != 0)
