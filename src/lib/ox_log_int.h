@@ -52,7 +52,7 @@ struct ox_log {
     oxf_idxstate idx;            /* tail index; entries also read by readers under mlock */
     uint64_t c_seg, c_off, c_id; /* last appended commit (maybe not durable yet) */
     ox_log_srcpos c_src;
-    int pending; /* committed data the flusher has not synced */
+    int pending;        /* committed data the flusher has not synced */
     _Atomic int failed; /* sticky OX_E* after an I/O error, until reopen */
     char fail_msg[512];
     int flusher_on, flusher_stop, fl_writing, fl_busy;
@@ -79,6 +79,13 @@ void oxl_release(ox_log *log);                         /* drops a reference; the
 void oxl_path(const ox_log *log, uint64_t first_id, const char *ext, char *out, size_t n);
 int oxl_write_index(ox_log *log, uint64_t first_id, const oxf_idxstate *s, const oxf_ent *seal,
                     ox_errbuf *eb);
+
+/* ox_log_recover.c */
+int oxl_list_dir(ox_log *log, uint64_t **ids, size_t *n, ox_errbuf *eb);
+void oxl_seg_push(ox_log *log, const oxl_seg *s); /* before readers exist */
+int oxl_load_sealed(ox_log *log, uint64_t first, ox_log_recovery *rec, ox_errbuf *eb);
+int oxl_recover_tail(ox_log *log, uint64_t *ids, size_t *n, ox_log_recovery *rec,
+                     ox_log_srcpos *tail_commit_src, int *have_commit_src, ox_errbuf *eb);
 
 /* ox_log_write.c */
 int oxl_create_segment(ox_log *log, uint64_t first_id, uint64_t txn_first, ox_errbuf *eb);
