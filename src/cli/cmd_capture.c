@@ -34,7 +34,8 @@ const struct ox_cmd_entry ox_cmd_capture = {
     .usage =
         "usage: oxbow capture --host H --port P --user U [--password-file F]\n"
         "                     [--server-id N] [--heartbeat-ms N] [--limit N] [--until-end]\n"
-        "                     [--from-file F --from-pos N | --from-gtid G | --from-timestamp T]\n"
+        "                     [--from-file F --from-pos N | --from-file-idx I --from-pos N |\n"
+        "                      --from-gtid G | --from-timestamp T]\n"
         "                     [--tls-ca FILE] [--tls-required] [--connect-timeout S]\n"
         "\n"
         "Connects as a replica, dumps the binlog and prints each change (begin, insert,\n"
@@ -44,6 +45,7 @@ const struct ox_cmd_entry ox_cmd_capture = {
         "command line.\n"
         "\n"
         "  --from-file F --from-pos N  start at binlog file F, offset N (default 4)\n"
+        "  --from-file-idx I           the binlog whose numeric suffix is I (checkpoint fileIdx)\n"
         "  --from-gtid G               MariaDB GTID position (0-1-42,...) or MySQL GTID set\n"
         "  --from-timestamp T          first transaction at or after T (epoch seconds)\n"
         "                              (default: the current end of the binlog)\n"
@@ -177,6 +179,7 @@ static int run(int argc, char **argv)
         O_TLSREQ,
         O_CT,
         O_PASSWORD,
+        O_FIDX,
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -187,6 +190,7 @@ static int run(int argc, char **argv)
         {"server-id", required_argument, NULL, O_SID},
         {"from-file", required_argument, NULL, O_FILE},
         {"from-pos", required_argument, NULL, O_POS},
+        {"from-file-idx", required_argument, NULL, O_FIDX},
         {"from-gtid", required_argument, NULL, O_GTID},
         {"from-timestamp", required_argument, NULL, O_TS},
         {"limit", required_argument, NULL, O_LIMIT},
@@ -233,6 +237,14 @@ static int run(int argc, char **argv)
         case O_FILE:
             from.kind = OX_SOURCE_FROM_FILEPOS;
             from.file = optarg;
+            nstart++;
+            break;
+        case O_FIDX:
+            if (parse_u64(optarg, UINT64_MAX - 1, &v))
+                return ox_cli_usage_error(e, "bad --from-file-idx '%s'", optarg);
+            from.kind = OX_SOURCE_FROM_FILEPOS;
+            from.file = NULL;
+            from.file_idx = v;
             nstart++;
             break;
         case O_POS:
@@ -285,7 +297,8 @@ static int run(int argc, char **argv)
     if (!cfg.user)
         return ox_cli_usage_error(e, "--user is required");
     if (nstart > 1)
-        return ox_cli_usage_error(e, "give only one of --from-file, --from-gtid, --from-timestamp");
+        return ox_cli_usage_error(
+            e, "give only one of --from-file, --from-file-idx, --from-gtid, --from-timestamp");
     if (have_pos && from.kind != OX_SOURCE_FROM_FILEPOS)
         return ox_cli_usage_error(e, "--from-pos needs --from-file");
 

@@ -86,6 +86,14 @@ def test_from_start_and_from_filepos(mariadb):
     assert upd["pk"] == ["id"]
     # Positions of the live stream match the file's.
     assert recs2[0]["file"] == f and recs2[0]["offset"] >= pos
+    # The checkpoint form: file index + offset (resume after the first commit).
+    c1 = [r for r in recs2 if r["op"] == "commit"][0]
+    recs3, _ = capture(mariadb, "--from-file-idx", c1["fileIdx"], "--from-pos", c1["nextOffset"])
+    assert [r["op"] for r in rows_of(recs3)] == ["update", "delete"]
+    _, r = capture(mariadb, "--from-file-idx", 999, check=False)
+    assert r.returncode == 1 and b"OX_ENOENT" in r.stderr and b"file index 999" in r.stderr
+    _, r = capture(mariadb, "--from-file", f, "--from-pos", 1 << 30, check=False)
+    assert r.returncode == 1 and b"OX_ERANGE" in r.stderr and b"beyond the end" in r.stderr
 
 
 def test_from_gtid(mariadb):
