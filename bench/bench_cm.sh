@@ -27,6 +27,7 @@ cm.data.dir=$T/data
 cm.supervisor=false
 cm.host.lost_ms=86400000
 cm.location=111
+${OX_BENCH_CM_EXTRA:-}
 CFG
 
 start_cm() {

@@ -3,9 +3,12 @@
  * size limits, authentication, routing through the table in cm_api.c and JSON
  * responses.
  *
- * Threading: one thread per connection (MHD_USE_THREAD_PER_CONNECTION), so a
- * handler may block (waiting for a supervisor to apply a change, or a
- * supervisor's long poll) without holding up other clients.
+ * Threading: a small pool of epoll threads (cm.http.threads) serves every
+ * connection. GET handlers never block (they read the in-memory registry).
+ * POST handlers may block - they write the metaDB, wait for a supervisor to
+ * apply a change, or hold a supervisor's long poll - so each runs on its own
+ * short-lived thread while its connection is suspended
+ * (MHD_suspend_connection), and the pool keeps serving other clients.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cm_internal.h"
 #include "cm_params.h"
@@ -22,6 +26,10 @@
 
 struct cm_req {
     char *uri; /* raw request target including the query string */
+    struct ox_cm *cm;
+    struct MHD_Connection *con;
+    atomic_int async; /* 0 none, 1 running on a worker, 2 response ready */
+    struct cm_resp resp;
     const struct cm_route *route;
     int started;
     int too_large;
@@ -97,6 +105,8 @@ void cm_route_allow(const char *path, char *buf, size_t cap)
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 {
     struct cm_req *r = ox_xcalloc(1, sizeof *r);
+    r->cm = cls;
+    r->con = con;
     r->uri = ox_xstrdup(uri ? uri : "");
     ox_cm_params_init(&r->params);
     return r;
@@ -109,6 +119,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     if (r == NULL)
         return;
     free(r->uri);
+    json_decref(r->resp.body);
+    free(r->resp.raw);
     ox_buf_free(&r->body);
     ox_cm_params_free(&r->params);
     free(r);
@@ -163,6 +175,23 @@ static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *res
     return ret;
 }
 
+/* Runs a blocking handler, then hands the response back to the pool. After
+ * MHD_resume_connection the request may be freed at any moment: nothing
+ * touches `r` afterwards. */
+static void *worker(void *arg)
+{
+    struct cm_req *r = arg;
+    struct ox_cm *cm = r->cm;
+    struct MHD_Connection *con = r->con;
+    r->route->fn(cm, r, &r->resp);
+    if (r->resp.body == NULL && r->resp.raw == NULL)
+        cm_resp_error(&r->resp, 500, "internal error: handler gave no response");
+    atomic_store(&r->async, 2);
+    MHD_resume_connection(con);
+    atomic_fetch_sub(&cm->workers, 1);
+    return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **con_cls)
@@ -189,6 +218,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         *upload_size = 0;
         return MHD_YES;
     }
+    if (atomic_load(&r->async) == 2)
+        return send_json(con, &r->resp, NULL);
     char allow[64] = "";
     if (r->no_route == 404) {
         cm_resp_error(&resp, 404, "no such endpoint: %s %.200s", method, url);
@@ -230,6 +261,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
             return send_json(con, &resp, NULL);
         }
     }
+    if (strcmp(r->route->method, "POST") == 0) {
+        r->resp.http_status = 200;
+        atomic_store(&r->async, 1);
+        atomic_fetch_add(&cm->workers, 1);
+        MHD_suspend_connection(con);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&t, &attr, worker, r);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) {
+            atomic_fetch_sub(&cm->workers, 1);
+            cm_resp_error(&r->resp, 503, "cannot start a request thread");
+            atomic_store(&r->async, 2);
+            MHD_resume_connection(con);
+        }
+        return MHD_YES;
+    }
     r->route->fn(cm, r, &resp);
     if (resp.body == NULL && resp.raw == NULL)
         cm_resp_error(&resp, 500, "internal error: handler gave no response");
@@ -245,10 +295,12 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
     if (inet_pton(AF_INET, cm->cfg.listen, &sa.sin_addr) != 1)
         return ox_errf(eb, OX_ECONFIG, "cm.listen: \"%s\" is not an IPv4 address", cm->cfg.listen);
     cm->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+            MHD_USE_ERROR_LOG,
         (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm, MHD_OPTION_NOTIFY_COMPLETED, completed, cm,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cm->cfg.http_threads, MHD_OPTION_URI_LOG_CALLBACK,
+        uri_logger, cm, MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (cm->mhd == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,
@@ -258,6 +310,10 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
 
 void cm_http_stop(struct ox_cm *cm)
 {
+    /* Blocking handlers see `stopping` and return; wait for them so that
+     * none resumes a connection of a stopped daemon. */
+    while (atomic_load(&cm->workers) > 0)
+        usleep(10000);
     if (cm->mhd != NULL)
         MHD_stop_daemon(cm->mhd);
     cm->mhd = NULL;

@@ -107,7 +107,8 @@ struct ox_cm {
     int health_started;
     atomic_int stopping;
     struct MHD_Daemon *mhd;
-    void *sv; /* in-process supervisor (ox_supervisor *) */
+    atomic_int workers; /* POST handlers running on their own threads */
+    void *sv;           /* in-process supervisor (ox_supervisor *) */
 };
 
 /* Clocks in ms since the epoch; cm_now_ms applies the test clock offset. */

@@ -30,8 +30,7 @@ static int pg_open(ox_metadb **out, const char *url, ox_errbuf *eb)
      * and server-side limits so that a blocked statement (a lock, a slow
      * trigger) fails instead of holding the CM's metaDB lock forever. */
     const char *const keys[] = {"connect_timeout", "options", "dbname", NULL};
-    const char *const vals[] = {"3", "-c statement_timeout=10000 -c lock_timeout=5000", url,
-                                NULL};
+    const char *const vals[] = {"3", "-c statement_timeout=10000 -c lock_timeout=5000", url, NULL};
     p->conn = PQconnectdbParams(keys, vals, 1);
     if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
         /* libpq's message never contains the password. */

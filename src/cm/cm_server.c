@@ -25,6 +25,7 @@ static const char *const cm_keys[] = {"cm.listen",
                                       "cm.apply.wait_ms",
                                       "cm.host.lost_ms",
                                       "cm.http.max_body",
+                                      "cm.http.threads",
                                       "cm.supervisor",
                                       "cm.test.clock_offset_ms",
                                       "cm.test.metadb_delay_ms",
@@ -101,6 +102,7 @@ int ox_cm_config_load(const ox_props *p, struct ox_cm_config *cfg, ox_errbuf *eb
         {"cm.apply.wait_ms", 15000, 0, 600000, &cfg->apply_wait_ms},
         {"cm.host.lost_ms", 10000, 100, 86400000, &cfg->host_lost_ms},
         {"cm.http.max_body", 65536, 256, 16 << 20, &cfg->max_body},
+        {"cm.http.threads", 4, 1, 256, &cfg->http_threads},
         {"cm.test.metadb_delay_ms", 0, 0, 600000, &cfg->test_metadb_delay_ms},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
@@ -248,12 +250,14 @@ void ox_cm_stop(ox_cm *cm)
 {
     if (cm == NULL)
         return;
+    /* Wake every waiting handler and long poll first, then stop the
+     * in-process supervisor (it stops its stores), then the server. */
     atomic_store(&cm->stopping, 1);
-    if (cm->sv)
-        ox_sv_stop(cm->sv);
     pthread_mutex_lock(&cm->cond_mu);
     pthread_cond_broadcast(&cm->cond);
     pthread_mutex_unlock(&cm->cond_mu);
+    if (cm->sv)
+        ox_sv_stop(cm->sv);
     cm_http_stop(cm);
     cm_health_stop(cm);
     ox_metadb_close(cm->db);
