@@ -5,7 +5,7 @@
  *
  *     u8  db_len      then db_len bytes of the schema name (may be 0)
  *     u8  table_len   then table_len bytes of the table name (may be 0)
- *     u8  op          enum ox_op (insert=1 ... commit=6)
+ *     u8  op          enum ox_op (insert=1 ... commit=6), or OX_PAYLOAD_POSITION
  *     ... the change's JSON object (ox_change_to_json), to the end
  *
  * The db/table prefix lets a subscriber filter without parsing JSON, and the
@@ -21,6 +21,11 @@
 #include "ox_buf.h"
 #include "ox_change.h"
 #include "ox_err.h"
+
+/* The op of a COMMIT record the store keeps only to advance the resume
+ * position past a transaction its white/black lists emptied; such records
+ * are never sent to subscribers. Its JSON is an ordinary commit object. */
+#define OX_PAYLOAD_POSITION 0x86
 
 typedef struct ox_payload_view {
     const char *db;

@@ -120,12 +120,14 @@ static void fill_src(ox_log_srcpos *sp, const ox_change *c, uint64_t offset, con
     memcpy(sp->opaque, gtid ? gtid : "", n);
 }
 
-static int append(struct capture *cap, const ox_change *c, uint32_t flags, const char *gtid)
+static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, const char *gtid,
+                     int op)
 {
     ox_log_srcpos sp;
     fill_src(&sp, c, (flags & OX_LOG_COMMIT) ? c->next_offset : c->offset, gtid);
     ox_buf_reset(&cap->payload);
-    ox_payload_encode(&cap->payload, c);
+    ox_payload_put_header(&cap->payload, c->db, c->table, op);
+    ox_change_to_json(c, &cap->payload);
     if (cap->payload.len > (1u << 30)) {
         cap->cb_rc = ox_errf(&cap->cb_eb, OX_ERANGE,
                              "a change at %s offset %" PRIu64 " is larger than 1 GiB as JSON",
@@ -148,6 +150,11 @@ static int append(struct capture *cap, const ox_change *c, uint32_t flags, const
     return 0;
 }
 
+static int append(struct capture *cap, const ox_change *c, uint32_t flags, const char *gtid)
+{
+    return append_op(cap, c, flags, gtid, c->op);
+}
+
 /* A transaction with nothing stored: keep its COMMIT now and then so that
  * the resume position advances (see the header comment). */
 static int empty_commit(struct capture *cap, const ox_change *c, const char *gtid)
@@ -165,7 +172,7 @@ static int empty_commit(struct capture *cap, const ox_change *c, const char *gti
     k.next_offset = c->next_offset;
     k.timestamp = c->timestamp;
     k.server_id = c->server_id;
-    return append(cap, &k, OX_LOG_COMMIT, gtid);
+    return append_op(cap, &k, OX_LOG_COMMIT, gtid, OX_PAYLOAD_POSITION);
 }
 
 static int on_change(void *arg, const ox_change *c)

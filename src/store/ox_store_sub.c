@@ -26,8 +26,9 @@
  *
  * Transactions: row and DDL records pass the subscriber's filter or not; a
  * COMMIT record is sent only if the subscriber received a record of its
- * transaction (or resumed inside it), so filtered-out and empty transactions
- * cost nothing on the wire.
+ * transaction (or resumed inside it), so filtered-out transactions cost
+ * nothing on the wire; position-only COMMITs (OX_PAYLOAD_POSITION) are
+ * never sent.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -64,7 +65,6 @@ struct sub {
     const char *tail;
     size_t tail_len, tail_off;
     int in_txn; /* delivered (or resumed inside) the current transaction */
-    int first;  /* no record read yet */
     int ended;  /* stop after draining the staged bytes */
     int64_t last_out_ms;
     uint64_t sent;
@@ -168,8 +168,6 @@ static void stage_keepalive(struct sub *s)
 static int stage_record(struct sub *s, const ox_log_record *rec)
 {
     ox_payload_view v;
-    int first = s->first;
-    s->first = 0;
     if (ox_payload_decode(rec->payload, rec->payload_len, &v) != 0) {
         char text[128];
         snprintf(text, sizeof text, "record %" PRIu64 ": corrupt payload header", rec->msg_id);
@@ -179,7 +177,9 @@ static int stage_record(struct sub *s, const ox_log_record *rec)
     int commit = (rec->flags & OX_LOG_COMMIT) != 0;
     int send;
     if (v.op == OX_OP_COMMIT)
-        send = s->in_txn || (first && s->q.start.kind == OX_LOG_FROM_MSGID);
+        send = s->in_txn;
+    else if (v.op == OX_PAYLOAD_POSITION)
+        send = 0;
     else
         send = s->q.filter == NULL ||
                ox_filter_match(s->q.filter, v.db, v.db_len, v.table, v.table_len);
@@ -293,6 +293,26 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
     return a->rc == 0 ? MHD_YES : MHD_NO;
 }
 
+/* True if a msgId start lands inside a transaction (the record before it
+ * does not commit): the subscriber then gets that transaction's COMMIT even
+ * if its filter matches none of the remaining records. */
+static int starts_inside_txn(struct ox_store *st, const ox_log_start *start)
+{
+    if (start->kind != OX_LOG_FROM_MSGID || start->msg_id <= 1)
+        return 0;
+    ox_log_start prev = {.kind = OX_LOG_FROM_MSGID, .msg_id = start->msg_id - 1};
+    ox_log_reader *r = NULL;
+    ox_errbuf eb;
+    int inside = 0;
+    if (ox_log_reader_open(st->log, &prev, &r, &eb) == 0) {
+        ox_log_record rec;
+        if (ox_log_reader_next(r, &rec, 0, &eb) == 0 && rec.msg_id == prev.msg_id)
+            inside = !(rec.flags & OX_LOG_COMMIT);
+        ox_log_reader_free(r);
+    }
+    return inside;
+}
+
 int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
 {
     struct args_ctx a;
@@ -339,7 +359,7 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
     s->st = st;
     s->r = r;
     s->q = q;
-    s->first = 1;
+    s->in_txn = starts_inside_txn(st, &q.start);
     s->id = __atomic_add_fetch(&st->sub_seq, 1, __ATOMIC_RELAXED);
     s->last_out_ms = ox_store_mono_ms();
     if (q.format == OX_SUB_BINARY)

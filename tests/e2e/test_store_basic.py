@@ -124,6 +124,19 @@ def test_filters_capture_and_subscriber(mariadb, store_factory):
     none = s.subscribe("from=earliest&filter=shop.nothing*")
     assert none.next(timeout=1.5) is None
     all_sub.close(), t_only.close(), none.close()
+    # Resuming inside a transaction with a filter: the transaction's COMMIT
+    # still arrives although the remaining records don't match.
+    mariadb.execute_root("CREATE TABLE shop.u (id INT PRIMARY KEY)")
+    sub = s.subscribe("from=latest&filter=shop.t")
+    mariadb.execute_root("BEGIN", "INSERT INTO shop.t (id) VALUES (20)",
+                         "INSERT INTO shop.u VALUES (1)", "COMMIT")
+    first = sub.take(2)
+    assert [r["op"] for r in first] == ["insert", "commit"]
+    sub.close()
+    mid = s.subscribe("checkpoint=" + first[0]["checkpoint"] + "&filter=shop.t")
+    r = mid.next(timeout=5)
+    assert r["op"] == "commit" and r["msgId"] == first[1]["msgId"]
+    mid.close()
     # Filtered-out traffic still advances the resume position (empty
     # transactions are recorded at most once a second).
     last = s.status()["lastMsgId"]
@@ -181,7 +194,9 @@ def test_tail_and_example(mariadb, store_factory, tmp_path):
     out = parse_json_lines(run_oxbow("tail", "--store", addr, "--checkpoint",
                                      out[0]["checkpoint"], "--filter", "other.*",
                                      "--idle-exit", "1").stdout)
-    assert [(r["msgId"], r["op"]) for r in out] == [(5, "insert"), (6, "commit")]
+    # Resumed inside transaction 1 (after msgId 2): its COMMIT (4) arrives
+    # although the filter matches none of its remaining records.
+    assert [(r["msgId"], r["op"]) for r in out] == [(4, "commit"), (5, "insert"), (6, "commit")]
     r = run_oxbow("tail", "--store", addr, "--checkpoint", "bogus", check=False)
     assert r.returncode == 1 and b"HTTP 400" in r.stderr and b"bad checkpoint" in r.stderr
     r = run_oxbow("tail", "--store", "127.0.0.1:1", "--earliest", check=False)
