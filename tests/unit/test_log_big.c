@@ -12,7 +12,7 @@
 #include "log_test_util.h"
 #include "ox_log.h"
 
-#define REC (4u << 20)
+#define REC  (4u << 20)
 #define NREC 256u /* 1 GiB */
 
 static long vm_hwm_kb(void)
