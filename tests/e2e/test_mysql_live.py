@@ -164,6 +164,7 @@ def test_heartbeat_on_idle_source(mariadb):
     assert p.wait(timeout=10) == 0
 
 
+@pytest.mark.parametrize("mariadb", ["FULL", "MINIMAL"], indirect=True)
 def test_restart_mid_stream_no_loss_no_duplicates(mariadb):
     setup_table(mariadb)
     first_file = mariadb.binlogs()[0][0]

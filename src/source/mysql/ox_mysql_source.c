@@ -617,8 +617,15 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         if (rc != 0)
             return ox_errf(eb, rc, "%s", why.msg);
         m->last_rx_ms = now_ms();
-        if ((rc = handle_event(m, ev, len, eb)) != 0)
+        if ((rc = handle_event(m, ev, len, eb)) != 0) {
+            /* The schema connection lost the server (it restarted): the
+             * event was not delivered; resume from the last transaction. */
+            if (rc == OX_ECONN) {
+                go_down(m, reset);
+                continue;
+            }
             return rc;
+        }
     }
 }
 
