@@ -67,7 +67,7 @@ static void put_value(ox_buf *b, const ox_value *v)
     case OX_VAL_DECIMAL:
     case OX_VAL_TIME:
         /* Formatted by the decoder from digits and separators only. */
-        ox_buf_grow(b, (size_t)v->len + 2);
+        ox_json_reserve(b, (size_t)v->len + 2);
         b->data[b->len++] = '"';
         memcpy(b->data + b->len, v->v.s, v->len);
         b->len += v->len;
@@ -111,8 +111,13 @@ static void put_image(ox_buf *b, const char *key, size_t keylen, const ox_change
         if (!first)
             ox_buf_putc(b, ',');
         first = false;
-        put_colname(b, &c->cols[i], i);
-        ox_buf_putc(b, ':');
+        const ox_column *col = &c->cols[i];
+        if (col->json_key) {
+            ox_buf_put(b, col->json_key, col->json_key_len);
+        } else {
+            put_colname(b, col, i);
+            ox_buf_putc(b, ':');
+        }
         put_value(b, &vals[i]);
     }
     ox_buf_putc(b, '}');
@@ -145,11 +150,8 @@ static void put_pk(ox_buf *b, const ox_change *c)
         ox_buf_putc(b, ']');
 }
 
-void ox_change_to_json(const ox_change *c, ox_buf *b)
+void ox_change_json_head(const ox_change *c, ox_buf *b)
 {
-    OX_JSON_LIT(b, "{\"op\":\"");
-    ox_buf_puts(b, ox_op_name(c->op));
-    ox_buf_putc(b, '"');
     if (c->db) {
         OX_JSON_LIT(b, ",\"db\":");
         ox_json_str(b, c->db, strlen(c->db));
@@ -159,6 +161,24 @@ void ox_change_to_json(const ox_change *c, ox_buf *b)
         ox_json_str(b, c->table, strlen(c->table));
     }
     put_pk(b, c);
+}
+
+void ox_change_column_key(const ox_column *col, uint32_t i, ox_buf *b)
+{
+    put_colname(b, col, i);
+    ox_buf_putc(b, ':');
+}
+
+void ox_change_to_json(const ox_change *c, ox_buf *b)
+{
+    OX_JSON_LIT(b, "{\"op\":\"");
+    ox_buf_puts(b, ox_op_name(c->op));
+    ox_buf_putc(b, '"');
+    if (c->json_head) {
+        ox_buf_put(b, c->json_head, c->json_head_len);
+    } else {
+        ox_change_json_head(c, b);
+    }
     if (c->before)
         put_image(b, ",\"before\":", 10, c, c->before);
     if (c->after)

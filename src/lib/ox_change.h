@@ -63,6 +63,11 @@ typedef struct ox_column {
     uint16_t meta;    /* type metadata from the source */
     bool is_unsigned;
     bool is_pk;
+    /* Addition (decoder, optional): the column's key pre-rendered as JSON,
+     * `"name":` (or `"@N":`), so that rows do not re-escape names. NULL if
+     * not provided. */
+    const char *json_key;
+    uint32_t json_key_len;
 } ox_column;
 
 typedef struct ox_change {
@@ -87,6 +92,11 @@ typedef struct ox_change {
      * "pk" array is omitted when neither gives a key). */
     uint32_t npk;
     const uint32_t *pk;
+    /* Addition (decoder, optional): the `,"db":..,"table":..,"pk":[..]`
+     * part of the JSON pre-rendered for the table; when set it replaces the
+     * rendering of db, table and pk. */
+    const char *json_head;
+    uint32_t json_head_len;
 } ox_change;
 
 /*
@@ -95,6 +105,12 @@ typedef struct ox_change {
  * (see docs/records.md for the exact key order and value forms).
  */
 void ox_change_to_json(const ox_change *c, ox_buf *out);
+
+/* Addition (decoder): appends the `,"db":..,"table":..,"pk":[..]` part of
+ * c's JSON (what json_head caches), and the `"name":` key of column i (what
+ * json_key caches), for a producer that pre-renders them once per table. */
+void ox_change_json_head(const ox_change *c, ox_buf *out);
+void ox_change_column_key(const ox_column *col, uint32_t i, ox_buf *out);
 
 /* "insert", "update", ... for an enum ox_op; "unknown" otherwise. */
 const char *ox_op_name(int op);

@@ -41,6 +41,13 @@ void ox_base64(ox_buf *b, const uint8_t *s, size_t len);
 /* True if s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool ox_utf8_valid(const uint8_t *s, size_t len);
 
+/* Makes room for n more bytes, calling out of line only when growing. */
+static inline void ox_json_reserve(ox_buf *b, size_t n)
+{
+    if (b->cap - b->len < n)
+        ox_buf_grow(b, n);
+}
+
 static inline void ox_json_lit(ox_buf *b, const char *lit, size_t n)
 {
     ox_buf_put(b, lit, n);

@@ -185,6 +185,8 @@ typedef struct ox_bl_table {
     uint32_t npk;
     uint32_t *pk;
     uint32_t njson; /* JSON columns, for PARTIAL_UPDATE_ROWS bitmaps */
+    ox_buf json;    /* pre-rendered JSON: the head, then each column key */
+    uint32_t json_head_len;
 } ox_bl_table;
 
 struct ox_binlog_decoder {

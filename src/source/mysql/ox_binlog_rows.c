@@ -193,6 +193,8 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
     c.cols = t->cols;
     c.npk = t->npk;
     c.pk = t->pk;
+    c.json_head = (const char *)t->json.data;
+    c.json_head_len = t->json_head_len;
     while (r.p < r.end) {
         const uint8_t *row = r.p;
         ox_buf_reset(&d->scratch);

@@ -97,7 +97,7 @@ static void text_value(const ox_bl_col *c, const uint8_t *s, size_t n, ox_buf *s
             0x2039, 0x0152, 0x008d, 0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
             0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178};
         size_t off = scratch->len;
-        ox_buf_grow(scratch, n * 3);
+        ox_json_reserve(scratch, n * 3);
         uint8_t *o = scratch->data + off;
         for (size_t i = 0; i < n; i++) {
             uint32_t cp = s[i];
@@ -251,7 +251,7 @@ long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scr
     }
     case DK_NEWDECIMAL: {
         off = scratch->len;
-        ox_buf_grow(scratch, 80);
+        ox_json_reserve(scratch, 80);
         long used = ox_bl_decimal(p, avail, c->prec, c->scale, (char *)scratch->data + off, &len);
         if (used < 0)
             return -1;
@@ -271,7 +271,7 @@ long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scr
 
     /* Temporal types: formatted text in the scratch buffer. */
     off = scratch->len;
-    ox_buf_grow(scratch, 48);
+    ox_json_reserve(scratch, 48);
     char *o = (char *)scratch->data + off;
     long used;
     switch (c->dk) {
