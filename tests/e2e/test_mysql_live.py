@@ -156,6 +156,9 @@ def test_heartbeat_on_idle_source(mariadb):
     assert abs(hb["timestamp"] - time.time()) <= 2
     hb2, _ = rd.wait_for(lambda r: r["op"] == "heartbeat", timeout=2.0)
     assert hb2 is not None and hb2["timestamp"] >= hb["timestamp"]
+    # Registered as a replica with its server id (COM_REGISTER_SLAVE).
+    hosts = mariadb.query("SHOW SLAVE HOSTS")
+    assert [h for h in hosts if h[0] == 4242 and h[1] == "oxbow"], hosts
     # Data still flows after heartbeats.
     insert_txn(mariadb, 1, 1)
     r, _ = rd.wait_for(lambda r: r["op"] == "insert", timeout=5.0)
