@@ -44,10 +44,12 @@
 
 void oxl_fail(ox_log *log, int rc, const ox_errbuf *detail)
 {
-    if (log->failed)
+    /* Callers hold wlock, so failures are recorded one at a time; the
+     * message is complete before `failed` (atomic) says it is there. */
+    if (atomic_load(&log->failed))
         return;
-    log->failed = rc;
     snprintf(log->fail_msg, sizeof log->fail_msg, "%s", detail != NULL ? detail->msg : "I/O error");
+    atomic_store(&log->failed, rc);
 }
 
 static int failed_err(ox_log *log, ox_errbuf *eb)
