@@ -1,11 +1,17 @@
 /*
  * ox_log_read.c - readers of the change log.
  *
- * A reader maps a window (OXR_WINDOW bytes, more for a larger record) of its
- * current segment read-only and walks the records in place: no copy, no
- * system call and no allocation per record, and the resident memory of a
- * reader stays one window whatever the log size. Every record's CRC and
- * msgId are checked before it is returned.
+ * A reader reads its current segment in large chunks (pread of OXR_CHUNK
+ * bytes, about what fits the CPU's L2 cache, or one record if larger) into
+ * its own buffer and walks the records in place: one system call per chunk,
+ * no allocation per record, and the memory of a reader stays one chunk (or
+ * its largest record) whatever the log size. It only ever reads bytes below
+ * the visible end, which never change again. Every record's CRC and msgId
+ * are checked before it is returned; CRCs are computed three records at a
+ * time so that the CPU overlaps their dependency chains. (Reading through
+ * mmap was measured slower than pread on this workload: the page-cache copy
+ * is cheap next to page faults and TLB misses, and it leaves the data in
+ * cache for the CRC.)
  *
  * How far a reader may read: records of a segment older than the one that
  * holds the end of the last visible transaction are all visible (a later
@@ -24,7 +30,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,35 +37,30 @@
 #include "ox_crc32c.h"
 #include "ox_log_int.h"
 
-#define OXR_WINDOW   (8u << 20)
-#define OXR_PREFETCH 4096u /* bytes fetched ahead of the records being checked */
+#define OXR_CHUNK (256u << 10)
 
 struct ox_log_reader {
     ox_log *log;
-    uint64_t want_id;    /* skip records below this msgId */
-    uint64_t pos_id;     /* msgId of the record at `pos` */
-    uint64_t seg_first;  /* current segment */
-    uint64_t pos;        /* offset of the next record in it */
-    uint64_t limit;      /* readable up to here */
-    uint64_t verified;   /* records in [pos, verified) passed their CRC check */
-    uint64_t prefetched; /* cache lines up to here were prefetched */
-    oxf_rec ahead[3];    /* headers of the verified records, from ahead_pos */
+    uint64_t want_id;   /* skip records below this msgId */
+    uint64_t pos_id;    /* msgId of the record at `pos` */
+    uint64_t seg_first; /* current segment */
+    uint64_t pos;       /* offset of the next record in it */
+    uint64_t limit;     /* readable up to here */
+    uint64_t verified;  /* records in [pos, verified) passed their CRC check */
+    oxf_rec ahead[3];   /* headers of the verified records, from ahead_pos */
     uint64_t ahead_off[3];
     int ahead_n, ahead_i;
     int sealed; /* limit is the segment's final size */
     int fd;
     char path[PATH_MAX];
-    uint8_t *map;
+    uint8_t *map; /* buffer: bytes [map_off, map_off + map_len) of the segment */
     uint64_t map_off;
-    size_t map_len;
+    size_t map_len, map_cap;
     _Atomic int woken;
 };
 
 static void unmap(ox_log_reader *r)
 {
-    if (r->map != NULL)
-        munmap(r->map, r->map_len);
-    r->map = NULL;
     r->map_len = 0;
 }
 
@@ -81,31 +81,49 @@ static void set_pos(ox_log_reader *r, uint64_t seg, uint64_t off, uint64_t id)
     r->pos_id = id;
     r->limit = 0;
     r->verified = 0;
-    r->prefetched = 0;
     r->ahead_n = r->ahead_i = 0;
     r->sealed = 0;
 }
 
-/* Makes [off, off+len) of the current segment addressable. */
+/* Makes [off, off+len) of the current segment addressable; off + len must
+ * not exceed r->limit. Reads as much as the buffer holds, up to the limit. */
 static const uint8_t *window(ox_log_reader *r, uint64_t off, size_t len, ox_errbuf *eb, int *rc)
 {
-    if (r->map != NULL && off >= r->map_off && off + len <= r->map_off + r->map_len)
+    if (off >= r->map_off && off + len <= r->map_off + r->map_len)
         return r->map + (off - r->map_off);
-    unmap(r);
-    long pg = sysconf(_SC_PAGESIZE);
-    uint64_t base = off & ~(uint64_t)(pg - 1);
-    size_t need = (size_t)(off + len - base);
-    size_t mlen = need > OXR_WINDOW ? (need + (size_t)pg - 1) & ~(size_t)(pg - 1) : OXR_WINDOW;
-    void *m = mmap(NULL, mlen, PROT_READ, MAP_SHARED, r->fd, (off_t)base);
-    if (m == MAP_FAILED) {
-        *rc = ox_errf(eb, errno == ENOMEM ? OX_ENOMEM : OX_EIO, "mmap %s offset %llu: %s", r->path,
-                      (unsigned long long)base, strerror(errno));
-        return NULL;
+    size_t keep = 0;
+    if (off >= r->map_off && off < r->map_off + r->map_len) {
+        keep = (size_t)(r->map_off + r->map_len - off);
+        memmove(r->map, r->map + (off - r->map_off), keep);
     }
-    r->map = m;
-    r->map_off = base;
-    r->map_len = mlen;
-    return r->map + (off - base);
+    r->map_off = off;
+    r->map_len = keep;
+    size_t cap = len > OXR_CHUNK ? (len + 65535) & ~(size_t)65535 : OXR_CHUNK;
+    if (cap > r->map_cap) {
+        uint8_t *nb = realloc(r->map, cap);
+        if (nb == NULL) {
+            *rc = ox_errf(eb, OX_ENOMEM, "%s offset %llu: no memory for a %zu-byte record", r->path,
+                          (unsigned long long)off, len);
+            return NULL;
+        }
+        r->map = nb;
+        r->map_cap = cap;
+    }
+    uint64_t end = off + r->map_cap < r->limit ? off + r->map_cap : r->limit;
+    while (r->map_off + r->map_len < end) {
+        uint64_t at = r->map_off + r->map_len;
+        ssize_t n = pread(r->fd, r->map + r->map_len, (size_t)(end - at), (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *rc = ox_errf(eb, OX_EIO, "read %s offset %llu: %s", r->path, (unsigned long long)at,
+                          n < 0 ? strerror(errno) : "file shorter than its visible data");
+            r->map_len = 0;
+            return NULL;
+        }
+        r->map_len += (size_t)n;
+    }
+    return r->map + (off - r->map_off);
 }
 
 static int open_seg(ox_log_reader *r, ox_errbuf *eb)
@@ -176,15 +194,6 @@ static void verify_ahead(ox_log_reader *r)
         r->verified = end[i];
         r->ahead_n = i + 1;
     }
-    /* Records are walked in order, but every one starts a new cache line
-     * and page: fetch ahead so that the loads above rarely wait for DRAM. */
-    uint64_t pf_end = off + OXR_PREFETCH < r->limit ? off + OXR_PREFETCH : r->limit;
-    if (pf_end > map_end)
-        pf_end = map_end;
-    if (r->prefetched < off)
-        r->prefetched = off;
-    for (; r->prefetched < pf_end; r->prefetched += 64)
-        __builtin_prefetch(r->map + (r->prefetched - r->map_off));
 }
 
 /* Parses the record at r->pos (below r->limit): 0, or an error. */
@@ -338,6 +347,7 @@ void ox_log_reader_free(ox_log_reader *r)
     if (r == NULL)
         return;
     close_seg(r);
+    free(r->map);
     oxl_release(r->log);
     free(r);
 }
