@@ -73,20 +73,6 @@ struct disk_seg_hdr {
 _Static_assert(sizeof(struct disk_seg_hdr) == OXF_SEG_HDR, "segment header size");
 _Static_assert(offsetof(struct disk_seg_hdr, crc) == 60, "segment header crc offset");
 
-struct disk_rec {
-    uint32_t magic;
-    uint32_t crc;
-    uint64_t msg_id;
-    uint64_t file_idx;
-    uint64_t src_offset;
-    int64_t timestamp;
-    uint32_t payload_len;
-    uint16_t flags;
-    uint16_t opaque_len;
-};
-_Static_assert(sizeof(struct disk_rec) == OXF_REC_HDR, "record header size");
-_Static_assert(offsetof(struct disk_rec, opaque_len) == 46, "record header layout");
-
 struct disk_idx_hdr {
     char magic[8];
     uint32_t version;
@@ -161,7 +147,7 @@ int oxf_seg_hdr_decode(const uint8_t *p, size_t len, oxf_seg_hdr *h, const char 
 void oxf_rec_encode(uint8_t out[OXF_REC_HDR], uint64_t msg_id, const ox_log_srcpos *src,
                     uint32_t payload_len, uint16_t flags, const void *payload)
 {
-    struct disk_rec d;
+    struct oxf_disk_rec d;
     d.magic = OXF_REC_MAGIC;
     d.crc = 0;
     d.msg_id = msg_id;
@@ -175,35 +161,6 @@ void oxf_rec_encode(uint8_t out[OXF_REC_HDR], uint64_t msg_id, const ox_log_srcp
     c = ox_crc32c(c, src->opaque, src->opaque_len);
     d.crc = ox_crc32c(c, payload, payload_len);
     memcpy(out, &d, sizeof d);
-}
-
-int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why)
-{
-    struct disk_rec d;
-    if (avail < OXF_REC_HDR) {
-        *need = OXF_REC_HDR;
-        return 1;
-    }
-    memcpy(&d, p, sizeof d);
-    if (d.magic != OXF_REC_MAGIC) {
-        *why = "bad record magic";
-        return -1;
-    }
-    if (d.payload_len > OXF_MAX_PAYLOAD || d.opaque_len > OX_LOG_OPAQUE_MAX ||
-        (d.flags & ~(uint16_t)OX_LOG_COMMIT) != 0) {
-        *why = "bad record lengths or flags";
-        return -1;
-    }
-    r->crc = d.crc;
-    r->msg_id = d.msg_id;
-    r->file_idx = d.file_idx;
-    r->src_offset = d.src_offset;
-    r->timestamp = d.timestamp;
-    r->payload_len = d.payload_len;
-    r->flags = d.flags;
-    r->opaque_len = d.opaque_len;
-    *need = (size_t)OXF_REC_HDR + d.opaque_len + d.payload_len;
-    return avail < *need ? 1 : 0;
 }
 
 int oxf_rec_parse(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why)

@@ -83,9 +83,53 @@ void oxf_rec_encode(uint8_t out[OXF_REC_HDR], uint64_t msg_id, const ox_log_srcp
  * (needs *need bytes in total), -1 invalid (reason in *why). Checks the CRC. */
 int oxf_rec_parse(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why);
 
+/* The record header as stored (little-endian hosts; see ox_log_fmt.c). */
+struct oxf_disk_rec {
+    uint32_t magic;
+    uint32_t crc;
+    uint64_t msg_id;
+    uint64_t file_idx;
+    uint64_t src_offset;
+    int64_t timestamp;
+    uint32_t payload_len;
+    uint16_t flags;
+    uint16_t opaque_len;
+};
+_Static_assert(sizeof(struct oxf_disk_rec) == OXF_REC_HDR, "record header size");
+_Static_assert(offsetof(struct oxf_disk_rec, opaque_len) == 46, "record header layout");
+
 /* Like oxf_rec_parse but without the CRC check: returns 0 with the stored
- * CRC in r->crc, 1 incomplete, -1 invalid header. */
-int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need, const char **why);
+ * CRC in r->crc, 1 incomplete, -1 invalid header. Inline: readers call it
+ * for every record. */
+static inline int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need,
+                                    const char **why)
+{
+    struct oxf_disk_rec d;
+    if (avail < OXF_REC_HDR) {
+        *need = OXF_REC_HDR;
+        return 1;
+    }
+    memcpy(&d, p, sizeof d);
+    if (d.magic != OXF_REC_MAGIC) {
+        *why = "bad record magic";
+        return -1;
+    }
+    if (d.payload_len > OXF_MAX_PAYLOAD || d.opaque_len > OX_LOG_OPAQUE_MAX ||
+        (d.flags & ~(uint16_t)OX_LOG_COMMIT) != 0) {
+        *why = "bad record lengths or flags";
+        return -1;
+    }
+    r->crc = d.crc;
+    r->msg_id = d.msg_id;
+    r->file_idx = d.file_idx;
+    r->src_offset = d.src_offset;
+    r->timestamp = d.timestamp;
+    r->payload_len = d.payload_len;
+    r->flags = d.flags;
+    r->opaque_len = d.opaque_len;
+    *need = (size_t)OXF_REC_HDR + d.opaque_len + d.payload_len;
+    return avail < *need ? 1 : 0;
+}
 
 void oxf_ent_encode(uint8_t out[OXF_IDX_ENT], const oxf_ent *e);
 int oxf_ent_decode(const uint8_t *p, oxf_ent *e);

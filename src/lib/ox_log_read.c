@@ -169,17 +169,16 @@ static void verify_ahead(ox_log_reader *r)
         if (off < r->map_off || off >= stop)
             break;
         const uint8_t *p = r->map + (off - r->map_off);
-        oxf_rec h;
+        oxf_rec *h = &r->ahead[n];
         size_t need;
         const char *why;
-        if (oxf_rec_parse_hdr(p, (size_t)(stop - off), &h, &need, &why) != 0 ||
-            h.msg_id != r->pos_id + (uint64_t)n)
+        if (oxf_rec_parse_hdr(p, (size_t)(stop - off), h, &need, &why) != 0 ||
+            h->msg_id != r->pos_id + (uint64_t)n)
             break;
-        r->ahead[n] = h;
         r->ahead_off[n] = off;
         ptr[n] = p + 8;
         len[n] = need - 8;
-        stored[n] = h.crc;
+        stored[n] = h->crc;
         end[n] = off + need;
         off += need;
     }
