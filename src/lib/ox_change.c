@@ -169,20 +169,8 @@ void ox_change_column_key(const ox_column *col, uint32_t i, ox_buf *b)
     ox_buf_putc(b, ':');
 }
 
-void ox_change_to_json(const ox_change *c, ox_buf *b)
+void ox_change_json_tail(const ox_change *c, ox_buf *b)
 {
-    OX_JSON_LIT(b, "{\"op\":\"");
-    ox_buf_puts(b, ox_op_name(c->op));
-    ox_buf_putc(b, '"');
-    if (c->json_head) {
-        ox_buf_put(b, c->json_head, c->json_head_len);
-    } else {
-        ox_change_json_head(c, b);
-    }
-    if (c->before)
-        put_image(b, ",\"before\":", 10, c, c->before);
-    if (c->after)
-        put_image(b, ",\"after\":", 9, c, c->after);
     if (c->gtid) {
         OX_JSON_LIT(b, ",\"gtid\":");
         ox_json_str(b, c->gtid, strlen(c->gtid));
@@ -210,4 +198,24 @@ void ox_change_to_json(const ox_change *c, ox_buf *b)
     OX_JSON_LIT(b, ",\"serverId\":");
     ox_json_u64(b, c->server_id);
     ox_buf_putc(b, '}');
+}
+
+void ox_change_to_json(const ox_change *c, ox_buf *b)
+{
+    OX_JSON_LIT(b, "{\"op\":\"");
+    ox_buf_puts(b, ox_op_name(c->op));
+    ox_buf_putc(b, '"');
+    if (c->json_head) {
+        ox_buf_put(b, c->json_head, c->json_head_len);
+    } else {
+        ox_change_json_head(c, b);
+    }
+    if (c->before)
+        put_image(b, ",\"before\":", 10, c, c->before);
+    if (c->after)
+        put_image(b, ",\"after\":", 9, c, c->after);
+    if (c->json_tail)
+        ox_buf_put(b, c->json_tail, c->json_tail_len);
+    else
+        ox_change_json_tail(c, b);
 }

@@ -97,6 +97,11 @@ typedef struct ox_change {
      * rendering of db, table and pk. */
     const char *json_head;
     uint32_t json_head_len;
+    /* Addition (decoder, optional): everything after the row images
+     * pre-rendered (`,"gtid":..,"xid":..,"sql":..,"file":..,...,"serverId":..}`)
+     * for the rows of one event that share it; replaces their rendering. */
+    const char *json_tail;
+    uint32_t json_tail_len;
 } ox_change;
 
 /*
@@ -111,6 +116,8 @@ void ox_change_to_json(const ox_change *c, ox_buf *out);
  * json_key caches), for a producer that pre-renders them once per table. */
 void ox_change_json_head(const ox_change *c, ox_buf *out);
 void ox_change_column_key(const ox_column *col, uint32_t i, ox_buf *out);
+/* Addition (decoder): appends what json_tail caches (see above). */
+void ox_change_json_tail(const ox_change *c, ox_buf *out);
 
 /* "insert", "update", ... for an enum ox_op; "unknown" otherwise. */
 const char *ox_op_name(int op);

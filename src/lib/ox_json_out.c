@@ -20,22 +20,21 @@ static const char digits2[201] = "00010203040506070809"
                                  "80818283848586878889"
                                  "90919293949596979899";
 
-static size_t digits_u64(uint64_t v)
+/* 32-bit values (most offsets, timestamps, column values) use cheaper
+ * 32-bit multiplications for the divisions by 100. */
+static size_t fmt_u32(char *p, uint32_t v)
 {
-    size_t n = 1;
-    while (v >= 10000) {
-        v /= 10000;
-        n += 4;
-    }
-    return n + (v >= 10) + (v >= 100) + (v >= 1000);
-}
-
-size_t ox_fmt_u64(char *p, uint64_t v)
-{
-    size_t n = digits_u64(v);
+    size_t n = v < 1000         ? 3
+               : v < 10000      ? 4
+               : v < 100000     ? 5
+               : v < 1000000    ? 6
+               : v < 10000000   ? 7
+               : v < 100000000  ? 8
+               : v < 1000000000 ? 9
+                                : 10;
     char *q = p + n;
     while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
+        uint32_t r = v % 100;
         v /= 100;
         q -= 2;
         memcpy(q, digits2 + 2 * r, 2);
@@ -47,6 +46,31 @@ size_t ox_fmt_u64(char *p, uint64_t v)
         *--q = (char)('0' + v);
     }
     return n;
+}
+
+size_t ox_fmt_u64(char *p, uint64_t v)
+{
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        memcpy(p, digits2 + 2 * v, 2);
+        return 2;
+    }
+    if (v <= UINT32_MAX)
+        return fmt_u32(p, (uint32_t)v);
+    /* Wider values: the low 8 digits with 32-bit arithmetic, the rest by
+     * recursion (at most twice). */
+    size_t n = ox_fmt_u64(p, v / 100000000);
+    uint32_t lo = (uint32_t)(v % 100000000);
+    char *q = p + n + 8;
+    for (int i = 0; i < 4; i++) {
+        q -= 2;
+        memcpy(q, digits2 + 2 * (lo % 100), 2);
+        lo /= 100;
+    }
+    return n + 8;
 }
 
 size_t ox_fmt_i64(char *p, int64_t v)
@@ -100,28 +124,33 @@ static size_t fmt_scaled(char *p, bool neg, uint64_t m, int k)
 }
 
 /*
- * Fast path for "human" values: if v == m / 10^k for an integer m < 2^53
- * and a small k, then the decimal m*10^-k reads back as v (both the
- * division and strtod are correctly rounded, and m and 10^k are exact), and
- * the smallest such k gives the shortest text. Otherwise returns 0.
+ * Fast path for "human" values: if v is the double nearest to m / 10^k for
+ * an integer m and a small k, then the decimal m*10^-k reads back as v (the
+ * division below and strtod are both correctly rounded, m and 10^k are
+ * exact), and stripping m's trailing zeros gives the shortest such text.
+ * It is enough to test the largest usable k: a shorter decimal m'/10^k'
+ * is also m'*10^(k-k') / 10^k. a*10^k is then within m*2^-51 of that
+ * integer, so for m < 2^50 rounding s recovers it exactly. Returns 0 when
+ * v is not such a value (the caller falls back to printf).
  */
 static size_t fmt_double_fast(char *p, double v)
 {
     bool neg = v < 0;
     double a = neg ? -v : v;
-    if (!(a < 9007199254740992.0) || (a != 0 && a < 1e-6))
+    if (!(a < 1e15) || (a != 0 && a < 1e-6))
         return 0;
-    for (int k = 0; k <= 9; k++) {
-        double s = a * pow10d[k];
-        if (s >= 9007199254740992.0)
-            return 0;
-        double m = (double)(uint64_t)s;
-        for (int adj = 0; adj < 2; adj++, m += 1) {
-            if (m / pow10d[k] == a)
-                return fmt_scaled(p, neg, (uint64_t)m, k);
-        }
+    int k = 9;
+    while (k > 0 && a * pow10d[k] >= 0x1p50)
+        k--;
+    double s = a * pow10d[k];
+    uint64_t m = (uint64_t)(s + 0.5);
+    if ((double)m / pow10d[k] != a)
+        return 0;
+    while (k > 0 && m % 10 == 0) {
+        m /= 10;
+        k--;
     }
-    return 0;
+    return fmt_scaled(p, neg, m, k);
 }
 
 size_t ox_fmt_double(char *p, double v)
@@ -144,23 +173,25 @@ size_t ox_fmt_double(char *p, double v)
     return (size_t)n;
 }
 
+/* The same for floats: m < 2^21 keeps a*10^k within 0.25 of m. */
 static size_t fmt_float_fast(char *p, float v)
 {
     bool neg = v < 0;
     float a = neg ? -v : v;
-    if (!(a < 16777216.0f) || (a != 0 && a < 1e-4f))
+    if (!(a < 1e6f) || (a != 0 && a < 1e-4f))
         return 0;
-    for (int k = 0; k <= 7; k++) {
-        float s = a * (float)pow10d[k];
-        if (s >= 16777216.0f)
-            return 0;
-        float m = (float)(uint32_t)s;
-        for (int adj = 0; adj < 2; adj++, m += 1) {
-            if (m / (float)pow10d[k] == a)
-                return fmt_scaled(p, neg, (uint64_t)m, k);
-        }
+    int k = 7;
+    while (k > 0 && a * (float)pow10d[k] >= 0x1p21f)
+        k--;
+    float s = a * (float)pow10d[k];
+    uint32_t m = (uint32_t)(s + 0.5f);
+    if ((float)m / (float)pow10d[k] != a)
+        return 0;
+    while (k > 0 && m % 10 == 0) {
+        m /= 10;
+        k--;
     }
-    return 0;
+    return fmt_scaled(p, neg, m, k);
 }
 
 size_t ox_fmt_float(char *p, float v)

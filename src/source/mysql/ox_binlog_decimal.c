@@ -24,13 +24,22 @@ int ox_bl_decimal_size(int prec, int scale)
     return intg / 9 * 4 + dig2bytes[intg % 9] + scale / 9 * 4 + dig2bytes[scale % 9];
 }
 
-/* Writes exactly k digits of v, zero-padded. */
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324"
+                                 "25262728293031323334353637383940414243444546474849"
+                                 "50515253545556575859606162636465666768697071727374"
+                                 "75767778798081828384858687888990919293949596979899";
+
+/* Writes exactly k digits of v, zero-padded, two at a time. */
 static char *put_digits(char *o, uint32_t v, int k)
 {
-    for (int i = k - 1; i >= 0; i--) {
-        o[i] = (char)('0' + v % 10);
-        v /= 10;
+    int i = k;
+    while (i >= 2) {
+        i -= 2;
+        memcpy(o + i, digits2 + 2 * (v % 100), 2);
+        v /= 100;
     }
+    if (i)
+        o[0] = (char)('0' + v % 10);
     return o + k;
 }
 

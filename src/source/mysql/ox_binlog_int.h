@@ -219,6 +219,7 @@ struct ox_binlog_decoder {
     ox_value *before, *after;
     uint32_t valcap;
     ox_buf scratch;
+    ox_buf tail;    /* the JSON tail shared by the rows of one event */
     ox_buf inflate; /* decompressed MariaDB rows/queries */
     ox_buf payload; /* decompressed MySQL transaction payload */
     int payload_depth;

@@ -195,6 +195,9 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
     c.pk = t->pk;
     c.json_head = (const char *)t->json.data;
     c.json_head_len = t->json_head_len;
+    /* Rows of one event share gtid, file and positions: render that once. */
+    ox_buf_reset(&d->tail);
+    ox_change_json_tail(&c, &d->tail);
     while (r.p < r.end) {
         const uint8_t *row = r.p;
         ox_buf_reset(&d->scratch);
@@ -218,8 +221,12 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
         if (c.after)
             fixup(d, d->after, t->ncols);
         c.sql = NULL;
+        c.json_tail = (const char *)d->tail.data;
+        c.json_tail_len = (uint32_t)d->tail.len;
         if (d->have_annot) {
+            /* The statement text goes on the first row only. */
             c.sql = (const char *)d->annot.data;
+            c.json_tail = NULL;
             d->have_annot = false;
         }
         d->stats.rows++;
