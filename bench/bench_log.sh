@@ -5,8 +5,8 @@
 # For each log size (records of 200 payload bytes, each its own transaction,
 # group commit every 10 ms): RUNS times
 #   - bench_log write: a fresh log, appends, final sync, close;
-#   - dd if=<the segment bytes> of=<new file> bs=1M conv=fdatasync
-#     (the source is the concatenated segments, warm in the page cache);
+#   - cat <segment files> | dd of=<new file> bs=1M conv=fdatasync
+#     (the segment bytes, warm in the page cache);
 #   - bench_log read: one reader over the whole log (warm);
 #   - cat <segment files> > /dev/null (warm).
 # Prints medians: records/s, MB/s, the ratios to dd and cat, and peak RSS of
@@ -35,14 +35,13 @@ for n in $sizes; do
         echo "$out" | field seconds >>"$work/w"
         echo "$out" | field maxrss_kb >>"$work/wrss"
         bytes=$(echo "$out" | field bytes)
-        # dd's input: the same bytes, written back and warm, so that dd
-        # competes with no writeback of its own source.
-        cat "$work"/log/*.seg >"$work/dd.in"
+        # dd writes the same bytes: the segment files, warm in the page cache,
+        # piped in (no new dirty source file competes with dd's writes).
         sync
-        "$bin" time /dev/null dd if="$work/dd.in" of="$work/dd.out" bs=1M conv=fdatasync \
-            status=none | field seconds >>"$work/dd"
-        rm -f "$work/dd.in" "$work/dd.out"
-        sync
+        "$bin" time /dev/null sh -c 'cat "$@" | dd of="$0" bs=1M iflag=fullblock \
+            conv=fdatasync status=none' "$work/dd.out" "$work"/log/*.seg |
+            field seconds >>"$work/dd"
+        rm -f "$work/dd.out"
         out=$("$bin" read "$work/log" "$n")
         echo "$out" | field seconds >>"$work/r"
         echo "$out" | field maxrss_kb >>"$work/rrss"
