@@ -3,12 +3,14 @@
  * size limits, authentication, routing through the table in cm_api.c and JSON
  * responses.
  *
- * Threading: a small pool of epoll threads (cm.http.threads) serves every
- * connection. GET handlers never block (they read the in-memory registry).
- * POST handlers may block - they write the metaDB, wait for a supervisor to
- * apply a change, or hold a supervisor's long poll - so each runs on its own
- * short-lived thread while its connection is suspended
- * (MHD_suspend_connection), and the pool keeps serving other clients.
+ * Threading, by cm.http.threads: 0 (the default) gives every connection its
+ * own thread (MHD_USE_THREAD_PER_CONNECTION) and handlers run inline; this had
+ * the best throughput and tail latency on crawler/detail in bench_cm.sh. N > 0
+ * uses a pool of N epoll threads; then POST handlers, which may block (they
+ * write the metaDB, wait for a supervisor to apply a change, or hold a
+ * supervisor's long poll), run on their own short-lived thread while their
+ * connection is suspended (MHD_suspend_connection). GET handlers never block:
+ * they read the in-memory registry.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -261,7 +263,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
             return send_json(con, &resp, NULL);
         }
     }
-    if (strcmp(r->route->method, "POST") == 0) {
+    if (cm->cfg.http_threads > 0 && strcmp(r->route->method, "POST") == 0) {
         r->resp.http_status = 200;
         atomic_store(&r->async, 1);
         atomic_fetch_add(&cm->workers, 1);
@@ -294,13 +296,18 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
     sa.sin_port = htons((uint16_t)cm->cfg.port);
     if (inet_pton(AF_INET, cm->cfg.listen, &sa.sin_addr) != 1)
         return ox_errf(eb, OX_ECONFIG, "cm.listen: \"%s\" is not an IPv4 address", cm->cfg.listen);
+    /* cm.http.threads=0: one thread per connection, handlers run inline. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (cm->cfg.http_threads > 0)
+        flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    else
+        flags |= MHD_USE_THREAD_PER_CONNECTION;
     cm->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_ERROR_LOG,
-        (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cm->cfg.http_threads, MHD_OPTION_URI_LOG_CALLBACK,
-        uri_logger, cm, MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+        flags, (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_SOCK_ADDR, &sa,
+        MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(cm->cfg.http_threads > 1 ? cm->cfg.http_threads : 0),
+        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm, MHD_OPTION_NOTIFY_COMPLETED, completed, cm,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (cm->mhd == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,

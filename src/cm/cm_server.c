@@ -102,7 +102,7 @@ int ox_cm_config_load(const ox_props *p, struct ox_cm_config *cfg, ox_errbuf *eb
         {"cm.apply.wait_ms", 15000, 0, 600000, &cfg->apply_wait_ms},
         {"cm.host.lost_ms", 10000, 100, 86400000, &cfg->host_lost_ms},
         {"cm.http.max_body", 65536, 256, 16 << 20, &cfg->max_body},
-        {"cm.http.threads", 4, 1, 256, &cfg->http_threads},
+        {"cm.http.threads", 0, 0, 256, &cfg->http_threads},
         {"cm.test.metadb_delay_ms", 0, 0, 600000, &cfg->test_metadb_delay_ms},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {

@@ -29,7 +29,7 @@ struct ox_cm_config {
     int apply_wait_ms;  /* cm.apply.wait_ms (15000): how long start/clear/restore/destroy wait */
     int host_lost_ms;   /* cm.host.lost_ms (10000) */
     int max_body;       /* cm.http.max_body (65536) for form requests */
-    int http_threads;   /* cm.http.threads (4): epoll threads serving connections */
+    int http_threads;   /* cm.http.threads (0 = a thread per connection) */
     int run_supervisor; /* cm.supervisor (true) */
     int64_t test_clock_offset_ms; /* cm.test.clock_offset_ms: test-only CM clock skew */
     int test_metadb_delay_ms;     /* cm.test.metadb_delay_ms: test-only slow metaDB */

@@ -164,6 +164,23 @@ def test_bad_input_changes_nothing(cm, mariadb):
 
 
 def test_concurrent_calls(cm, mariadb):
+    concurrent_calls(cm, mariadb)
+
+
+def test_concurrent_calls_thread_pool(metadb_url, mariadb):
+    """The same with cm.http.threads=2: an epoll pool, POST handlers on their
+    own threads with the connection suspended."""
+    c = CM(metadb_url=metadb_url, cm__http__threads=2)
+    try:
+        c.start()
+        concurrent_calls(c, mariadb)
+        st, j = c.post("/crawler/clear", crawler="127.0.0.1-1:x-000-0:0000000001")
+        assert st == 404
+    finally:
+        c.cleanup()
+
+
+def concurrent_calls(cm, mariadb):
     cm.create_topic(mariadb, topic="orders")
     name = cm.start_crawler(topic="orders")["name"]
     results = []
