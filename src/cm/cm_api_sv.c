@@ -64,14 +64,14 @@ static int register_host(struct ox_cm *cm, const char *id, const char *ip, int p
     return rc;
 }
 
-/* Removes the metadata of a crawler its supervisor reported destroyed. */
-static void finish_destroy(struct ox_cm *cm, const char *name)
+/* Removes the metadata of a crawler its own supervisor reported destroyed. */
+static void finish_destroy(struct ox_cm *cm, const char *host_id, const char *name)
 {
     ox_errbuf eb;
     pthread_mutex_lock(&cm->mut_lock);
     pthread_rwlock_rdlock(&cm->lock);
     struct cm_crawler *c = cm_crawler_get(cm, name);
-    int go = c != NULL && c->desired == CM_DESTROY;
+    int go = c != NULL && c->desired == CM_DESTROY && strcmp(c->host_id, host_id) == 0;
     pthread_rwlock_unlock(&cm->lock);
     const char *p[1] = {name};
     if (go && cm_db_exec(cm, OX_MDB_CRAWLER_DELETE, 1, p, NULL, NULL, &eb) == 0) {
@@ -146,7 +146,7 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
             const char *state = json_string_value(json_object_get(s, "state"));
             const char *name = json_string_value(json_object_get(s, "name"));
             if (state && name && strcmp(state, "destroyed") == 0)
-                finish_destroy(cm, name);
+                finish_destroy(cm, id, name);
         }
         cm_bump_obs(cm);
     }

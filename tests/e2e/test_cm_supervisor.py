@@ -144,3 +144,32 @@ def test_store_listen_off_loopback_needs_token(tmp_dir):
     r = subprocess.run([oxbow_bin(), "supervisor", "--config", cfg], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)
     assert r.returncode == 1 and b"--cm URL" in r.stderr
+
+
+def test_supervisor_reports_only_its_own_stores(cm, mariadb):
+    """A supervisor (here a fake one speaking the protocol) cannot change or
+    destroy another host's store, and gets only its own stores' config."""
+    with open(os.path.join(cm.data, "supervisor.token")) as f:
+        token = f.read().strip()
+    cm.create_topic(mariadb, topic="orders")
+    name = cm.start_crawler(topic="orders")["name"]
+    st, j = cm.post("/crawler/clear", crawler=name)
+    assert st == 200
+    before = cm.detail(name)[1]["crawler"]
+    fake = {"host": "127.0.0.1", "port": 1, "gen": 0, "waitMs": 0,
+            "stores": [{"name": name, "state": "destroyed", "port": 1, "pid": 0,
+                        "restarts": 0, "error": "", "status": None},
+                       {"name": name, "state": "running", "port": 2, "pid": 0,
+                        "restarts": 0, "error": "",
+                        "status": {"status": 0, "errMsg": "forged", "checkpoints": []}}]}
+    st, j = cm.request("POST", "/supervisor/heartbeat", body=json.dumps(fake).encode(),
+                       headers={"Content-Type": "application/json"}, token=token)
+    assert st == 200 and j["hostId"] == "127.0.0.1-1" and j["stores"] == []
+    after = cm.detail(name)[1]["crawler"]
+    assert after["status"] == before["status"] == 1001 and after["port"] == before["port"]
+    assert name in [c["name"] for c in cm.crawlers()]
+    # Malformed heartbeats are refused.
+    for body in [b"{", b'{"host":"x","port":1}', b'{"host":"127.0.0.1","port":70000}']:
+        st, j = cm.request("POST", "/supervisor/heartbeat", body=body,
+                           headers={"Content-Type": "application/json"}, token=token)
+        assert st == 400 and j["isSuccess"] is False
