@@ -146,6 +146,10 @@ static size_t fmt_double_fast(char *p, double v)
     uint64_t m = (uint64_t)(s + 0.5);
     if ((double)m / pow10d[k] != a)
         return 0;
+    while (k >= 4 && m % 10000 == 0) {
+        m /= 10000;
+        k -= 4;
+    }
     while (k > 0 && m % 10 == 0) {
         m /= 10;
         k--;
@@ -265,9 +269,25 @@ static size_t utf8_seq(const uint8_t *s, size_t avail)
     return 0;
 }
 
-bool ox_utf8_valid(const uint8_t *s, size_t len)
+size_t ox_ascii_prefix(const uint8_t *s, size_t len)
 {
     size_t i = 0;
+#if defined(__SSE2__)
+    while (len - i >= 16) {
+        int bits = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + i)));
+        if (bits)
+            return i + (size_t)__builtin_ctz((unsigned)bits);
+        i += 16;
+    }
+#endif
+    while (i < len && s[i] < 0x80)
+        i++;
+    return i;
+}
+
+bool ox_utf8_valid(const uint8_t *s, size_t len)
+{
+    size_t i = ox_ascii_prefix(s, len);
     while (i < len) {
         if (s[i] < 0x80) {
             i++;
@@ -285,10 +305,14 @@ static const char hexd[] = "0123456789abcdef";
 
 void ox_json_str(ox_buf *b, const char *str, size_t len)
 {
-    const uint8_t *s = (const uint8_t *)str;
     /* Worst case: every byte becomes a 6-byte \u00XX escape. */
     ox_json_reserve(b, len * 6 + 2);
-    uint8_t *o = b->data + b->len;
+    b->len = (size_t)(ox_json_str_to(b->data + b->len, str, len) - b->data);
+}
+
+uint8_t *ox_json_str_to(uint8_t *o, const char *str, size_t len)
+{
+    const uint8_t *s = (const uint8_t *)str;
     *o++ = '"';
     size_t i = 0;
     while (i < len) {
@@ -366,7 +390,7 @@ void ox_json_str(ox_buf *b, const char *str, size_t len)
         }
     }
     *o++ = '"';
-    b->len = (size_t)(o - b->data);
+    return o;
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -374,7 +398,11 @@ static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 void ox_base64(ox_buf *b, const uint8_t *s, size_t len)
 {
     ox_json_reserve(b, (len + 2) / 3 * 4);
-    uint8_t *o = b->data + b->len;
+    b->len = (size_t)(ox_base64_to(b->data + b->len, s, len) - b->data);
+}
+
+uint8_t *ox_base64_to(uint8_t *o, const uint8_t *s, size_t len)
+{
     size_t i = 0;
     for (; i + 3 <= len; i += 3) {
         uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
@@ -396,5 +424,5 @@ void ox_base64(ox_buf *b, const uint8_t *s, size_t len)
         *o++ = (uint8_t)b64[(v >> 6) & 63];
         *o++ = '=';
     }
-    b->len = (size_t)(o - b->data);
+    return o;
 }

@@ -35,8 +35,16 @@ size_t ox_fmt_float(char *p, float v);
 /* A JSON string literal with quotes for UTF-8 text. Bytes that are not valid
  * UTF-8 become U+FFFD, so the output is always valid JSON. */
 void ox_json_str(ox_buf *b, const char *s, size_t len);
+/* The same written at o, which must have room for len * 6 + 2 bytes;
+ * returns the end of what was written. */
+uint8_t *ox_json_str_to(uint8_t *o, const char *s, size_t len);
 /* Appends standard base64 (with padding) of s, without quotes. */
 void ox_base64(ox_buf *b, const uint8_t *s, size_t len);
+/* The same written at o (room for (len + 2) / 3 * 4 bytes); returns the end. */
+uint8_t *ox_base64_to(uint8_t *o, const uint8_t *s, size_t len);
+
+/* Length of the longest prefix of s made of ASCII bytes (< 0x80). */
+size_t ox_ascii_prefix(const uint8_t *s, size_t len);
 
 /* True if s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool ox_utf8_valid(const uint8_t *s, size_t len);

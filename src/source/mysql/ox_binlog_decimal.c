@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "ox_json_out.h"
+
 static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 static const uint32_t pow10u[10] = {1,      10,      100,      1000,      10000,
                                     100000, 1000000, 10000000, 100000000, 1000000000};
@@ -45,15 +47,7 @@ static char *put_digits(char *o, uint32_t v, int k)
 
 static char *put_nolead(char *o, uint32_t v)
 {
-    char tmp[10];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *o++ = tmp[--n];
-    return o;
+    return o + ox_fmt_u64(o, v);
 }
 
 long ox_bl_decimal(const uint8_t *p, size_t avail, int prec, int scale, char *out, size_t *outlen)

@@ -96,10 +96,18 @@ static void text_value(const ox_bl_col *c, const uint8_t *s, size_t n, ox_buf *s
             0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
             0x2039, 0x0152, 0x008d, 0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
             0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178};
+        /* Pure ASCII (the common case) is already UTF-8: no copy. */
+        size_t ascii = ox_ascii_prefix(s, n);
+        if (ascii == n) {
+            v->kind = OX_VAL_TEXT;
+            return;
+        }
         size_t off = scratch->len;
         ox_json_reserve(scratch, n * 3);
         uint8_t *o = scratch->data + off;
-        for (size_t i = 0; i < n; i++) {
+        memcpy(o, s, ascii);
+        o += ascii;
+        for (size_t i = ascii; i < n; i++) {
             uint32_t cp = s[i];
             if (cp >= 0x80 && cp < 0xa0)
                 cp = cp1252[cp - 0x80];
