@@ -84,6 +84,7 @@ def test_dml_ddl_values_and_status(mariadb, store_factory):
     assert st["checkpoints"][1]["msgId"] == 8
     assert st["checkpoints"][1]["checkpoint"] == recs[7]["checkpoint"]
     assert st["checkpoints"][0]["msgId"] == 1
+    assert st["checkpoints"][0]["checkpoint"] == recs[0]["checkpoint"]
     assert st["subscribers"] == 1
     assert st["bytes"] > 0
     # Resuming with a record's checkpoint continues right after it.

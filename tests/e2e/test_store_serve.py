@@ -8,6 +8,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 from oxtest_store import Store
 
 
@@ -49,6 +51,45 @@ def test_retention_410(mariadb):
         sub = s.subscribe("from=earliest")
         r = sub.next()
         assert r["msgId"] == st["checkpoints"][0]["msgId"]
+        sub.close()
+    finally:
+        s.cleanup()
+
+
+def test_retention_overtakes_a_stalled_subscriber(mariadb):
+    """A subscriber that stops reading while retention removes the segments
+    ahead of it gets a final error line, not silently missing records."""
+    mariadb.execute_root("CREATE DATABASE shop",
+                         "CREATE TABLE shop.r (id INT PRIMARY KEY, pad VARCHAR(600))")
+    s = Store(mariadb, store__segment__bytes=65536, store__clearer__outdated=2)
+    s.start()
+    try:
+        # About 9 MB of records: more than the socket buffers between the
+        # store and the stalled reader can hold.
+        sub = s.subscribe("from=latest", timeout=30)
+        pad = "y" * 500
+        for b in range(120):
+            vals = ",".join("(%d,'%s')" % (b * 100 + i, pad) for i in range(100))
+            mariadb.execute_root("INSERT INTO shop.r VALUES " + vals)
+        s.wait_status(lambda x: x["lastMsgId"] == 12120, what="12120 records")
+        assert sub.next()["msgId"] == 1
+        time.sleep(3.5)
+        mariadb.execute_root("INSERT INTO shop.r VALUES (99999, 'new')")
+        s.wait_status(lambda x: x["checkpoints"][0]["msgId"] > 6000, timeout=20,
+                      what="retention")
+        seen, last = 1, None
+        while True:
+            r = sub.next(timeout=10)
+            assert r is not None
+            if "isSuccess" in r:
+                last = r
+                break
+            seen += 1
+        assert seen < 12120
+        assert last["errMsg"].startswith("Invalid start time, shall within store's data keep "
+                                         "time"), last
+        with pytest.raises(EOFError):
+            sub.next(timeout=5)
         sub.close()
     finally:
         s.cleanup()
