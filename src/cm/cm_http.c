@@ -302,13 +302,19 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
         flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     else
         flags |= MHD_USE_THREAD_PER_CONNECTION;
+    /* The pool size option only when there is a pool (MHD warns about 0). */
+    struct MHD_OptionItem pool[] = {
+        {MHD_OPTION_THREAD_POOL_SIZE, cm->cfg.http_threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (cm->cfg.http_threads < 2)
+        pool[0].option = MHD_OPTION_END;
     cm->mhd = MHD_start_daemon(
         flags, (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(cm->cfg.http_threads > 1 ? cm->cfg.http_threads : 0),
-        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm, MHD_OPTION_NOTIFY_COMPLETED, completed, cm,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_ARRAY, pool, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_END);
     if (cm->mhd == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,
                        cm->cfg.port);

@@ -1,6 +1,7 @@
 /* cm_server.c - CM configuration, start and stop (see ox_cm.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,10 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
                      strerror(errno));
         goto fail;
     }
+    /* Absolute from here on: stores get paths under it in their configs. */
+    char abs_dir[PATH_MAX];
+    if (realpath(cm->cfg.data_dir, abs_dir) != NULL && strlen(abs_dir) < sizeof cm->cfg.data_dir)
+        snprintf(cm->cfg.data_dir, sizeof cm->cfg.data_dir, "%s", abs_dir);
     if ((cm->sv_token = supervisor_token(cm->cfg.data_dir, eb)) == NULL) {
         rc = OX_EIO;
         goto fail;

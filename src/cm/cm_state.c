@@ -293,7 +293,7 @@ int cm_crawler_status(const struct ox_cm *cm, const struct cm_crawler *c, const 
     int pos;
     const struct cm_host *h = cm_vec_find(&cm->hosts, c->host_id, &pos) ? cm->hosts.v[pos] : NULL;
     if (!cm_host_live(cm, h) && c->desired != CM_STOP) {
-        *err = "DRC_1004:the store's supervisor host is not reporting\n";
+        *err = "DRC_1004:the store's supervisor host is not reporting; its status is unknown\n";
         return CM_ST_HOST_LOST;
     }
     *err = c->err_msg ? c->err_msg : "";
