@@ -49,12 +49,10 @@ static void put_colname(ox_buf *b, const ox_column *col, uint32_t i)
     ox_buf_put(b, tmp, n);
 }
 
-/* Appends n bytes; short copies (keys, numbers-as-text) avoid the libc
+/* Copies n bytes; short copies (keys, numbers-as-text) avoid the libc
  * call with two overlapping loads that never read outside [s, s+n). */
-static inline void put_bytes(ox_buf *b, const char *s, size_t n)
+static inline uint8_t *copy_short(uint8_t *o, const char *s, size_t n)
 {
-    ox_json_reserve(b, n + 16);
-    uint8_t *o = b->data + b->len;
     if (n >= 8 && n <= 16) {
         uint64_t x, y;
         memcpy(&x, s, 8);
@@ -70,78 +68,137 @@ static inline void put_bytes(ox_buf *b, const char *s, size_t n)
     } else {
         memcpy(o, s, n);
     }
-    b->len += n;
+    return o + n;
 }
 
-static void put_value(ox_buf *b, const ox_value *v)
+#define LIT_TO(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) + sizeof(s) - 1)
+
+/* The most bytes put_value_to can write for v. */
+static inline size_t value_bound(const ox_value *v)
 {
     switch (v->kind) {
     case OX_VAL_INT:
-        ox_json_i64(b, v->v.i);
-        break;
     case OX_VAL_UINT:
-        ox_json_u64(b, v->v.u);
-        break;
     case OX_VAL_FLOAT:
-        ox_json_float(b, (float)v->v.d);
-        break;
     case OX_VAL_DOUBLE:
-        ox_json_double(b, v->v.d);
-        break;
+        return 32;
     case OX_VAL_DECIMAL:
     case OX_VAL_TIME:
-        /* Formatted by the decoder from digits and separators only. */
-        ox_json_reserve(b, (size_t)v->len + 2);
-        b->data[b->len++] = '"';
-        put_bytes(b, v->v.s, v->len);
-        b->data[b->len++] = '"';
-        break;
+        return (size_t)v->len + 2;
     case OX_VAL_TEXT:
-        ox_json_str(b, v->v.s, v->len);
-        break;
+        return (size_t)v->len * 6 + 2;
     case OX_VAL_BYTES:
-        OX_JSON_LIT(b, "{\"base64\":\"");
-        ox_base64(b, (const uint8_t *)v->v.s, v->len);
-        OX_JSON_LIT(b, "\"}");
-        break;
+        return ((size_t)v->len + 2) / 3 * 4 + 13;
     case OX_VAL_JSON:
-        if (v->len == 0)
-            OX_JSON_LIT(b, "null");
-        else
-            ox_buf_put(b, v->v.s, v->len);
-        break;
+        return (size_t)v->len + 4;
     case OX_VAL_JSON_DIFF:
-        OX_JSON_LIT(b, "{\"$jsonDiff\":");
-        ox_buf_put(b, v->v.s, v->len);
-        ox_buf_putc(b, '}');
-        break;
-    case OX_VAL_NULL:
+        return (size_t)v->len + 14;
     default:
-        OX_JSON_LIT(b, "null");
-        break;
+        return 4;
     }
 }
 
+/* Writes v at o, which has room for value_bound(v) bytes; returns the end. */
+static inline uint8_t *put_value_to(uint8_t *o, const ox_value *v)
+{
+    switch (v->kind) {
+    case OX_VAL_INT:
+        return o + ox_fmt_i64((char *)o, v->v.i);
+    case OX_VAL_UINT:
+        return o + ox_fmt_u64((char *)o, v->v.u);
+    case OX_VAL_FLOAT:
+        return o + ox_fmt_float((char *)o, (float)v->v.d);
+    case OX_VAL_DOUBLE:
+        return o + ox_fmt_double((char *)o, v->v.d);
+    case OX_VAL_DECIMAL:
+    case OX_VAL_TIME:
+        /* Formatted by the decoder from digits and separators only. */
+        *o++ = '"';
+        o = copy_short(o, v->v.s, v->len);
+        *o++ = '"';
+        return o;
+    case OX_VAL_TEXT:
+        return ox_json_str_to(o, v->v.s, v->len);
+    case OX_VAL_BYTES:
+        o = LIT_TO(o, "{\"base64\":\"");
+        o = ox_base64_to(o, (const uint8_t *)v->v.s, v->len);
+        return LIT_TO(o, "\"}");
+    case OX_VAL_JSON:
+        if (v->len == 0)
+            return LIT_TO(o, "null");
+        memcpy(o, v->v.s, v->len);
+        return o + v->len;
+    case OX_VAL_JSON_DIFF:
+        o = LIT_TO(o, "{\"$jsonDiff\":");
+        memcpy(o, v->v.s, v->len);
+        o += v->len;
+        *o++ = '}';
+        return o;
+    case OX_VAL_NULL:
+    default:
+        return LIT_TO(o, "null");
+    }
+}
+
+/*
+ * One row image. The common case (every column has a pre-rendered key) is
+ * written straight into the buffer through a local pointer after a single
+ * capacity check for the whole image; columns without a cached key take
+ * the general path.
+ */
 static void put_image(ox_buf *b, const char *key, size_t keylen, const ox_change *c,
                       const ox_value *vals)
 {
+    size_t need = keylen + 2;
+    for (uint32_t i = 0; i < c->ncols; i++) {
+        if (vals[i].kind == OX_VAL_MISSING)
+            continue;
+        if (c->cols[i].json_key == NULL) {
+            need = 0; /* some key must be rendered: general path */
+            break;
+        }
+        need += (size_t)c->cols[i].json_key_len + 1 + value_bound(&vals[i]);
+    }
+    if (need) {
+        ox_json_reserve(b, need);
+        uint8_t *o = b->data + b->len;
+        memcpy(o, key, keylen);
+        o += keylen;
+        *o++ = '{';
+        uint8_t *first = o;
+        for (uint32_t i = 0; i < c->ncols; i++) {
+            const ox_value *v = &vals[i];
+            if (v->kind == OX_VAL_MISSING)
+                continue;
+            if (o != first)
+                *o++ = ',';
+            o = copy_short(o, c->cols[i].json_key, c->cols[i].json_key_len);
+            o = put_value_to(o, v);
+        }
+        *o++ = '}';
+        b->len = (size_t)(o - b->data);
+        return;
+    }
     ox_buf_put(b, key, keylen);
     ox_buf_putc(b, '{');
     bool first = true;
     for (uint32_t i = 0; i < c->ncols; i++) {
-        if (vals[i].kind == OX_VAL_MISSING)
+        const ox_value *v = &vals[i];
+        if (v->kind == OX_VAL_MISSING)
             continue;
         if (!first)
             ox_buf_putc(b, ',');
         first = false;
         const ox_column *col = &c->cols[i];
         if (col->json_key) {
-            put_bytes(b, col->json_key, col->json_key_len);
+            ox_buf_put(b, col->json_key, col->json_key_len);
         } else {
             put_colname(b, col, i);
             ox_buf_putc(b, ':');
         }
-        put_value(b, &vals[i]);
+        size_t vb = value_bound(v);
+        ox_json_reserve(b, vb);
+        b->len = (size_t)(put_value_to(b->data + b->len, v) - b->data);
     }
     ox_buf_putc(b, '}');
 }
@@ -225,9 +282,22 @@ void ox_change_json_tail(const ox_change *c, ox_buf *b)
 
 void ox_change_to_json(const ox_change *c, ox_buf *b)
 {
-    OX_JSON_LIT(b, "{\"op\":\"");
-    ox_buf_puts(b, ox_op_name(c->op));
-    ox_buf_putc(b, '"');
+    switch (c->op) {
+    case OX_OP_INSERT:
+        OX_JSON_LIT(b, "{\"op\":\"insert\"");
+        break;
+    case OX_OP_UPDATE:
+        OX_JSON_LIT(b, "{\"op\":\"update\"");
+        break;
+    case OX_OP_DELETE:
+        OX_JSON_LIT(b, "{\"op\":\"delete\"");
+        break;
+    default:
+        OX_JSON_LIT(b, "{\"op\":\"");
+        ox_buf_puts(b, ox_op_name(c->op));
+        ox_buf_putc(b, '"');
+        break;
+    }
     if (c->json_head) {
         ox_buf_put(b, c->json_head, c->json_head_len);
     } else {

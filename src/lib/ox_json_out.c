@@ -20,56 +20,93 @@ static const char digits2[201] = "00010203040506070809"
                                  "80818283848586878889"
                                  "90919293949596979899";
 
-/* 32-bit values (most offsets, timestamps, column values) use cheaper
- * 32-bit multiplications for the divisions by 100. */
-static size_t fmt_u32(char *p, uint32_t v)
+/* Two digits of v (< 100) at p. */
+static inline void put2(char *p, uint32_t v)
 {
-    size_t n = v < 1000         ? 3
-               : v < 10000      ? 4
-               : v < 100000     ? 5
-               : v < 1000000    ? 6
-               : v < 10000000   ? 7
-               : v < 100000000  ? 8
-               : v < 1000000000 ? 9
-                                : 10;
-    char *q = p + n;
-    while (v >= 100) {
-        uint32_t r = v % 100;
-        v /= 100;
-        q -= 2;
-        memcpy(q, digits2 + 2 * r, 2);
-    }
-    if (v >= 10) {
-        q -= 2;
-        memcpy(q, digits2 + 2 * v, 2);
-    } else {
-        *--q = (char)('0' + v);
-    }
-    return n;
+    memcpy(p, digits2 + 2 * v, 2);
 }
 
-size_t ox_fmt_u64(char *p, uint64_t v)
+/* Exactly four digits of v (< 10000), zero-padded. */
+static inline void put4(char *p, uint32_t v)
+{
+    put2(p, v / 100);
+    put2(p + 2, v % 100);
+}
+
+/* Exactly eight digits of v (< 10^8), zero-padded. */
+static inline void put8(char *p, uint32_t v)
+{
+    put4(p, v / 10000);
+    put4(p + 4, v % 10000);
+}
+
+/* One to four digits of v (< 10000) without leading zeros. */
+static inline size_t put_upto4(char *p, uint32_t v)
 {
     if (v < 10) {
         *p = (char)('0' + v);
         return 1;
     }
     if (v < 100) {
-        memcpy(p, digits2 + 2 * v, 2);
+        put2(p, v);
         return 2;
     }
+    uint32_t hi = v / 100, lo = v % 100;
+    if (hi < 10) {
+        *p = (char)('0' + hi);
+        put2(p + 1, lo);
+        return 3;
+    }
+    put2(p, hi);
+    put2(p + 2, lo);
+    return 4;
+}
+
+/* One to eight digits of v (< 10^8) without leading zeros: the high block
+ * of up to four digits, then a fixed block of four. Division by the
+ * constants 100 and 10000 compiles to multiplications, and there is no
+ * loop: the digit count only picks one of two branches. */
+static inline size_t put_upto8(char *p, uint32_t v)
+{
+    if (v < 10000)
+        return put_upto4(p, v);
+    size_t n = put_upto4(p, v / 10000);
+    put4(p + n, v % 10000);
+    return n + 4;
+}
+
+static size_t fmt_u32(char *p, uint32_t v)
+{
+    if (v < 100000000)
+        return put_upto8(p, v);
+    /* 9 or 10 digits: the top one or two, then eight. */
+    uint32_t hi = v / 100000000;
+    size_t n = hi < 10 ? 1 : 2;
+    if (n == 1)
+        *p = (char)('0' + hi);
+    else
+        put2(p, hi);
+    put8(p + n, v % 100000000);
+    return n + 8;
+}
+
+size_t ox_fmt_u64(char *p, uint64_t v)
+{
     if (v <= UINT32_MAX)
         return fmt_u32(p, (uint32_t)v);
-    /* Wider values: the low 8 digits with 32-bit arithmetic, the rest by
-     * recursion (at most twice). */
-    size_t n = ox_fmt_u64(p, v / 100000000);
-    uint32_t lo = (uint32_t)(v % 100000000);
-    char *q = p + n + 8;
-    for (int i = 0; i < 4; i++) {
-        q -= 2;
-        memcpy(q, digits2 + 2 * (lo % 100), 2);
-        lo /= 100;
+    /* Wider values: up to 12 leading digits, then a fixed block of eight
+     * (and for values >= 10^16 a second one), all in 32-bit arithmetic. */
+    size_t n;
+    if (v >= 10000000000000000ull) {
+        uint64_t top = v / 10000000000000000ull; /* <= 1844 */
+        uint64_t rest = v % 10000000000000000ull;
+        n = put_upto4(p, (uint32_t)top);
+        put8(p + n, (uint32_t)(rest / 100000000));
+        put8(p + n + 8, (uint32_t)(rest % 100000000));
+        return n + 16;
     }
+    n = put_upto8(p, (uint32_t)(v / 100000000));
+    put8(p + n, (uint32_t)(v % 100000000));
     return n + 8;
 }
 
