@@ -39,9 +39,24 @@ static uint32_t popcount_bits(const uint8_t *bm, uint32_t n)
     return c;
 }
 
+/* What one image's columns-present bitmap implies, computed once per
+ * event: every row of the event uses the same bitmap. */
+typedef struct image_shape {
+    const uint8_t *present;
+    uint32_t npresent; /* set bits among the first width */
+    bool all;          /* every one of the width columns is present */
+} image_shape;
+
+static void shape_init(image_shape *s, const uint8_t *present, uint32_t width)
+{
+    s->present = present;
+    s->npresent = popcount_bits(present, width);
+    s->all = s->npresent == width;
+}
+
 /* Decodes one image into vals; returns 0, or -1 truncated/corrupt, -2 unsupported. */
 static int decode_image(ox_binlog_decoder *d, const ox_bl_table *t, uint32_t width,
-                        const uint8_t *present, ox_rd *r, ox_value *vals, bool shared_image)
+                        const image_shape *sh, ox_rd *r, ox_value *vals, bool shared_image)
 {
     const uint8_t *pbits = NULL;
     uint32_t jk = 0;
@@ -57,14 +72,34 @@ static int decode_image(ox_binlog_decoder *d, const ox_bl_table *t, uint32_t wid
             r->p += nb;
         }
     }
-    uint32_t npresent = popcount_bits(present, width);
-    size_t nullbytes = (npresent + 7) / 8;
+    size_t nullbytes = (sh->npresent + 7) / 8;
     if (rd_left(r) < nullbytes)
         return -1;
     const uint8_t *nulls = r->p;
     r->p += nullbytes;
     for (uint32_t i = width; i < t->ncols; i++)
         vals[i].kind = OX_VAL_MISSING;
+    if (sh->all && pbits == NULL) {
+        /* The common case (full row image, no JSON diffs): column i is the
+         * i-th present column, so its NULL bit is bit i. */
+        const uint8_t *p = r->p, *end = r->end;
+        for (uint32_t i = 0; i < width; i++) {
+            ox_value *v = &vals[i];
+            if (bit_at(nulls, i)) {
+                v->kind = OX_VAL_NULL;
+                continue;
+            }
+            long used = ox_bl_value(&t->c[i], p, (size_t)(end - p), &d->scratch, v);
+            if (used < 0) {
+                r->p = p;
+                return (int)used;
+            }
+            p += used;
+        }
+        r->p = p;
+        return 0;
+    }
+    const uint8_t *present = sh->present;
     uint32_t k = 0;
     for (uint32_t i = 0; i < width; i++) {
         ox_value *v = &vals[i];
@@ -198,15 +233,18 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
     /* Rows of one event share gtid, file and positions: render that once. */
     ox_buf_reset(&d->tail);
     ox_change_json_tail(&c, &d->tail);
+    image_shape sh1, sh2;
+    shape_init(&sh1, cols1, (uint32_t)width);
+    shape_init(&sh2, cols2, (uint32_t)width);
     while (r.p < r.end) {
         const uint8_t *row = r.p;
         ox_buf_reset(&d->scratch);
         int rc = 0;
         if (op != OX_OP_INSERT)
-            rc = decode_image(d, t, (uint32_t)width, cols1, &r, d->before, false);
+            rc = decode_image(d, t, (uint32_t)width, &sh1, &r, d->before, false);
         if (rc == 0 && op != OX_OP_DELETE)
-            rc = decode_image(d, t, (uint32_t)width, op == OX_OP_UPDATE ? cols2 : cols1, &r,
-                              d->after, partial);
+            rc = decode_image(d, t, (uint32_t)width, op == OX_OP_UPDATE ? &sh2 : &sh1, &r, d->after,
+                              partial);
         if (rc == 0 && r.p == row)
             rc = -1; /* a row of no bytes (width 0): would never end */
         if (rc != 0)
