@@ -213,8 +213,11 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
     }
     /* Absolute from here on: stores get paths under it in their configs. */
     char abs_dir[PATH_MAX];
-    if (realpath(cm->cfg.data_dir, abs_dir) != NULL && strlen(abs_dir) < sizeof cm->cfg.data_dir)
-        snprintf(cm->cfg.data_dir, sizeof cm->cfg.data_dir, "%s", abs_dir);
+    if (realpath(cm->cfg.data_dir, abs_dir) != NULL) {
+        size_t n = strlen(abs_dir);
+        if (n < sizeof cm->cfg.data_dir)
+            memcpy(cm->cfg.data_dir, abs_dir, n + 1);
+    }
     if ((cm->sv_token = supervisor_token(cm->cfg.data_dir, eb)) == NULL) {
         rc = OX_EIO;
         goto fail;
