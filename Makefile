@@ -61,7 +61,10 @@ bench: deps build
 demo: deps build
 	@scripts/demo.sh $(BUILD)
 
-install: build
+# The prefix is baked into oxbow-client.pc, so set it at configure time too.
+install: configure
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
