@@ -135,40 +135,45 @@ void ox_json_i64(ox_buf *b, int64_t v)
 static const double pow10d[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
 /* Writes m / 10^k in decimal ("-12.5"): the integer m with a point k
- * digits from the right. */
+ * digits from the right. The digits are written in place and the last k
+ * of them moved one byte right to make room for the point. */
 static size_t fmt_scaled(char *p, bool neg, uint64_t m, int k)
 {
-    char digits[24];
-    size_t n = ox_fmt_u64(digits, m), o = 0;
+    size_t o = 0;
     if (neg)
         p[o++] = '-';
-    if ((size_t)k >= n) {
+    size_t n = ox_fmt_u64(p + o, m), uk = (size_t)k;
+    if (uk >= n) {
+        /* "0." and k - n zeros before the digits. */
+        char digits[24];
+        memcpy(digits, p + o, n);
         p[o++] = '0';
         p[o++] = '.';
-        for (size_t z = 0; z < (size_t)k - n; z++)
+        for (size_t z = 0; z < uk - n; z++)
             p[o++] = '0';
         memcpy(p + o, digits, n);
         return o + n;
     }
-    memcpy(p + o, digits, n - (size_t)k);
-    o += n - (size_t)k;
-    if (k) {
-        p[o++] = '.';
-        memcpy(p + o, digits + n - (size_t)k, (size_t)k);
-        o += (size_t)k;
+    if (uk) {
+        char *dot = p + o + n - uk;
+        for (size_t i = uk; i > 0; i--)
+            dot[i] = dot[i - 1];
+        *dot = '.';
+        return o + n + 1;
     }
-    return o;
+    return o + n;
 }
 
 /*
  * Fast path for "human" values: if v is the double nearest to m / 10^k for
  * an integer m and a small k, then the decimal m*10^-k reads back as v (the
  * division below and strtod are both correctly rounded, m and 10^k are
- * exact), and stripping m's trailing zeros gives the shortest such text.
- * It is enough to test the largest usable k: a shorter decimal m'/10^k'
- * is also m'*10^(k-k') / 10^k. a*10^k is then within m*2^-51 of that
- * integer, so for m < 2^50 rounding s recovers it exactly. Returns 0 when
- * v is not such a value (the caller falls back to printf).
+ * exact). For m < 2^50, a*10^k is within m*2^-51 of m, so rounding it
+ * recovers m exactly whenever such an m exists for this k. The smallest k
+ * that round-trips gives the shortest text (a shorter m'/10^k' is also
+ * m'*10^(k-k') / 10^k, so trying k upwards finds it first), and k is
+ * bounded by a*10^k < 2^50 and k <= 9. Returns 0 when v is not such a
+ * value (the caller falls back to printf).
  */
 static size_t fmt_double_fast(char *p, double v)
 {
@@ -176,22 +181,15 @@ static size_t fmt_double_fast(char *p, double v)
     double a = neg ? -v : v;
     if (!(a < 1e15) || (a != 0 && a < 1e-6))
         return 0;
-    int k = 9;
-    while (k > 0 && a * pow10d[k] >= 0x1p50)
-        k--;
-    double s = a * pow10d[k];
-    uint64_t m = (uint64_t)(s + 0.5);
-    if ((double)m / pow10d[k] != a)
-        return 0;
-    while (k >= 4 && m % 10000 == 0) {
-        m /= 10000;
-        k -= 4;
+    for (int k = 0; k <= 9; k++) {
+        double s = a * pow10d[k];
+        if (s >= 0x1p50)
+            return 0;
+        uint64_t m = (uint64_t)(s + 0.5);
+        if ((double)m / pow10d[k] == a)
+            return fmt_scaled(p, neg, m, k);
     }
-    while (k > 0 && m % 10 == 0) {
-        m /= 10;
-        k--;
-    }
-    return fmt_scaled(p, neg, m, k);
+    return 0;
 }
 
 size_t ox_fmt_double(char *p, double v)
