@@ -1,6 +1,8 @@
 /* ox_client_parse.c - chunked coding and stream frames; see ox_client_parse.h. */
 #include "ox_client_parse.h"
 
+#include "ox_url.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -8,13 +10,7 @@ enum { CH_SIZE, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER };
 
 static int hexv(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return ox_hexval((unsigned char)c);
 }
 
 int oxc_dechunk_feed(oxc_dechunk *d, const uint8_t *in, size_t n, ox_buf *out, char *err,

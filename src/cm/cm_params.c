@@ -1,6 +1,8 @@
 /* cm_params.c - urlencoded form/query decoding for CM requests (see cm_params.h). */
 #include "cm_params.h"
 
+#include "ox_url.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,17 +20,6 @@ void ox_cm_params_free(ox_cm_params *ps)
     ps->n = 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Decodes s[0..len) into a new NUL-terminated string. Returns NULL (with
  * *bad set to the offending offset) on a bad escape, an encoded NUL or more
@@ -36,45 +27,9 @@ static int hexval(char c)
  */
 static char *decode(const char *s, size_t len, size_t max, size_t *bad)
 {
-    char *out = malloc(len + 1);
-    if (out == NULL) {
-        *bad = 0;
-        return NULL;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            if (i + 2 >= len) {
-                *bad = i;
-                free(out);
-                return NULL;
-            }
-            int h = hexval(s[i + 1]);
-            int l = hexval(s[i + 2]);
-            if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-                *bad = i;
-                free(out);
-                return NULL;
-            }
-            c = (char)(h * 16 + l);
-            i += 2;
-        } else if (c == '\0') {
-            *bad = i;
-            free(out);
-            return NULL;
-        }
-        if (o >= max) {
-            *bad = i;
-            free(out);
-            return NULL;
-        }
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return out;
+    char *out = NULL;
+    *bad = 0;
+    return ox_url_decode(s, len, max, &out, bad) == 0 ? out : NULL;
 }
 
 static int key_ok(const char *k)

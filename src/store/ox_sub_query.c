@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "ox_alloc.h"
+#include "ox_assert.h"
 #include "ox_checkpoint.h"
+#include "ox_url.h"
 
 enum {
     P_CHECKPOINT = 1u << 0,
@@ -154,36 +156,12 @@ int ox_sub_query_add(ox_sub_query *q, const char *key, const char *value, ox_err
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes [s, e) into a new NUL-terminated string; NULL on a bad escape or NUL. */
 static char *decode(const char *s, const char *e)
 {
-    char *out = ox_xmalloc((size_t)(e - s) + 1), *o = out;
-    while (s < e) {
-        if (*s == '%') {
-            int h = e - s >= 3 ? hexval(s[1]) : -1, l = e - s >= 3 ? hexval(s[2]) : -1;
-            if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-                free(out);
-                return NULL;
-            }
-            *o++ = (char)(h * 16 + l);
-            s += 3;
-        } else {
-            *o++ = *s == '+' ? ' ' : *s;
-            s++;
-        }
-    }
-    *o = '\0';
+    char *out = NULL;
+    if (ox_url_decode(s, (size_t)(e - s), (size_t)(e - s), &out, NULL) == OX_ENOMEM)
+        ox_assert(!"out of memory decoding a query");
     return out;
 }
 

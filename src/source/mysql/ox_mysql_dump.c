@@ -12,6 +12,7 @@
 #include <ma_pvio.h>
 
 #include "ox_mysql_conn.h"
+#include "ox_url.h"
 
 #define COM_BINLOG_DUMP_GTID_CODE 0x1e
 
@@ -157,16 +158,6 @@ int ox_mysql_dump_gtid_mariadb(MYSQL *m, const ox_source_config *cfg, const char
     return ox_mysql_dump_filepos(m, cfg, "", 4, server_id, flags, eb);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Parses a UUID (32 hex digits, dashes ignored) at *pp into 16 bytes. */
 static int parse_uuid(const char **pp, uint8_t out[16])
 {
@@ -177,7 +168,7 @@ static int parse_uuid(const char **pp, uint8_t out[16])
             p++;
             continue;
         }
-        int v = hexval((unsigned char)*p);
+        int v = ox_hexval((unsigned char)*p);
         if (v < 0)
             return -1;
         if (n % 2 == 0)
