@@ -45,27 +45,49 @@ static char *put_digits(char *o, uint32_t v, int k)
     return o + k;
 }
 
+/* Exactly nine digits of v (< 10^9): one, then four pairs. */
+static char *put_digits9(char *o, uint32_t v)
+{
+    uint32_t hi = v / 100000000, lo = v % 100000000;
+    uint32_t a = lo / 10000, b = lo % 10000;
+    o[0] = (char)('0' + hi);
+    memcpy(o + 1, digits2 + 2 * (a / 100), 2);
+    memcpy(o + 3, digits2 + 2 * (a % 100), 2);
+    memcpy(o + 5, digits2 + 2 * (b / 100), 2);
+    memcpy(o + 7, digits2 + 2 * (b % 100), 2);
+    return o + 9;
+}
+
 static char *put_nolead(char *o, uint32_t v)
 {
     return o + ox_fmt_u64(o, v);
+}
+
+/* The stored group of nb bytes at p, with the sign encoding undone: every
+ * byte XORed with `mask` (0xff for negative numbers, else 0) and, for the
+ * first group, the top bit flipped. */
+static inline uint32_t group(const uint8_t *p, int nb, uint32_t mask, bool first)
+{
+    uint32_t v = (uint32_t)be_n(p, nb);
+    uint32_t m = nb == 4 ? mask : mask & ((1u << (8 * nb)) - 1);
+    if (first)
+        m ^= 0x80u << (8 * (nb - 1));
+    return v ^ m;
 }
 
 long ox_bl_decimal(const uint8_t *p, size_t avail, int prec, int scale, char *out, size_t *outlen)
 {
     if (prec <= 0 || prec > 65 || scale < 0 || scale > prec || scale > 30)
         return -1;
-    int size = ox_bl_decimal_size(prec, scale);
-    if (avail < (size_t)size || size == 0)
-        return -1;
-    uint8_t buf[40];
-    memcpy(buf, p, (size_t)size);
-    bool neg = !(buf[0] & 0x80);
-    buf[0] ^= 0x80;
-    if (neg)
-        for (int i = 0; i < size; i++)
-            buf[i] ^= 0xff;
     int intg = prec - scale, intg0 = intg / 9, intg0x = intg % 9;
     int frac0 = scale / 9, frac0x = scale % 9;
+    int size = intg0 * 4 + dig2bytes[intg0x] + frac0 * 4 + dig2bytes[frac0x];
+    if (avail < (size_t)size || size == 0)
+        return -1;
+    /* The sign is the inverted top bit of the first byte; negative numbers
+     * have every byte inverted (undone group by group, without a copy). */
+    bool neg = !(p[0] & 0x80);
+    uint32_t mask = neg ? 0xffffffffu : 0;
     char *o = out;
     if (neg)
         *o++ = '-';
@@ -73,7 +95,7 @@ long ox_bl_decimal(const uint8_t *p, size_t avail, int prec, int scale, char *ou
     int pos = 0;
     if (intg0x) {
         int nb = dig2bytes[intg0x];
-        uint32_t v = (uint32_t)be_n(buf + pos, nb);
+        uint32_t v = group(p, nb, mask, true);
         pos += nb;
         if (v >= pow10u[intg0x])
             return -1;
@@ -81,7 +103,7 @@ long ox_bl_decimal(const uint8_t *p, size_t avail, int prec, int scale, char *ou
             o = put_nolead(o, v);
     }
     for (int g = 0; g < intg0; g++) {
-        uint32_t v = (uint32_t)be_n(buf + pos, 4);
+        uint32_t v = group(p + pos, 4, mask, pos == 0);
         pos += 4;
         if (v >= pow10u[9])
             return -1;
@@ -89,7 +111,7 @@ long ox_bl_decimal(const uint8_t *p, size_t avail, int prec, int scale, char *ou
             if (v)
                 o = put_nolead(o, v);
         } else {
-            o = put_digits(o, v, 9);
+            o = put_digits9(o, v);
         }
     }
     if (o == digits)
@@ -97,15 +119,15 @@ long ox_bl_decimal(const uint8_t *p, size_t avail, int prec, int scale, char *ou
     if (scale) {
         *o++ = '.';
         for (int g = 0; g < frac0; g++) {
-            uint32_t v = (uint32_t)be_n(buf + pos, 4);
+            uint32_t v = group(p + pos, 4, mask, pos == 0);
             pos += 4;
             if (v >= pow10u[9])
                 return -1;
-            o = put_digits(o, v, 9);
+            o = put_digits9(o, v);
         }
         if (frac0x) {
             int nb = dig2bytes[frac0x];
-            uint32_t v = (uint32_t)be_n(buf + pos, nb);
+            uint32_t v = group(p + pos, nb, mask, pos == 0);
             if (v >= pow10u[frac0x])
                 return -1;
             o = put_digits(o, v, frac0x);
