@@ -22,6 +22,7 @@
 #include "ox_change.h"
 #include "ox_cli.h"
 #include "ox_mysql_source.h"
+#include "ox_secret.h"
 #include "ox_source.h"
 
 #define TXN_STREAM_BYTES (64u << 20)
@@ -144,19 +145,16 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
-/* Reads the first line of a password file (without its newline). */
+/* Reads the password file; NULL with the reason on stderr on failure. */
 static char *read_password_file(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char *pw = NULL;
+    ox_errbuf eb;
+    if (ox_secret_read_file("--password-file", path, &pw, &eb) != 0) {
+        fprintf(stderr, "oxbow capture: %s\n", eb.msg);
         return NULL;
-    char buf[1024];
-    char *r = fgets(buf, sizeof buf, f);
-    fclose(f);
-    if (!r)
-        return strdup("");
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return strdup(buf);
+    }
+    return pw;
 }
 
 static int run(int argc, char **argv)
@@ -305,11 +303,8 @@ static int run(int argc, char **argv)
     char *password = NULL;
     if (pwfile) {
         password = read_password_file(pwfile);
-        if (!password) {
-            fprintf(stderr, "oxbow capture: cannot read password file %s: %s\n", pwfile,
-                    strerror(errno));
+        if (!password)
             return 1;
-        }
     } else if (getenv("OX_SOURCE_PASSWORD")) {
         password = strdup(getenv("OX_SOURCE_PASSWORD"));
     }

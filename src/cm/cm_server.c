@@ -10,6 +10,7 @@
 
 #include "cm_internal.h"
 #include "ox_alloc.h"
+#include "ox_secret.h"
 #include "ox_supervisor.h"
 
 static const char *const cm_keys[] = {"cm.listen",
@@ -33,21 +34,11 @@ static const char *const cm_keys[] = {"cm.listen",
                                       "supervisor.*",
                                       NULL};
 
-/* Reads a whole small secret file, trimming one trailing newline. */
+/* Reads a secret file; NULL with the reason in eb (may be NULL) on failure. */
 static char *read_secret(const char *path, ox_errbuf *eb)
 {
-    FILE *f = fopen(path, "re");
-    if (f == NULL) {
-        ox_errf(eb, OX_ECONFIG, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return ox_xstrdup(buf);
+    char *t = NULL;
+    return ox_secret_read_file("secret file", path, &t, eb) == 0 ? t : NULL;
 }
 
 static int geti(const ox_props *p, const char *key, int64_t def, int64_t min, int64_t max,

@@ -11,6 +11,7 @@
 #include "ox_alloc.h"
 #include "ox_filter.h"
 #include "ox_log.h"
+#include "ox_secret.h"
 
 static const char *const known_keys[] = {
     "store.name",
@@ -71,27 +72,12 @@ void ox_store_config_free(ox_store_config *c)
     free(c);
 }
 
-/* Reads a small secret file; strips one trailing newline. */
+/* Reads a secret file named by config key `key`. */
 static int read_secret(const char *key, const char *path, char **out, ox_errbuf *eb)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return ox_errf(eb, OX_ECONFIG, "key \"%s\": cannot open \"%.200s\": %s", key, path,
-                       strerror(errno));
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int big = !feof(f) && fgetc(f) != EOF;
-    fclose(f);
-    if (big)
-        return ox_errf(eb, OX_ECONFIG, "key \"%s\": \"%.200s\" is larger than 4 KiB", key, path);
-    buf[n] = '\0';
-    if (memchr(buf, '\0', n) != NULL)
-        return ox_errf(eb, OX_ECONFIG, "key \"%s\": \"%.200s\" contains a NUL byte", key, path);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    *out = ox_xstrdup(buf);
-    memset(buf, 0, sizeof buf);
-    return 0;
+    char what[96];
+    snprintf(what, sizeof what, "key \"%s\"", key);
+    return ox_secret_read_file(what, path, out, eb);
 }
 
 static int valid_name(const char *s)

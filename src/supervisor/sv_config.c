@@ -7,6 +7,7 @@
 
 #include "ox_alloc.h"
 #include "ox_checkpoint.h"
+#include "ox_secret.h"
 #include "ox_supervisor.h"
 
 const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
@@ -25,23 +26,11 @@ const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
                                          "supervisor.stop.grace_ms",
                                          NULL};
 
-/* Reads a token file (first KiB, one trailing newline trimmed). */
+/* Reads a token file; NULL with the reason in eb on failure. */
 static char *read_token(const char *path, ox_errbuf *eb)
 {
-    FILE *f = fopen(path, "re");
-    if (f == NULL) {
-        ox_errf(eb, OX_ECONFIG, "cannot read token file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    char *t = ox_xstrdup(buf);
-    memset(buf, 0, sizeof buf);
-    return t;
+    char *t = NULL;
+    return ox_secret_read_file("token file", path, &t, eb) == 0 ? t : NULL;
 }
 
 static const char *str(const ox_props *p, const char *k, const char *def)
