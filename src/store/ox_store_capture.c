@@ -383,7 +383,7 @@ void *ox_store_capture_main(void *arg)
         if (cap.src == NULL) {
             if (cap.ops == NULL) {
                 ox_store_set_status(st, OX_ST_SOURCE_REFUSED, OX_LL_ERROR,
-                                    "Store %s: no source back end \"%s\"", c->name, c->source_type);
+                                    "Store %s: no source back end \"%s\"", c->short_name, c->source_type);
                 sleep_ms(POLL_MS);
                 continue;
             }
@@ -395,7 +395,7 @@ void *ox_store_capture_main(void *arg)
             if (rc != 0) {
                 ox_store_set_status(st, status_for(rc), OX_LL_ERROR,
                                     "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s",
-                                    c->name, c->source_host, (unsigned)c->source_port,
+                                    c->short_name, c->source_host, (unsigned)c->source_port,
                                     ox_strerror(rc), eb.msg, backoff / 1000);
                 next_try = ox_store_mono_ms() + backoff;
                 backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
@@ -407,7 +407,7 @@ void *ox_store_capture_main(void *arg)
             ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO,
                                 cap.connected_before ? "Store %s reconnected to source"
                                                      : "Store %s started successfully",
-                                c->name);
+                                c->short_name);
             cap.connected_before = 1;
         }
         int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
@@ -423,7 +423,7 @@ void *ox_store_capture_main(void *arg)
             ox_store_set_status(
                 st, OX_ST_LOG_FAILED, OX_LL_ERROR,
                 "Store %s: writing the change log failed: %s: %s; retrying in %" PRId64 " s",
-                c->name, ox_strerror(cap.cb_rc), cap.cb_eb.msg, backoff / 1000);
+                c->short_name, ox_strerror(cap.cb_rc), cap.cb_eb.msg, backoff / 1000);
             cap.cb_rc = 0;
             drop_source(&cap);
             next_try = ox_store_mono_ms() + backoff;
@@ -435,7 +435,7 @@ void *ox_store_capture_main(void *arg)
             if (cap.silent) {
                 cap.silent = 0;
                 ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO, "Store %s reconnected to source",
-                                    c->name);
+                                    c->short_name);
             }
             continue;
         }
@@ -444,13 +444,13 @@ void *ox_store_capture_main(void *arg)
                 cap.silent = 1;
                 ox_store_set_status(
                     st, OX_ST_SOURCE_DOWN, OX_LL_WARN,
-                    "Store %s: nothing from source %s:%u for %" PRId64 " s; reconnecting", c->name,
+                    "Store %s: nothing from source %s:%u for %" PRId64 " s; reconnecting", c->short_name,
                     c->source_host, (unsigned)c->source_port, (now - cap.last_rx_ms) / 1000);
             }
             continue;
         }
         ox_store_set_status(st, status_for(rc), OX_LL_ERROR,
-                            "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s", c->name,
+                            "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s", c->short_name,
                             c->source_host, (unsigned)c->source_port, ox_strerror(rc), eb.msg,
                             backoff / 1000);
         drop_source(&cap);

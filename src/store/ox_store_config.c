@@ -59,6 +59,7 @@ void ox_store_config_free(ox_store_config *c)
             *p++ = 0;
     }
     free(c->name);
+    free(c->short_name);
     free(c->dir);
     free(c->listen);
     free(c->auth_token);
@@ -78,6 +79,23 @@ static int read_secret(const char *key, const char *path, char **out, ox_errbuf 
     char what[96];
     snprintf(what, sizeof what, "key \"%s\"", key);
     return ox_secret_read_file(what, path, out, eb);
+}
+
+/*
+ * OMS messages name a store by its topic part and its sub id joined by a dot
+ * ("DRC_500:Store p_4223_source-000-0.0000000007 started successfully") while
+ * the CM names it "<hostIp>-<port>:<topic>-000-0:<subId>". Names of another
+ * shape are shown whole.
+ */
+static char *short_name(const char *name)
+{
+    const char *first = strchr(name, ':');
+    const char *last = strrchr(name, ':');
+    if (first == NULL || last == first || last[1] == '\0')
+        return ox_xstrdup(name);
+    char *s = ox_xstrdup(first + 1);
+    s[last - first - 1] = '.';
+    return s;
 }
 
 static int valid_name(const char *s)
@@ -137,6 +155,7 @@ int ox_store_config_from_props(const ox_props *p, ox_store_config **out, ox_errb
         goto fail;
     }
     c->name = ox_xstrdup(s);
+    c->short_name = short_name(s);
     s = ox_props_get(p, "store.dir");
     if (s == NULL || *s == '\0') {
         rc = ox_errf(eb, OX_ECONFIG, "key \"store.dir\" is required");

@@ -31,6 +31,7 @@ enum ox_store_resume {
 
 typedef struct ox_store_config {
     char *name;        /* store.name */
+    char *short_name;  /* name as OMS messages show it: "topic-000-0.0000000007" */
     char *dir;         /* store.dir */
     char *listen;      /* store.listen, default 127.0.0.1 */
     uint16_t port;     /* store.port */

@@ -6,6 +6,7 @@ then the seed's stop (crawler/clear), restart (crawler/restore), status
 printed in the guide. The state is checked after each one."""
 
 import json
+import re
 import os
 import time
 
@@ -91,7 +92,10 @@ def test_seed_commands_verbatim(mariadb, cm):
     assert d["active"] is True and d["status"] == 0 and d["role"] == "master"
     assert d["location"] == "111" and d["cfg"] == "" and d["userData"] == "seed-test"
     assert d["name"] == store and d["datasource"] == "%s:%d" % (mariadb.host, mariadb.port)
-    assert "DRC_" in d["errMsg"]
+    # The seed's message names the store "<topic>-000-0.<subId>".
+    short = store.split(":", 1)[1].replace(":", ".")
+    assert re.match(r"^\[\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\] DRC_500:Store "
+                    + re.escape(short) + r" started successfully\n$", d["errMsg"]), d["errMsg"]
     earliest, latest = d["checkpoints"][0]
     assert earliest["dbIpString"] == "127.0.0.1" and earliest["dbIp"] == 2130706433
     assert latest["msgId"] >= earliest["msgId"]
