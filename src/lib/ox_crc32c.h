@@ -3,7 +3,7 @@
  *
  * Every record and index entry of the change log carries a CRC32C. Four
  * implementations give the same results ("123456789" -> 0xE3069283): folding
- * with VPCLMULQDQ on 512-bit registers or with PCLMULQDQ (long buffers), the
+ * with VPCLMULQDQ on 512-bit registers (long buffers) or PCLMULQDQ, the
  * SSE4.2 crc32 instruction in three interleaved streams (short buffers and
  * tails), and slicing-by-8 tables. ox_crc32c picks the fastest one the CPU
  * has, by length, at run time.
@@ -35,8 +35,9 @@ void ox_crc32c_x3(const void *const p[3], const size_t len[3], uint32_t out[3]);
 /* Bit set of the OX_CRC32C_* paths usable on this CPU (0: tables only). */
 unsigned ox_crc32c_paths(void);
 
-/* Name of the path ox_crc32c uses for long buffers ("vpclmulqdq",
- * "pclmulqdq", "sse4.2" or "table"); a static string. */
+/* Name of the path ox_crc32c uses for long buffers ("vpclmulqdq", "sse4.2"
+ * or "table"; the PCLMULQDQ path measured slower than the crc32 instruction,
+ * so it only runs through ox_crc32c_pclmul); a static string. */
 const char *ox_crc32c_impl(void);
 
 /* One path forced, for tests and benchmarks; same contract as ox_crc32c.

@@ -29,6 +29,8 @@
  *       256          0x3da6d0cb             0xba4fc28e
  *       384          0x1c291d04             0xddc0152b
  *       512          0x740eef02             0x9e4addf8
+ *       640          0x083a6eec             0x39d3b296
+ *       768          0xc49f4f67             0x0715ce53
  *      2048          0xdcb17aa4             0xb9e02b86
  * (A wrong constant would make every folded length disagree with the table
  * implementation, which test_crc32c.c compares each path against.)
@@ -53,6 +55,10 @@
 #define K384_L 0xddc0152bu
 #define K512_H 0x740eef02u
 #define K512_L 0x9e4addf8u
+#define K640_H 0x083a6eecu
+#define K640_L 0x39d3b296u
+#define K768_H 0xc49f4f67u
+#define K768_L 0x0715ce53u
 #define K2K_H  0xdcb17aa4u
 #define K2K_L  0xb9e02b86u
 
@@ -129,6 +135,16 @@ static inline AVX_TARGET __m512i kpair4(uint32_t h, uint32_t l)
     return _mm512_broadcast_i32x4(_mm_set_epi64x((long long)l, (long long)h));
 }
 
+/* Constants for the last fold of the AVX-512 path, by the number r16 of
+ * 16-byte blocks after the register: lane j moves 3 - j + r16 lanes of 128
+ * bits (row 0, lane 3: no move, its constants are unused zeros). */
+static const uint64_t fold_tail_k[4][8] __attribute__((aligned(64))) = {
+    {K384_H, K384_L, K256_H, K256_L, K128_H, K128_L, 0, 0},
+    {K512_H, K512_L, K384_H, K384_L, K256_H, K256_L, K128_H, K128_L},
+    {K640_H, K640_L, K512_H, K512_L, K384_H, K384_L, K256_H, K256_L},
+    {K768_H, K768_L, K640_H, K640_L, K512_H, K512_L, K384_H, K384_L},
+};
+
 AVX_TARGET uint32_t oxc_vpclmul_update(uint32_t reg, const uint8_t *p, size_t len)
 {
     if (len < 64)
@@ -161,13 +177,25 @@ AVX_TARGET uint32_t oxc_vpclmul_update(uint32_t reg, const uint8_t *p, size_t le
         p += 64;
         len -= 64;
     }
-    /* Lanes 0, 1, 2 lie 384, 256, 128 bits before the end of lane 3. */
-    __m512i k = _mm512_set_epi64(0, 0, K128_L, K128_H, K256_L, K256_H, K384_L, K384_H);
-    __m512i t = _mm512_xor_si512(_mm512_clmulepi64_epi128(x, k, 0x00),
-                                 _mm512_clmulepi64_epi128(x, k, 0x11));
+    /* Fewer than 64 bytes are left: r16 16-byte blocks and a tail. In one
+     * step, lane j of x is folded to the end of the blocks (3 - j + r16 lanes
+     * further on) and the blocks, loaded into the top r16 lanes of y, to the
+     * end as well; the last lane of x (no blocks) or of y is already there.
+     * The masked load starts inside bytes already consumed (there are 64 of
+     * them), so it never touches memory outside the buffer. */
+    size_t r16 = len / 16;
+    __m512i y = _mm512_maskz_loadu_epi64((__mmask8)(0xff00u >> (2 * r16)), p + 16 * r16 - 64);
+    __m512i kx = _mm512_load_si512(fold_tail_k[r16]);
+    __m512i ky = _mm512_load_si512(fold_tail_k[0]);
+    __m512i t = _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, kx, 0x00),
+                                          _mm512_clmulepi64_epi128(x, kx, 0x11),
+                                          _mm512_clmulepi64_epi128(y, ky, 0x00), 0x96);
+    t = _mm512_xor_si512(t, _mm512_clmulepi64_epi128(y, ky, 0x11));
     __m256i t2 = _mm256_xor_si256(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
-    __m128i y = _mm_xor_si128(_mm256_castsi256_si128(t2), _mm256_extracti128_si256(t2, 1));
-    y = _mm_xor_si128(y, _mm512_extracti32x4_epi32(x, 3));
-    return finish128(y, p, len);
+    __m128i h = _mm_xor_si128(_mm256_castsi256_si128(t2), _mm256_extracti128_si256(t2, 1));
+    h = _mm_xor_si128(h, _mm512_extracti32x4_epi32(r16 ? y : x, 3));
+    p += 16 * r16;
+    len -= 16 * r16;
+    return oxc_hw_update(reduce128(h), p, len);
 }
 #endif
