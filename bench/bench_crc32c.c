@@ -5,8 +5,8 @@
  *
  * For each buffer size, every path (tables, crc32 instruction, PCLMULQDQ and
  * VPCLMULQDQ folding, ox_crc32c's own choice) runs over the same warm buffer
- * again and again for about 50 ms; that is repeated RUNS (5) times and the
- * median GB/s printed. Peers on the same buffer: zlib's crc32 (the IEEE
+ * again and again for about 50 ms; the paths take turns, RUNS (5) rounds, and
+ * each one's median GB/s is printed. Peers on the same buffer: zlib's crc32 (the IEEE
  * polynomial, which MySQL binlogs use; zlib 1.2.13 folds with PCLMULQDQ
  * where it can) and memcpy into a second buffer of the same size (what a
  * warm `cat` mostly costs). A last line runs the change log reader's
@@ -90,21 +90,17 @@ static size_t pass(int w, const uint8_t *buf, uint8_t *dst, size_t len)
     return len;
 }
 
-static double measure(int w, const uint8_t *buf, uint8_t *dst, size_t len)
+/* GB/s of one ~50 ms slice of path `w`. */
+static double slice(int w, const uint8_t *buf, uint8_t *dst, size_t len)
 {
-    double gbs[RUNS];
-    for (int r = 0; r < RUNS; r++) {
-        double t0 = now_ns(), t;
-        size_t bytes = 0;
-        do {
-            for (int k = 0; k < 16; k++)
-                bytes += pass(w, buf, dst, len);
-            t = now_ns();
-        } while (t - t0 < SLICE_NS);
-        gbs[r] = (double)bytes / (t - t0);
-    }
-    qsort(gbs, RUNS, sizeof gbs[0], cmp_dbl);
-    return gbs[RUNS / 2];
+    double t0 = now_ns(), t;
+    size_t bytes = 0;
+    do {
+        for (int k = 0; k < 16; k++)
+            bytes += pass(w, buf, dst, len);
+        t = now_ns();
+    } while (t - t0 < SLICE_NS);
+    return (double)bytes / (t - t0);
 }
 
 int main(int argc, char **argv)
@@ -130,9 +126,16 @@ int main(int argc, char **argv)
             buf[i] = (uint8_t)x;
         }
         memset(dst, 0, len);
-        double g[NP];
-        for (int w = 0; w < NP; w++)
-            g[w] = (w == P_X3 && len < 3 * 248) ? 0 : measure(w, buf, dst, len);
+        /* Paths take turns within each run, so that load from other
+         * processes on a shared machine hits them alike. */
+        double g[NP], runs[NP][RUNS];
+        for (int r = 0; r < RUNS; r++)
+            for (int w = 0; w < NP; w++)
+                runs[w][r] = (w == P_X3 && len < 3 * 248) ? 0 : slice(w, buf, dst, len);
+        for (int w = 0; w < NP; w++) {
+            qsort(runs[w], RUNS, sizeof runs[w][0], cmp_dbl);
+            g[w] = runs[w][RUNS / 2];
+        }
         printf("%9zu bytes:", len);
         for (int w = 0; w < NP; w++)
             if (g[w] > 0)
