@@ -29,9 +29,11 @@
 #define LONG_BLOCK  8192u /* bytes per stream, long blocks */
 #define SHORT_BLOCK 256u  /* bytes per stream, short blocks */
 #define TINY_BLOCK  32u   /* bytes per stream, records of a few hundred bytes */
-/* From this length on the folding paths beat three crc32 streams (measured
- * with bench_crc32c on an AMD EPYC with AVX-512; see bench/bench_crc32c.sh). */
-#define FOLD_MIN 64u
+/* From this length on ox_crc32c folds: on the AMD EPYC (AVX-512) we measured
+ * on, VPCLMULQDQ and three crc32 streams tie from 64 to 128 bytes (7 and
+ * 15 GB/s) and folding leads from 192 bytes on (19 vs 16 GB/s, 59 vs 28 at
+ * 4 KiB); see bench/bench_crc32c.sh. */
+#define FOLD_MIN 128u
 /* Three buffers at once: three crc32 chains keep the crc32 unit busy and beat
  * three folding calls (and mixes of both) on the log's 240-byte records
  * (44 vs 38 GB/s); folding wins again from about this length. */
