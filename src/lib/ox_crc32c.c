@@ -205,6 +205,8 @@ static uint32_t update(unsigned allowed, uint32_t reg, const uint8_t *p, size_t 
         return oxc_pclmul_update(reg, p, len);
     if (have & OX_CRC32C_SSE42)
         return oxc_hw_update(reg, p, len);
+#else
+    (void)allowed;
 #endif
     return sw_update(reg, p, len);
 }
