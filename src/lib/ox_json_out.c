@@ -9,105 +9,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char digits2[201] = "00010203040506070809"
-                                 "10111213141516171819"
-                                 "20212223242526272829"
-                                 "30313233343536373839"
-                                 "40414243444546474849"
-                                 "50515253545556575859"
-                                 "60616263646566676869"
-                                 "70717273747576777879"
-                                 "80818283848586878889"
-                                 "90919293949596979899";
+/*
+ * Integers: the digits of a value below 10^8 are made in one 64-bit
+ * register (SWAR: both 4-digit halves, then their 2-digit and 1-digit
+ * parts, split with multiply-shift divisions that are exact in range),
+ * shifted to drop the leading zeros and stored with one 8-byte write. No
+ * loop and no branch on the digit count, which mispredicted on the varied
+ * widths of real column values.
+ */
 
-/* Two digits of v (< 100) at p. */
-static inline void put2(char *p, uint32_t v)
+/* The eight ASCII digits of v (< 10^8), zero-padded, most significant in
+ * the lowest byte (little-endian order in memory). */
+static inline uint64_t digits8(uint32_t v)
 {
-    memcpy(p, digits2 + 2 * v, 2);
+    uint64_t x = (uint64_t)(v / 10000) | (uint64_t)(v % 10000) << 32;
+    /* Each 32-bit lane (< 10000): hundreds to the low 16 bits, the rest
+     * above. x * 10486 >> 20 == x / 100 for x < 43699. */
+    uint64_t q = (x * 10486) >> 20 & 0x0000007f0000007full;
+    x = q | (x - q * 100) << 16;
+    /* Each 16-bit lane (< 100): tens to the low byte, units above.
+     * x * 103 >> 10 == x / 10 for x < 179. */
+    q = (x * 103) >> 10 & 0x000f000f000f000full;
+    x = q | (x - q * 10) << 8;
+    return x | 0x3030303030303030ull;
 }
 
-/* Exactly four digits of v (< 10000), zero-padded. */
-static inline void put4(char *p, uint32_t v)
+/* Number of decimal digits of v (1..10). */
+static inline size_t ndigits32(uint32_t v)
 {
-    put2(p, v / 100);
-    put2(p + 2, v % 100);
+    static const uint32_t pow10[10] = {1,      10,      100,      1000,      10000,
+                                       100000, 1000000, 10000000, 100000000, 1000000000};
+    /* floor(log10(2^bits)) approximated by bits * 1233 >> 12, then fixed up. */
+    uint32_t bits = 32 - (uint32_t)__builtin_clz(v | 1);
+    uint32_t t = (bits * 1233) >> 12;
+    return t + 1 - ((v | 1) < pow10[t]);
+}
+
+/* The digits of v (< 10^8) without leading zeros; writes 8 bytes at p. */
+static inline size_t put_upto8(char *p, uint32_t v)
+{
+    size_t n = ndigits32(v);
+    uint64_t d = digits8(v) >> (8 * (8 - n));
+    memcpy(p, &d, 8);
+    return n;
 }
 
 /* Exactly eight digits of v (< 10^8), zero-padded. */
 static inline void put8(char *p, uint32_t v)
 {
-    put4(p, v / 10000);
-    put4(p + 4, v % 10000);
-}
-
-/* One to four digits of v (< 10000) without leading zeros. */
-static inline size_t put_upto4(char *p, uint32_t v)
-{
-    if (v < 10) {
-        *p = (char)('0' + v);
-        return 1;
-    }
-    if (v < 100) {
-        put2(p, v);
-        return 2;
-    }
-    uint32_t hi = v / 100, lo = v % 100;
-    if (hi < 10) {
-        *p = (char)('0' + hi);
-        put2(p + 1, lo);
-        return 3;
-    }
-    put2(p, hi);
-    put2(p + 2, lo);
-    return 4;
-}
-
-/* One to eight digits of v (< 10^8) without leading zeros: the high block
- * of up to four digits, then a fixed block of four. Division by the
- * constants 100 and 10000 compiles to multiplications, and there is no
- * loop: the digit count only picks one of two branches. */
-static inline size_t put_upto8(char *p, uint32_t v)
-{
-    if (v < 10000)
-        return put_upto4(p, v);
-    size_t n = put_upto4(p, v / 10000);
-    put4(p + n, v % 10000);
-    return n + 4;
-}
-
-static size_t fmt_u32(char *p, uint32_t v)
-{
-    if (v < 100000000)
-        return put_upto8(p, v);
-    /* 9 or 10 digits: the top one or two, then eight. */
-    uint32_t hi = v / 100000000;
-    size_t n = hi < 10 ? 1 : 2;
-    if (n == 1)
-        *p = (char)('0' + hi);
-    else
-        put2(p, hi);
-    put8(p + n, v % 100000000);
-    return n + 8;
+    uint64_t d = digits8(v);
+    memcpy(p, &d, 8);
 }
 
 size_t ox_fmt_u64(char *p, uint64_t v)
 {
-    if (v <= UINT32_MAX)
-        return fmt_u32(p, (uint32_t)v);
-    /* Wider values: up to 12 leading digits, then a fixed block of eight
-     * (and for values >= 10^16 a second one), all in 32-bit arithmetic. */
+    if (v < 100000000)
+        return put_upto8(p, (uint32_t)v);
     size_t n;
-    if (v >= 10000000000000000ull) {
-        uint64_t top = v / 10000000000000000ull; /* <= 1844 */
-        uint64_t rest = v % 10000000000000000ull;
-        n = put_upto4(p, (uint32_t)top);
-        put8(p + n, (uint32_t)(rest / 100000000));
-        put8(p + n + 8, (uint32_t)(rest % 100000000));
-        return n + 16;
+    if (v < 10000000000000000ull) {
+        n = put_upto8(p, (uint32_t)(v / 100000000));
+        put8(p + n, (uint32_t)(v % 100000000));
+        return n + 8;
     }
-    n = put_upto8(p, (uint32_t)(v / 100000000));
-    put8(p + n, (uint32_t)(v % 100000000));
-    return n + 8;
+    uint64_t top = v / 10000000000000000ull; /* <= 1844 */
+    uint64_t rest = v % 10000000000000000ull;
+    n = put_upto8(p, (uint32_t)top);
+    put8(p + n, (uint32_t)(rest / 100000000));
+    put8(p + n + 8, (uint32_t)(rest % 100000000));
+    return n + 16;
 }
 
 size_t ox_fmt_i64(char *p, int64_t v)

@@ -16,8 +16,9 @@
 
 #include "ox_buf.h"
 
-/* Writes the decimal digits of v into p (at least 20 bytes); returns the
- * number of bytes written. */
+/* Writes the decimal digits of v into p (at least 20 bytes; _i64: a '-'
+ * and the digits); returns the length of the number. Bytes after the
+ * number, up to p + 20, may be overwritten (whole 8-byte stores). */
 size_t ox_fmt_u64(char *p, uint64_t v);
 size_t ox_fmt_i64(char *p, int64_t v);
 
