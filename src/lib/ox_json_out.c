@@ -150,11 +150,15 @@ static size_t fmt_double_fast(char *p, double v)
     double a = neg ? -v : v;
     if (!(a < 1e15) || (a != 0 && a < 1e-6))
         return 0;
-    for (int k = 0; k <= 9; k++) {
+    /* k = 0 without the division (by 1, exact). */
+    uint64_t m = (uint64_t)(a + 0.5);
+    if ((double)m == a)
+        return fmt_scaled(p, neg, m, 0);
+    for (int k = 1; k <= 9; k++) {
         double s = a * pow10d[k];
         if (s >= 0x1p50)
             return 0;
-        uint64_t m = (uint64_t)(s + 0.5);
+        m = (uint64_t)(s + 0.5);
         if ((double)m / pow10d[k] == a)
             return fmt_scaled(p, neg, m, k);
     }
