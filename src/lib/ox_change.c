@@ -141,66 +141,53 @@ static inline uint8_t *put_value_to(uint8_t *o, const ox_value *v)
 }
 
 /*
- * One row image. The common case (every column has a pre-rendered key) is
- * written straight into the buffer through a local pointer after a single
- * capacity check for the whole image; columns without a cached key take
- * the general path.
+ * One row image, written straight into the buffer through a local pointer:
+ * one capacity test per value (against the most the key and value can
+ * take), the buffer's length stored back only when it must grow or a key
+ * is rendered the slow way (a column without a cached key).
  */
 static void put_image(ox_buf *b, const char *key, size_t keylen, const ox_change *c,
                       const ox_value *vals)
 {
-    size_t need = keylen + 2;
-    for (uint32_t i = 0; i < c->ncols; i++) {
-        if (vals[i].kind == OX_VAL_MISSING)
-            continue;
-        if (c->cols[i].json_key == NULL) {
-            need = 0; /* some key must be rendered: general path */
-            break;
-        }
-        need += (size_t)c->cols[i].json_key_len + 1 + value_bound(&vals[i]);
-    }
-    if (need) {
-        ox_json_reserve(b, need);
-        uint8_t *o = b->data + b->len;
-        memcpy(o, key, keylen);
-        o += keylen;
-        *o++ = '{';
-        uint8_t *first = o;
-        for (uint32_t i = 0; i < c->ncols; i++) {
-            const ox_value *v = &vals[i];
-            if (v->kind == OX_VAL_MISSING)
-                continue;
-            if (o != first)
-                *o++ = ',';
-            o = copy_short(o, c->cols[i].json_key, c->cols[i].json_key_len);
-            o = put_value_to(o, v);
-        }
-        *o++ = '}';
-        b->len = (size_t)(o - b->data);
-        return;
-    }
-    ox_buf_put(b, key, keylen);
-    ox_buf_putc(b, '{');
+    ox_json_reserve(b, keylen + 2);
+    uint8_t *o = b->data + b->len;
+    memcpy(o, key, keylen);
+    o += keylen;
+    *o++ = '{';
     bool first = true;
     for (uint32_t i = 0; i < c->ncols; i++) {
         const ox_value *v = &vals[i];
         if (v->kind == OX_VAL_MISSING)
             continue;
-        if (!first)
-            ox_buf_putc(b, ',');
-        first = false;
         const ox_column *col = &c->cols[i];
+        /* ',' + key + value + the closing '}'. */
+        size_t need = (size_t)col->json_key_len + value_bound(v) + 2;
+        if ((size_t)(b->data + b->cap - o) < need) {
+            b->len = (size_t)(o - b->data);
+            ox_buf_grow(b, need);
+            o = b->data + b->len;
+        }
+        if (!first)
+            *o++ = ',';
+        first = false;
         if (col->json_key) {
-            ox_buf_put(b, col->json_key, col->json_key_len);
+            o = copy_short(o, col->json_key, col->json_key_len);
         } else {
+            b->len = (size_t)(o - b->data);
             put_colname(b, col, i);
             ox_buf_putc(b, ':');
+            ox_json_reserve(b, need);
+            o = b->data + b->len;
         }
-        size_t vb = value_bound(v);
-        ox_json_reserve(b, vb);
-        b->len = (size_t)(put_value_to(b->data + b->len, v) - b->data);
+        o = put_value_to(o, v);
     }
-    ox_buf_putc(b, '}');
+    if (b->data + b->cap == o) {
+        b->len = (size_t)(o - b->data);
+        ox_buf_grow(b, 1);
+        o = b->data + b->len;
+    }
+    *o++ = '}';
+    b->len = (size_t)(o - b->data);
 }
 
 static void put_pk(ox_buf *b, const ox_change *c)
