@@ -98,36 +98,75 @@ struct oxf_disk_rec {
 _Static_assert(sizeof(struct oxf_disk_rec) == OXF_REC_HDR, "record header size");
 _Static_assert(offsetof(struct oxf_disk_rec, opaque_len) == 46, "record header layout");
 
+/* Little-endian field access. */
+static inline void oxf_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void oxf_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void oxf_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline uint64_t oxf_get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8); /* little-endian hosts only; checked in ox_log_fmt.c */
+    return v;
+}
+static inline uint32_t oxf_get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint16_t oxf_get16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
 /* Like oxf_rec_parse but without the CRC check: returns 0 with the stored
  * CRC in r->crc, 1 incomplete, -1 invalid header. Inline: readers call it
- * for every record. */
+ * for every record. Each field is loaded straight from the record (offsets
+ * of struct oxf_disk_rec): copying the header to the stack first and reading
+ * fields back made loads straddle the copy's wide stores, which the CPU
+ * cannot forward (a measured stall on the read path). */
 static inline int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, size_t *need,
                                     const char **why)
 {
-    struct oxf_disk_rec d;
     if (avail < OXF_REC_HDR) {
         *need = OXF_REC_HDR;
         return 1;
     }
-    memcpy(&d, p, sizeof d);
-    if (d.magic != OXF_REC_MAGIC) {
+    uint32_t payload_len = oxf_get32(p + offsetof(struct oxf_disk_rec, payload_len));
+    uint16_t flags = oxf_get16(p + offsetof(struct oxf_disk_rec, flags));
+    uint16_t opaque_len = oxf_get16(p + offsetof(struct oxf_disk_rec, opaque_len));
+    if (oxf_get32(p) != OXF_REC_MAGIC) {
         *why = "bad record magic";
         return -1;
     }
-    if (d.payload_len > OXF_MAX_PAYLOAD || d.opaque_len > OX_LOG_OPAQUE_MAX ||
-        (d.flags & ~(uint16_t)OX_LOG_COMMIT) != 0) {
+    if (payload_len > OXF_MAX_PAYLOAD || opaque_len > OX_LOG_OPAQUE_MAX ||
+        (flags & ~(uint16_t)OX_LOG_COMMIT) != 0) {
         *why = "bad record lengths or flags";
         return -1;
     }
-    r->crc = d.crc;
-    r->msg_id = d.msg_id;
-    r->file_idx = d.file_idx;
-    r->src_offset = d.src_offset;
-    r->timestamp = d.timestamp;
-    r->payload_len = d.payload_len;
-    r->flags = d.flags;
-    r->opaque_len = d.opaque_len;
-    *need = (size_t)OXF_REC_HDR + d.opaque_len + d.payload_len;
+    r->crc = oxf_get32(p + offsetof(struct oxf_disk_rec, crc));
+    r->msg_id = oxf_get64(p + offsetof(struct oxf_disk_rec, msg_id));
+    r->file_idx = oxf_get64(p + offsetof(struct oxf_disk_rec, file_idx));
+    r->src_offset = oxf_get64(p + offsetof(struct oxf_disk_rec, src_offset));
+    r->timestamp = (int64_t)oxf_get64(p + offsetof(struct oxf_disk_rec, timestamp));
+    r->payload_len = payload_len;
+    r->flags = flags;
+    r->opaque_len = opaque_len;
+    *need = (size_t)OXF_REC_HDR + opaque_len + payload_len;
     return avail < *need ? 1 : 0;
 }
 
@@ -177,40 +216,5 @@ int oxf_scan_segment(int fd, const char *path, oxf_scan *s, ox_errbuf *eb);
 
 /* 1 if a valid record starts anywhere in (from, size) of fd, else 0. */
 int oxf_valid_record_after(int fd, uint64_t from, uint64_t size);
-
-/* Little-endian field access. */
-static inline void oxf_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void oxf_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void oxf_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline uint64_t oxf_get64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8); /* little-endian hosts only; checked in ox_log_fmt.c */
-    return v;
-}
-static inline uint32_t oxf_get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static inline uint16_t oxf_get16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
 
 #endif
