@@ -287,6 +287,13 @@ size_t ox_ascii_prefix(const uint8_t *s, size_t len)
             return i + (size_t)__builtin_ctz((unsigned)bits);
         i += 16;
     }
+    if (i < len && len >= 16) {
+        /* The tail: one load of the final 16 bytes, minus those scanned. */
+        size_t from = len - 16;
+        unsigned bits =
+            (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + from))) >> (i - from);
+        return bits ? i + (size_t)__builtin_ctz(bits) : len;
+    }
 #endif
     while (i < len && s[i] < 0x80)
         i++;
@@ -336,10 +343,21 @@ uint8_t *ox_json_str_to(uint8_t *o, const char *str, size_t len)
             int bits = _mm_movemask_epi8(m);
             if (bits) {
                 run += (size_t)__builtin_ctz((unsigned)bits);
-                break;
+                goto found;
             }
             run += 16;
         }
+        if (run < len && len >= 16) {
+            /* The last 1..15 bytes: one load of the final 16 (which stays
+             * inside the string), ignoring the bytes already scanned. */
+            size_t from = len - 16, skip = run - from;
+            __m128i x = _mm_loadu_si128((const __m128i *)(s + from));
+            __m128i m = _mm_or_si128(_mm_cmplt_epi8(x, sp),
+                                     _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs)));
+            unsigned bits = (unsigned)_mm_movemask_epi8(m) >> skip;
+            run = bits ? run + (size_t)__builtin_ctz(bits) : len;
+        }
+    found:
 #endif
         while (run < len && esc_class[s[run]] == 0)
             run++;
