@@ -9,6 +9,8 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 SANITIZE ?=
 JOBS     ?= $(shell nproc)
+# Keep output readable: no "Entering directory" lines from nested makes.
+MAKEFLAGS += --no-print-directory
 FUZZ_SECONDS ?= 10
 
 ifeq ($(SANITIZE),)
