@@ -11,6 +11,8 @@ extern const struct ox_cmd_entry ox_cmd_tail;
 extern const struct ox_cmd_entry ox_cmd_cm;
 extern const struct ox_cmd_entry ox_cmd_supervisor;
 
+/* One entry per line, in `oxbow --help` order. */
+/* clang-format off */
 const struct ox_cmd_entry *const ox_commands[] = {
     &ox_cmd_checkpoint,
     &ox_cmd_decode,
@@ -21,3 +23,4 @@ const struct ox_cmd_entry *const ox_commands[] = {
     &ox_cmd_supervisor,
     NULL,
 };
+/* clang-format on */

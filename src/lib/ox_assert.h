@@ -14,7 +14,7 @@
 #define ox_assert(cond)                                                                            \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "oxbow: assertion failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);  \
+            fprintf(stderr, "oxbow: assertion failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);   \
             abort();                                                                               \
         }                                                                                          \
     } while (0)

@@ -18,7 +18,10 @@ typedef struct ox_buf {
     size_t cap;
 } ox_buf;
 
-#define OX_BUF_INIT {NULL, 0, 0}
+#define OX_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Makes room for at least `extra` more bytes. */
 void ox_buf_grow(ox_buf *b, size_t extra);

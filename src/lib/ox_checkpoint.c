@@ -107,7 +107,7 @@ int ox_checkpoint_parse(const char *s, ox_checkpoint *out, ox_errbuf *eb)
                 return ox_errf(eb, OX_EINVAL,
                                "checkpoint \"%.100s\": field %d (%s) \"%.*s\" is not %s", s, f + 1,
                                field_names[f], (int)(len > 40 ? 40 : len), p,
-                               f == 0 ? "a dotted IPv4 address"
+                               f == 0   ? "a dotted IPv4 address"
                                : f == 1 ? "a port number 0-65535"
                                         : "an unsigned decimal number in range");
             cp.present |= 1u << f;

@@ -25,13 +25,13 @@ enum ox_checkpoint_field {
 };
 
 typedef struct ox_checkpoint {
-    uint32_t db_ip;     /* IPv4, host order of the big-endian u32 (10.10.10.1 = 168430081) */
+    uint32_t db_ip; /* IPv4, host order of the big-endian u32 (10.10.10.1 = 168430081) */
     uint16_t db_port;
-    uint64_t file_idx;  /* binlog file index, or another source's segment number */
-    uint64_t offset;    /* byte offset within that file */
-    int64_t timestamp;  /* source event time, seconds since the epoch */
-    uint64_t msg_id;    /* the store's record id */
-    unsigned present;   /* OR of enum ox_checkpoint_field */
+    uint64_t file_idx; /* binlog file index, or another source's segment number */
+    uint64_t offset;   /* byte offset within that file */
+    int64_t timestamp; /* source event time, seconds since the epoch */
+    uint64_t msg_id;   /* the store's record id */
+    unsigned present;  /* OR of enum ox_checkpoint_field */
 } ox_checkpoint;
 
 /* Longest text form, with terminating NUL. */

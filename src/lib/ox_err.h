@@ -32,7 +32,7 @@
     X(ETIMEDOUT, -18, "timed out")                                                                 \
     X(EUNSUPP, -19, "not supported")                                                               \
     X(EBUSY, -20, "busy")                                                                          \
-    X(ESTATE, -21, "invalid state for this operation")                                            \
+    X(ESTATE, -21, "invalid state for this operation")                                             \
     X(EDB, -22, "database error")
 
 enum {

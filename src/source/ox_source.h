@@ -54,11 +54,11 @@ enum ox_source_start_kind {
 };
 
 typedef struct ox_source_start {
-    int kind;         /* enum ox_source_start_kind */
-    const char *file; /* OX_SOURCE_FROM_FILEPOS, e.g. "mysql-bin.000003" */
+    int kind;          /* enum ox_source_start_kind */
+    const char *file;  /* OX_SOURCE_FROM_FILEPOS, e.g. "mysql-bin.000003" */
     uint64_t file_idx; /* alternative to `file`: the numeric suffix (checkpoint fileIdx) */
     uint64_t offset;
-    const char *gtid; /* OX_SOURCE_FROM_GTID */
+    const char *gtid;  /* OX_SOURCE_FROM_GTID */
     int64_t timestamp; /* OX_SOURCE_FROM_TIMESTAMP, seconds since the epoch */
 } ox_source_start;
 

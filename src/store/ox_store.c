@@ -107,7 +107,8 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
      * (or, for an empty log, at the store's start): delay grows from there
      * while the source cannot be reached. */
     st.src_time_ms = info.last_msg_id > 0 ? info.last_src.timestamp * 1000 : ox_store_now_ms();
-    ox_store_set_status(&st, OX_ST_NORMAL, OX_LL_INFO, "Store %s started successfully", cfg->short_name);
+    ox_store_set_status(&st, OX_ST_NORMAL, OX_LL_INFO, "Store %s started successfully",
+                        cfg->short_name);
 
     if ((rc = ox_store_http_start(&st, eb)) != 0) {
         ox_slog_printf(st.slog, OX_LL_ERROR, "%s", eb->msg);

@@ -383,7 +383,8 @@ void *ox_store_capture_main(void *arg)
         if (cap.src == NULL) {
             if (cap.ops == NULL) {
                 ox_store_set_status(st, OX_ST_SOURCE_REFUSED, OX_LL_ERROR,
-                                    "Store %s: no source back end \"%s\"", c->short_name, c->source_type);
+                                    "Store %s: no source back end \"%s\"", c->short_name,
+                                    c->source_type);
                 sleep_ms(POLL_MS);
                 continue;
             }
@@ -442,17 +443,18 @@ void *ox_store_capture_main(void *arg)
         if (rc == OX_EAGAIN) {
             if (!cap.silent && now - cap.last_rx_ms > silence_limit) {
                 cap.silent = 1;
-                ox_store_set_status(
-                    st, OX_ST_SOURCE_DOWN, OX_LL_WARN,
-                    "Store %s: nothing from source %s:%u for %" PRId64 " s; reconnecting", c->short_name,
-                    c->source_host, (unsigned)c->source_port, (now - cap.last_rx_ms) / 1000);
+                ox_store_set_status(st, OX_ST_SOURCE_DOWN, OX_LL_WARN,
+                                    "Store %s: nothing from source %s:%u for %" PRId64
+                                    " s; reconnecting",
+                                    c->short_name, c->source_host, (unsigned)c->source_port,
+                                    (now - cap.last_rx_ms) / 1000);
             }
             continue;
         }
         ox_store_set_status(st, status_for(rc), OX_LL_ERROR,
-                            "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s", c->short_name,
-                            c->source_host, (unsigned)c->source_port, ox_strerror(rc), eb.msg,
-                            backoff / 1000);
+                            "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s",
+                            c->short_name, c->source_host, (unsigned)c->source_port,
+                            ox_strerror(rc), eb.msg, backoff / 1000);
         drop_source(&cap);
         next_try = now + backoff;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;

@@ -43,16 +43,16 @@ static void test_partial_timestamp(void **state)
 static void test_malformed(void **state)
 {
     static const char *const bad[] = {
-        "",                        /* one field */
-        "1.2.3.4:1:2:3:4",         /* five fields */
-        "1.2.3.4:1:2:3:4:5:6",     /* seven fields */
-        "1.2.3:1:2:3:4:5",         /* three octets */
-        "1.2.3.256:1:2:3:4:5",     /* octet out of range */
-        "1.2.3.4:65536:2:3:4:5",   /* port out of range */
-        "1.2.3.4:1:-2:3:4:5",      /* sign */
-        "1.2.3.4:1:2:x:4:5",       /* not a number */
+        "",                                     /* one field */
+        "1.2.3.4:1:2:3:4",                      /* five fields */
+        "1.2.3.4:1:2:3:4:5:6",                  /* seven fields */
+        "1.2.3:1:2:3:4:5",                      /* three octets */
+        "1.2.3.256:1:2:3:4:5",                  /* octet out of range */
+        "1.2.3.4:65536:2:3:4:5",                /* port out of range */
+        "1.2.3.4:1:-2:3:4:5",                   /* sign */
+        "1.2.3.4:1:2:x:4:5",                    /* not a number */
         "1.2.3.4:1:2:3:4:18446744073709551616", /* u64 overflow */
-        "1.2.3.4:1:2:3: 4:5",      /* space */
+        "1.2.3.4:1:2:3: 4:5",                   /* space */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ox_checkpoint cp;
