@@ -70,9 +70,10 @@ HEAD = re.compile(rb"^### (INSERT INTO|UPDATE|DELETE FROM) `([^`]*)`\.`([^`]*)`$
 VAL = re.compile(rb"^###   @(\d+)=(.*) /\* (.*?) meta=\d+ nullable=\d is_null=(\d) \*/$")
 
 
-def parse_mariadb_binlog(paths):
+def parse_mariadb_binlog(paths, indexed=False):
     """Returns [(op, db, table, before, after)] with before/after lists of
-    (value_bytes, type_text, is_null)."""
+    (value_bytes, type_text, is_null), or with indexed=True dicts from the
+    column number N of "@N" to that tuple (for partial row images)."""
     out = []
     cur = None
     img = None
@@ -91,15 +92,19 @@ def parse_mariadb_binlog(paths):
                 out.append(cur)
                 continue
             if line == b"### WHERE":
-                cur[3] = img = []
+                cur[3] = img = {} if indexed else []
                 continue
             if line == b"### SET":
-                cur[4] = img = []
+                cur[4] = img = {} if indexed else []
                 continue
             v = VAL.match(line)
             assert v, "unparsed mariadb-binlog line: %r" % line[:200]
-            assert int(v.group(1)) == len(img) + 1
-            img.append((v.group(2), v.group(3).decode(), v.group(4) == b"1"))
+            val = (v.group(2), v.group(3).decode(), v.group(4) == b"1")
+            if indexed:
+                img[int(v.group(1))] = val
+            else:
+                assert int(v.group(1)) == len(img) + 1
+                img.append(val)
     return [tuple(x) for x in out]
 
 

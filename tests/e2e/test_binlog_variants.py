@@ -25,42 +25,13 @@ import subprocess
 import pytest
 
 from oxtest import parse_json_lines, run_oxbow
-from test_binlog_diff import HEAD, ROW_OPS, parse_mariadb_binlog, run_workload, value_matches
-
-VAL = re.compile(rb"^###   @(\d+)=(.*) /\* (.*?) meta=\d+ nullable=\d is_null=(\d) \*/$")
+from test_binlog_diff import ROW_OPS, parse_mariadb_binlog, run_workload, value_matches
 
 VARIANTS = {
     "compressed": ["--log-bin-compress=ON", "--log-bin-compress-min-len=10"],
     "row-image-minimal": ["--binlog-row-image=MINIMAL"],
     "row-image-noblob": ["--binlog-row-image=NOBLOB"],
 }
-
-
-def parse_indexed(paths):
-    """[(op, db, table, before, after)], images as {index: (bytes, type, is_null)}."""
-    out, cur, img = [], None, None
-    for path in paths:
-        r = subprocess.run(["mariadb-binlog", "--no-defaults", "-vv",
-                            "--base64-output=decode-rows", path],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
-        for line in r.stdout.split(b"\n"):
-            if not line.startswith(b"###"):
-                continue
-            h = HEAD.match(line)
-            if h:
-                op = {b"INSERT INTO": "insert", b"UPDATE": "update",
-                      b"DELETE FROM": "delete"}[h.group(1)]
-                cur = [op, h.group(2).decode(), h.group(3).decode(), None, None]
-                out.append(cur)
-            elif line == b"### WHERE":
-                cur[3] = img = {}
-            elif line == b"### SET":
-                cur[4] = img = {}
-            else:
-                v = VAL.match(line)
-                assert v, "unparsed mariadb-binlog line: %r" % line[:200]
-                img[int(v.group(1))] = (v.group(2), v.group(3).decode(), v.group(4) == b"1")
-    return out
 
 
 def compare_indexed(ours, theirs, table, where):
@@ -100,7 +71,7 @@ def test_variant_matches_mariadb_binlog(mariadb_factory, variant):
     paths = run_workload(m)
     r = run_oxbow("decode", *paths)
     ours = parse_json_lines(r.stdout)
-    nrows, nvals = compare(ours, parse_indexed(paths))
+    nrows, nvals = compare(ours, parse_mariadb_binlog(paths, indexed=True))
     assert nrows > 300 and nvals > 1000
     updates = [o for o in ours if o["op"] == "update"]
     if variant == "row-image-minimal":
