@@ -308,36 +308,36 @@ static int set_desired(struct ox_cm *cm, const char *name, int desired, struct c
     return ret;
 }
 
-int cm_h_crawler_clear(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+/*
+ * clear and restore: record the desired state, wait until the supervisor
+ * confirms it (or cm.apply.wait_ms passes), and answer with the detail.
+ * Asking for the state a store is already in is not an error: the answer
+ * says so in "message".
+ */
+static int set_and_wait(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp, int desired,
+                        int (*reached)(struct ox_cm *, const char *), const char *already,
+                        const char *pending)
 {
     const char *name;
     if (crawler_param(req, resp, &name) != 0)
         return 0;
-    int r = set_desired(cm, name, CM_STOP, resp);
+    int r = set_desired(cm, name, desired, resp);
     if (r < 0)
         return 0;
-    int ok = cm_wait_for(cm, name, pred_stopped, cm->cfg.apply_wait_ms);
-    return detail_response(cm, name,
-                           r == 1 ? "already stopped"
-                           : ok   ? NULL
-                                  : "stop requested; not yet confirmed by the supervisor",
-                           resp);
+    int ok = cm_wait_for(cm, name, reached, cm->cfg.apply_wait_ms);
+    return detail_response(cm, name, r == 1 ? already : ok ? NULL : pending, resp);
+}
+
+int cm_h_crawler_clear(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    return set_and_wait(cm, req, resp, CM_STOP, pred_stopped, "already stopped",
+                        "stop requested; not yet confirmed by the supervisor");
 }
 
 int cm_h_crawler_restore(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
 {
-    const char *name;
-    if (crawler_param(req, resp, &name) != 0)
-        return 0;
-    int r = set_desired(cm, name, CM_RUN, resp);
-    if (r < 0)
-        return 0;
-    int ok = cm_wait_for(cm, name, pred_running, cm->cfg.apply_wait_ms);
-    return detail_response(cm, name,
-                           r == 1 ? "already running"
-                           : ok   ? NULL
-                                  : "restore requested; the store is still starting",
-                           resp);
+    return set_and_wait(cm, req, resp, CM_RUN, pred_running, "already running",
+                        "restore requested; the store is still starting");
 }
 
 int cm_h_crawler_destroy(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
