@@ -1,17 +1,18 @@
 /*
- * cm_metadb_pg.c - the PostgreSQL metaDB back end (libpq).
+ * cm_metadb_pg.c - the PostgreSQL metaDB back end (libpq, loaded on first use:
+ * cm_pq.h).
  *
  * Statements are server-side prepared under the names "ox1".."oxN". When the
  * connection breaks, the next statement resets it (PQreset) and prepares every
  * statement again, so the CM recovers by itself once the server is back; the
  * failing statement itself returns OX_ECONN.
  */
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cm_metadb.h"
+#include "cm_pq.h"
 
 struct mdb_pg {
     struct ox_metadb base;
@@ -22,6 +23,9 @@ struct mdb_pg {
 
 static int pg_open(ox_metadb **out, const char *url, ox_errbuf *eb)
 {
+    int lrc = cm_pq_load(eb);
+    if (lrc != 0)
+        return lrc;
     struct mdb_pg *p = calloc(1, sizeof *p);
     if (p == NULL)
         return ox_errf(eb, OX_ENOMEM, "out of memory");

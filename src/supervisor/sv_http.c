@@ -1,11 +1,11 @@
 /* sv_http.c - the supervisor's HTTP client (libcurl): CM heartbeats and store
  * status polls, on reused handles so connections stay alive. */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ox_buf.h"
+#include "sv_curl.h"
 #include "sv_internal.h"
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)

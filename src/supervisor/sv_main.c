@@ -8,7 +8,6 @@
  * when the CM's desired state changes), then act on the desired state.
  */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -22,6 +21,7 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "sv_curl.h"
 #include "sv_internal.h"
 
 static struct sv_store *find(struct ox_supervisor *sv, const char *name)
@@ -360,7 +360,8 @@ int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *
     sv->cfg.store_token = cfg->store_token ? ox_xstrdup(cfg->store_token) : NULL;
     sv->cm_ok = -1; /* unknown: the first heartbeat's outcome is logged */
     pthread_mutex_init(&sv->snap_mu, NULL);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if ((rc = sv_curl_load(eb)) != 0)
+        goto fail;
     sv->curl_cm = curl_easy_init();
     sv->curl_st = curl_easy_init();
     char stores[1100];
