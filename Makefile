@@ -49,8 +49,8 @@ fuzz: deps
 
 ifeq ($(SANITIZE),)
 test: deps build
-	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure; rc=$$?; \
-	  $(MAKE) --no-print-directory fuzz || rc=1; \
+	@(cd $(BUILD) && ctest -j $(JOBS) --output-on-failure); rc=$$?; \
+	  $(MAKE) fuzz || rc=1; \
 	  echo; if [ $$rc -eq 0 ]; then echo "make test: ALL PASSED"; else echo "make test: FAILURES (see above)"; fi; \
 	  exit $$rc
 else
