@@ -401,10 +401,10 @@ int oxf_valid_record_after(int fd, uint64_t from, uint64_t size)
         if (got < (ssize_t)OXF_REC_HDR)
             break;
         for (size_t i = 0; i + OXF_REC_HDR <= (size_t)got; i++) {
-            if (oxf_get32(buf + i) != OXF_REC_MAGIC)
+            if (ox_le32(buf + i) != OXF_REC_MAGIC)
                 continue;
-            uint32_t plen = oxf_get32(buf + i + 40);
-            uint16_t olen = oxf_get16(buf + i + 46);
+            uint32_t plen = ox_le32(buf + i + 40);
+            uint16_t olen = ox_le16(buf + i + 46);
             if (plen > OXF_MAX_PAYLOAD || olen > OX_LOG_OPAQUE_MAX)
                 continue;
             uint64_t rsize = (uint64_t)OXF_REC_HDR + olen + plen;
@@ -435,16 +435,16 @@ int oxf_read_src(int fd, uint64_t off, uint64_t *msg_id, ox_log_srcpos *src)
 {
     uint8_t b[OXF_REC_HDR + OX_LOG_OPAQUE_MAX];
     ssize_t n = pread(fd, b, sizeof b, (off_t)off);
-    if (n < (ssize_t)OXF_REC_HDR || oxf_get32(b) != OXF_REC_MAGIC)
+    if (n < (ssize_t)OXF_REC_HDR || ox_le32(b) != OXF_REC_MAGIC)
         return OX_ECORRUPT;
-    uint16_t olen = oxf_get16(b + 46);
+    uint16_t olen = ox_le16(b + 46);
     if (olen > OX_LOG_OPAQUE_MAX || n < (ssize_t)(OXF_REC_HDR + olen))
         return OX_ECORRUPT;
     memset(src, 0, sizeof *src);
-    *msg_id = oxf_get64(b + 8);
-    src->file_idx = oxf_get64(b + 16);
-    src->offset = oxf_get64(b + 24);
-    src->timestamp = (int64_t)oxf_get64(b + 32);
+    *msg_id = ox_le64(b + 8);
+    src->file_idx = ox_le64(b + 16);
+    src->offset = ox_le64(b + 24);
+    src->timestamp = (int64_t)ox_le64(b + 32);
     src->opaque_len = olen;
     memcpy(src->opaque, b + OXF_REC_HDR, olen);
     return 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ox_le.h"
 #include "ox_buf.h"
 #include "ox_err.h"
 #include "ox_log.h"
@@ -98,40 +99,7 @@ struct oxf_disk_rec {
 _Static_assert(sizeof(struct oxf_disk_rec) == OXF_REC_HDR, "record header size");
 _Static_assert(offsetof(struct oxf_disk_rec, opaque_len) == 46, "record header layout");
 
-/* Little-endian field access. */
-static inline void oxf_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void oxf_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void oxf_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline uint64_t oxf_get64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8); /* little-endian hosts only; checked in ox_log_fmt.c */
-    return v;
-}
-static inline uint32_t oxf_get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static inline uint16_t oxf_get16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
+/* Little-endian field access: ox_le.h. */
 
 /* Like oxf_rec_parse but without the CRC check: returns 0 with the stored
  * CRC in r->crc, 1 incomplete, -1 invalid header. Inline: readers call it
@@ -146,10 +114,10 @@ static inline int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, 
         *need = OXF_REC_HDR;
         return 1;
     }
-    uint32_t payload_len = oxf_get32(p + offsetof(struct oxf_disk_rec, payload_len));
-    uint16_t flags = oxf_get16(p + offsetof(struct oxf_disk_rec, flags));
-    uint16_t opaque_len = oxf_get16(p + offsetof(struct oxf_disk_rec, opaque_len));
-    if (oxf_get32(p) != OXF_REC_MAGIC) {
+    uint32_t payload_len = ox_le32(p + offsetof(struct oxf_disk_rec, payload_len));
+    uint16_t flags = ox_le16(p + offsetof(struct oxf_disk_rec, flags));
+    uint16_t opaque_len = ox_le16(p + offsetof(struct oxf_disk_rec, opaque_len));
+    if (ox_le32(p) != OXF_REC_MAGIC) {
         *why = "bad record magic";
         return -1;
     }
@@ -158,11 +126,11 @@ static inline int oxf_rec_parse_hdr(const uint8_t *p, size_t avail, oxf_rec *r, 
         *why = "bad record lengths or flags";
         return -1;
     }
-    r->crc = oxf_get32(p + offsetof(struct oxf_disk_rec, crc));
-    r->msg_id = oxf_get64(p + offsetof(struct oxf_disk_rec, msg_id));
-    r->file_idx = oxf_get64(p + offsetof(struct oxf_disk_rec, file_idx));
-    r->src_offset = oxf_get64(p + offsetof(struct oxf_disk_rec, src_offset));
-    r->timestamp = (int64_t)oxf_get64(p + offsetof(struct oxf_disk_rec, timestamp));
+    r->crc = ox_le32(p + offsetof(struct oxf_disk_rec, crc));
+    r->msg_id = ox_le64(p + offsetof(struct oxf_disk_rec, msg_id));
+    r->file_idx = ox_le64(p + offsetof(struct oxf_disk_rec, file_idx));
+    r->src_offset = ox_le64(p + offsetof(struct oxf_disk_rec, src_offset));
+    r->timestamp = (int64_t)ox_le64(p + offsetof(struct oxf_disk_rec, timestamp));
     r->payload_len = payload_len;
     r->flags = flags;
     r->opaque_len = opaque_len;

@@ -143,13 +143,13 @@ static int open_seg(ox_log_reader *r, ox_errbuf *eb)
  * brought into cache. */
 static inline size_t fill(ox_log_record *rec, const uint8_t *p)
 {
-    uint16_t opaque_len = oxf_get16(p + offsetof(struct oxf_disk_rec, opaque_len));
-    uint32_t payload_len = oxf_get32(p + offsetof(struct oxf_disk_rec, payload_len));
-    rec->msg_id = oxf_get64(p + offsetof(struct oxf_disk_rec, msg_id));
-    rec->flags = oxf_get16(p + offsetof(struct oxf_disk_rec, flags));
-    rec->src.file_idx = oxf_get64(p + offsetof(struct oxf_disk_rec, file_idx));
-    rec->src.offset = oxf_get64(p + offsetof(struct oxf_disk_rec, src_offset));
-    rec->src.timestamp = (int64_t)oxf_get64(p + offsetof(struct oxf_disk_rec, timestamp));
+    uint16_t opaque_len = ox_le16(p + offsetof(struct oxf_disk_rec, opaque_len));
+    uint32_t payload_len = ox_le32(p + offsetof(struct oxf_disk_rec, payload_len));
+    rec->msg_id = ox_le64(p + offsetof(struct oxf_disk_rec, msg_id));
+    rec->flags = ox_le16(p + offsetof(struct oxf_disk_rec, flags));
+    rec->src.file_idx = ox_le64(p + offsetof(struct oxf_disk_rec, file_idx));
+    rec->src.offset = ox_le64(p + offsetof(struct oxf_disk_rec, src_offset));
+    rec->src.timestamp = (int64_t)ox_le64(p + offsetof(struct oxf_disk_rec, timestamp));
     rec->src.opaque_len = opaque_len;
     if (opaque_len)
         memcpy(rec->src.opaque, p + OXF_REC_HDR, opaque_len);

@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+#include "ox_le.h"
 #include "ox_binlog.h"
 #include "ox_buf.h"
 
@@ -240,44 +241,6 @@ static inline size_t rd_left(const ox_rd *r)
     return (size_t)(r->end - r->p);
 }
 
-/* Unaligned fixed-size loads (memcpy compiles to one move). */
-static inline uint16_t ld16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static inline uint32_t ld32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static inline uint64_t ld64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define OX_LE16(x) (x)
-#define OX_LE32(x) (x)
-#define OX_LE64(x) (x)
-#define OX_BE16(x) __builtin_bswap16(x)
-#define OX_BE32(x) __builtin_bswap32(x)
-#define OX_BE64(x) __builtin_bswap64(x)
-#else
-#define OX_LE16(x) __builtin_bswap16(x)
-#define OX_LE32(x) __builtin_bswap32(x)
-#define OX_LE64(x) __builtin_bswap64(x)
-#define OX_BE16(x) (x)
-#define OX_BE32(x) (x)
-#define OX_BE64(x) (x)
-#endif
-
 /* Little-endian integer of n bytes (0..8). */
 static inline uint64_t le_n(const uint8_t *p, int n)
 {
@@ -285,11 +248,11 @@ static inline uint64_t le_n(const uint8_t *p, int n)
     case 1:
         return p[0];
     case 2:
-        return OX_LE16(ld16(p));
+        return OX_LE16(ox_load16(p));
     case 4:
-        return OX_LE32(ld32(p));
+        return OX_LE32(ox_load32(p));
     case 8:
-        return OX_LE64(ld64(p));
+        return OX_LE64(ox_load64(p));
     default: {
         uint64_t v = 0;
         for (int i = n - 1; i >= 0; i--)
@@ -306,11 +269,11 @@ static inline uint64_t be_n(const uint8_t *p, int n)
     case 1:
         return p[0];
     case 2:
-        return OX_BE16(ld16(p));
+        return OX_BE16(ox_load16(p));
     case 4:
-        return OX_BE32(ld32(p));
+        return OX_BE32(ox_load32(p));
     case 8:
-        return OX_BE64(ld64(p));
+        return OX_BE64(ox_load64(p));
     default: {
         uint64_t v = 0;
         for (int i = 0; i < n; i++)
