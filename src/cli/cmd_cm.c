@@ -1,13 +1,11 @@
 /* cmd_cm.c - `oxbow cm`: run the Cluster Manager (and, by default, a
  * supervisor for this host in the same process). */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ox_alloc.h"
-#include "ox_buf.h"
 #include "ox_cli.h"
 #include "ox_cm.h"
 #include "ox_props.h"
@@ -29,38 +27,6 @@ const struct ox_cmd_entry ox_cmd_cm = {
     .run = run,
 };
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    stop_flag = sig;
-}
-
-/* Loads FILE (may be NULL) with extra "key=value" lines appended, so that a
- * key given both ways is reported as a duplicate. */
-int ox_cli_load_props(const char *file, const char *extra, ox_props **out, ox_errbuf *eb);
-int ox_cli_load_props(const char *file, const char *extra, ox_props **out, ox_errbuf *eb)
-{
-    ox_buf b = OX_BUF_INIT;
-    if (file) {
-        FILE *f = fopen(file, "re");
-        if (f == NULL)
-            return ox_errf(eb, OX_ENOENT, "cannot open %s", file);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            ox_buf_put(&b, chunk, n);
-        fclose(f);
-        if (b.len > 0 && b.data[b.len - 1] != '\n')
-            ox_buf_putc(&b, '\n');
-    }
-    ox_buf_puts(&b, extra);
-    int rc = ox_props_parse(b.len ? (const char *)b.data : "", b.len, file ? file : "(options)",
-                            out, eb);
-    ox_buf_free(&b);
-    return rc;
-}
-
 static int run(int argc, char **argv)
 {
     const char *config = NULL, *data_dir = NULL;
@@ -72,15 +38,9 @@ static int run(int argc, char **argv)
         else
             return ox_cli_usage_error(&ox_cmd_cm, "unexpected argument \"%s\"", argv[i]);
     }
-    ox_buf extra = OX_BUF_INIT;
-    if (data_dir)
-        ox_buf_printf(&extra, "cm.data.dir=%s\n", data_dir);
-    ox_buf_putc(&extra, 0);
     ox_errbuf eb;
     ox_props *props = NULL;
-    int rc = ox_cli_load_props(config, (const char *)extra.data, &props, &eb);
-    ox_buf_free(&extra);
-    if (rc != 0) {
+    if (ox_cli_load_props(config, "cm.data.dir", data_dir, &props, &eb) != 0) {
         fprintf(stderr, "oxbow cm: %s\n", eb.msg);
         return 1;
     }
@@ -90,13 +50,7 @@ static int run(int argc, char **argv)
         ox_props_free(props);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
+    ox_cli_trap_stop_signals();
     ox_cm *cm = NULL;
     if (ox_cm_start(&cfg, &cm, &eb) != 0) {
         fprintf(stderr, "oxbow cm: %s\n", eb.msg);
@@ -109,9 +63,8 @@ static int run(int argc, char **argv)
             (int)getpid(),
             strncmp(cfg.metadb_url, "postgres", 8) == 0 ? "postgresql" : cfg.metadb_url,
             cfg.data_dir);
-    while (!stop_flag)
-        pause();
-    fprintf(stderr, "oxbow cm: signal %d, stopping\n", (int)stop_flag);
+    int sig = ox_cli_wait_stop_signal();
+    fprintf(stderr, "oxbow cm: signal %d, stopping\n", sig);
     ox_cm_stop(cm);
     ox_cm_config_free(&cfg);
     ox_props_free(props);

@@ -1,10 +1,8 @@
 /* cmd_supervisor.c - `oxbow supervisor`: the per-host agent. */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ox_buf.h"
 #include "ox_cli.h"
 #include "ox_props.h"
 #include "ox_supervisor.h"
@@ -26,15 +24,6 @@ const struct ox_cmd_entry ox_cmd_supervisor = {
     .run = run,
 };
 
-int ox_cli_load_props(const char *file, const char *extra, ox_props **out, ox_errbuf *eb);
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    stop_flag = sig;
-}
-
 static int run(int argc, char **argv)
 {
     const char *config = NULL, *cm = NULL;
@@ -46,14 +35,9 @@ static int run(int argc, char **argv)
         else
             return ox_cli_usage_error(&ox_cmd_supervisor, "unexpected argument \"%s\"", argv[i]);
     }
-    ox_buf extra = OX_BUF_INIT;
-    if (cm)
-        ox_buf_printf(&extra, "supervisor.cm.url=%s\n", cm);
-    ox_buf_putc(&extra, 0);
     ox_errbuf eb;
     ox_props *props = NULL;
-    int rc = ox_cli_load_props(config, (const char *)extra.data, &props, &eb);
-    ox_buf_free(&extra);
+    int rc = ox_cli_load_props(config, "supervisor.cm.url", cm, &props, &eb);
     if (rc != 0) {
         fprintf(stderr, "oxbow supervisor: %s\n", eb.msg);
         return 1;
@@ -72,13 +56,7 @@ static int run(int argc, char **argv)
         ox_props_free(props);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
+    ox_cli_trap_stop_signals();
     ox_supervisor *sv = NULL;
     rc = ox_sv_start(&cfg, &sv, &eb);
     if (rc != 0) {
@@ -86,8 +64,7 @@ static int run(int argc, char **argv)
     } else {
         fprintf(stderr, "oxbow supervisor: %s-%d reporting to %s (pid %d, drc %s)\n", cfg.host_ip,
                 cfg.port, cfg.cm_url, (int)getpid(), cfg.drc_path);
-        while (!stop_flag)
-            pause();
+        ox_cli_wait_stop_signal();
         ox_sv_stop(sv);
     }
     ox_sv_config_free(&cfg);

@@ -9,6 +9,8 @@
 #ifndef OX_CLI_H
 #define OX_CLI_H
 
+#include "ox_props.h"
+
 struct ox_cmd_entry {
     const char *name;
     const char *summary; /* one line for `oxbow --help` */
@@ -23,5 +25,22 @@ extern const struct ox_cmd_entry *const ox_commands[];
 /* Prints the entry's usage to stderr and returns 2, for use on bad options. */
 int ox_cli_usage_error(const struct ox_cmd_entry *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Helpers for the daemon subcommands (cli_common.c); they print nothing.
+ *
+ * ox_cli_load_props: parses the properties FILE (may be NULL) plus, when
+ * both are given, one more line key=value from a command-line option.
+ * Returns 0 or an OX_E* code with the reason in eb; *out is freed with
+ * ox_props_free.
+ *
+ * ox_cli_trap_stop_signals: SIGINT/SIGTERM set a flag (nothing else), SIGPIPE
+ * and SIGHUP are ignored. ox_cli_wait_stop_signal then sleeps until one of
+ * the two arrives and returns its number.
+ */
+int ox_cli_load_props(const char *file, const char *key, const char *value, ox_props **out,
+                      ox_errbuf *eb);
+void ox_cli_trap_stop_signals(void);
+int ox_cli_wait_stop_signal(void);
 
 #endif
