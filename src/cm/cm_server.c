@@ -34,13 +34,6 @@ static const char *const cm_keys[] = {"cm.listen",
                                       "supervisor.*",
                                       NULL};
 
-/* Reads a secret file; NULL with the reason in eb (may be NULL) on failure. */
-static char *read_secret(const char *path, ox_errbuf *eb)
-{
-    char *t = NULL;
-    return ox_secret_read_file("secret file", path, &t, eb) == 0 ? t : NULL;
-}
-
 static int geti(const ox_props *p, const char *key, int64_t def, int64_t min, int64_t max,
                 int64_t *out, ox_errbuf *eb)
 {
@@ -115,9 +108,9 @@ int ox_cm_config_load(const ox_props *p, struct ox_cm_config *cfg, ox_errbuf *eb
     if (tok && tokf)
         return ox_errf(eb, OX_ECONFIG, "set only one of cm.auth.token and cm.auth.token.file");
     if (tokf) {
-        cfg->auth_token = read_secret(tokf, eb);
-        if (cfg->auth_token == NULL)
-            return OX_ECONFIG;
+        int rc = ox_secret_read_file("cm.auth.token.file", tokf, &cfg->auth_token, eb);
+        if (rc != 0)
+            return rc;
     } else if (tok) {
         cfg->auth_token = ox_xstrdup(tok);
     }
@@ -147,8 +140,8 @@ static char *supervisor_token(const char *dir, ox_errbuf *eb)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/supervisor.token", dir);
-    char *have = read_secret(path, NULL);
-    if (have && strlen(have) >= 32)
+    char *have = NULL;
+    if (ox_secret_read_file("supervisor token", path, &have, NULL) == 0 && strlen(have) >= 32)
         return have;
     free(have);
     unsigned char raw[24];

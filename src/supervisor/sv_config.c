@@ -26,13 +26,6 @@ const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
                                          "supervisor.stop.grace_ms",
                                          NULL};
 
-/* Reads a token file; NULL with the reason in eb on failure. */
-static char *read_token(const char *path, ox_errbuf *eb)
-{
-    char *t = NULL;
-    return ox_secret_read_file("token file", path, &t, eb) == 0 ? t : NULL;
-}
-
 static const char *str(const ox_props *p, const char *k, const char *def)
 {
     return p ? ox_props_get_str(p, k, def) : def;
@@ -83,8 +76,9 @@ int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_c
     const char *stf = str(p, "supervisor.store.token.file", NULL);
     if (stf) {
         snprintf(cfg->store_token_file, sizeof cfg->store_token_file, "%s", stf);
-        if ((cfg->store_token = read_token(stf, eb)) == NULL)
-            return OX_ECONFIG;
+        int rc = ox_secret_read_file("supervisor.store.token.file", stf, &cfg->store_token, eb);
+        if (rc != 0)
+            return rc;
     } else if (strncmp(cfg->store_listen, "127.", 4) != 0) {
         return ox_errf(
             eb, OX_ECONFIG,
@@ -108,8 +102,8 @@ int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_c
     if ((rc = num(p, "supervisor.stop.grace_ms", 10000, 100, 600000, &cfg->stop_grace_ms, eb)) != 0)
         return rc;
     const char *tf = str(p, "supervisor.cm.token.file", NULL);
-    if (tf && (cfg->token = read_token(tf, eb)) == NULL)
-        return OX_ECONFIG;
+    if (tf && (rc = ox_secret_read_file("supervisor.cm.token.file", tf, &cfg->token, eb)) != 0)
+        return rc;
     return 0;
 }
 
