@@ -4,6 +4,7 @@
  * whether a default database is given; the rest is the statement. Checks the
  * invariants callers rely on, besides no crash, no leak, bounded time. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ox_assert.h"
@@ -64,5 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_str(a->after);
     }
     ox_mysql_ddl_free(s);
+    /* Redaction: the copy is complete and NUL-terminated. */
+    char *red = NULL;
+    size_t rl = 0;
+    if (ox_mysql_ddl_redact(sql, len, flags, &red, &rl) == 0 && red) {
+        ox_assert(strlen(red) <= rl && red[rl] == '\0');
+        free(red);
+    }
     return 0;
 }

@@ -503,6 +503,41 @@ static void test_other_and_unparsed(void **state)
     ox_mysql_ddl_free(NULL);
 }
 
+static void redact_eq(const char *in, const char *want)
+{
+    char *out = NULL;
+    size_t n = 0;
+    assert_int_equal(ox_mysql_ddl_redact(in, strlen(in), 0, &out, &n), 0);
+    if (!want) {
+        if (out)
+            fail_msg("redacted \"%s\" to \"%s\"", in, out);
+        return;
+    }
+    assert_non_null(out);
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+    free(out);
+}
+
+static void test_redact(void **state)
+{
+    redact_eq("CREATE TABLE f (id INT) ENGINE=FEDERATED "
+              "CONNECTION='mysql://u:pw@h:3306/db/t' COMMENT 'c'",
+              "CREATE TABLE f (id INT) ENGINE=FEDERATED CONNECTION='<redacted>' COMMENT 'c'");
+    redact_eq("ALTER TABLE t CONNECTION = \"mysql://u:p\\\"w@h/d/t\", PASSWORD 'x'",
+              "ALTER TABLE t CONNECTION = '<redacted>', PASSWORD '<redacted>'");
+    redact_eq("/*!50000 CREATE TABLE t (a int) connection='x' */",
+              "/*!50000 CREATE TABLE t (a int) connection='<redacted>' */");
+    redact_eq("UPDATE u SET password = 'secret', name = 'n' WHERE x = PASSWORD('y')",
+              "UPDATE u SET password = '<redacted>', name = 'n' WHERE x = PASSWORD('<redacted>')");
+    redact_eq("CREATE TABLE t (password VARCHAR(10) COMMENT 'pw')", NULL);
+    redact_eq("CREATE TABLE t (a INT) COMMENT 'CONNECTION=''x'''", NULL);
+    redact_eq("", NULL);
+    char *out = (char *)1;
+    assert_int_equal(ox_mysql_ddl_redact(NULL, 0, 0, &out, NULL), 0);
+    assert_null(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_comments_and_quotes),
         cmocka_unit_test(test_account),
         cmocka_unit_test(test_other_and_unparsed),
+        cmocka_unit_test(test_redact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,8 +218,16 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
     if (rc != 0)
         return ox_bl_err(d, eb, rc, "QUERY event: reading the statement: %s", ox_strerror(rc));
     c.ddl_kind = ox_ddl_kind_name(st->kind);
+    char *hidden = NULL;
     if (st->kind != OX_DDL_ACCOUNT) {
-        c.sql = sql;
+        /* A FEDERATED connection string or a PASSWORD option: the text
+         * goes out with those literals replaced. */
+        rc = ox_mysql_ddl_redact(sql, len, flags, &hidden, NULL);
+        if (rc != 0) {
+            ox_mysql_ddl_free(st);
+            return ox_bl_err(d, eb, rc, "QUERY event: reading the statement: %s", ox_strerror(rc));
+        }
+        c.sql = hidden ? hidden : sql;
         c.ddl_unparsed = !st->parsed;
         c.db = sdb;
         if (st->ntargets > 0) {
@@ -238,6 +246,7 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
     }
     rc = fn(arg, &c);
     free(tv);
+    free(hidden);
     ox_mysql_ddl_free(st);
     if (!d->in_txn)
         d->have_gtid = false;

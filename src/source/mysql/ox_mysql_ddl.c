@@ -1821,3 +1821,76 @@ const char *ox_ddl_kind_name(int kind)
         return "other";
     return kind_names[kind];
 }
+
+/* ------------------------------------------------------------------ */
+/* Redaction                                                          */
+/* ------------------------------------------------------------------ */
+
+#define REDACTED "'<redacted>'"
+
+/* Appends n bytes to *r (capacity doubling); false on allocation failure. */
+static bool put_bytes(char **r, size_t *rl, size_t *cap, const char *p, size_t n)
+{
+    if (*cap - *rl < n + 1) {
+        size_t nc = *cap ? *cap : 256;
+        while (nc - *rl < n + 1)
+            nc *= 2;
+        char *nr = realloc(*r, nc);
+        if (!nr)
+            return false;
+        *r = nr;
+        *cap = nc;
+    }
+    memcpy(*r + *rl, p, n);
+    *rl += n;
+    (*r)[*rl] = '\0';
+    return true;
+}
+
+int ox_mysql_ddl_redact(const char *sql, size_t len, unsigned flags, char **out, size_t *out_len)
+{
+    *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    if (!sql)
+        return 0;
+    lexer lx;
+    lex_init(&lx, sql, len, flags);
+    char *r = NULL;
+    size_t rl = 0, cap = 0, copied = 0; /* copied: bytes of sql already in r */
+    /* 0 nothing; 1 after CONNECTION/PASSWORD/OLD_PASSWORD; 2 after '=' or '(' */
+    int state = 0;
+    for (;;) {
+        tok t;
+        lex_next(&lx, &t);
+        if (t.type == T_EOF)
+            break;
+        if (t.type == T_STRING && state > 0) {
+            size_t at = (size_t)(t.s - sql);
+            if (!put_bytes(&r, &rl, &cap, sql + copied, at - copied) ||
+                !put_bytes(&r, &rl, &cap, REDACTED, sizeof REDACTED - 1)) {
+                free(r);
+                return OX_ENOMEM;
+            }
+            copied = at + t.len;
+            state = 0;
+        } else if (tok_is(&t, "CONNECTION") || tok_is(&t, "PASSWORD") ||
+                   tok_is(&t, "OLD_PASSWORD")) {
+            state = 1;
+        } else if (state == 1 && t.type == T_PUNCT && (t.s[0] == '=' || t.s[0] == '(')) {
+            state = 2;
+        } else {
+            state = 0;
+        }
+    }
+    if (!r)
+        return 0;
+    if (!put_bytes(&r, &rl, &cap, sql + copied, len - copied)) {
+        free(r);
+        return OX_ENOMEM;
+    }
+    *out = r;
+    if (out_len)
+        *out_len = rl;
+    return 0;
+}

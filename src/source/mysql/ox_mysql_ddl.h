@@ -178,4 +178,16 @@ const char *ox_ddl_kind_name(int kind);
  * allocation); the decoder calls it on every QUERY it would deliver. */
 bool ox_mysql_ddl_is_account(const char *sql, size_t len);
 
+/*
+ * Addition: hides secrets that statements other than account statements
+ * carry. Every string literal that follows CONNECTION [=] or PASSWORD [=]
+ * (the FEDERATED connection string 'mysql://user:password@host/db/t', the
+ * PASSWORD table option, `SET password = '...'` in statement-based DML) or
+ * is the argument of PASSWORD(...) / OLD_PASSWORD(...) is replaced by
+ * '<redacted>'. Returns 0 with *out NULL when nothing is hidden (use the
+ * text as it is), 0 with *out a NUL-terminated malloc'ed copy (the caller
+ * frees it) and *out_len its length, or OX_ENOMEM. Never logs.
+ */
+int ox_mysql_ddl_redact(const char *sql, size_t len, unsigned flags, char **out, size_t *out_len);
+
 #endif
