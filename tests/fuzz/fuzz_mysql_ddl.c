@@ -43,10 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_str(t->table);
         check_str(t->new_db);
         check_str(t->new_table);
-        /* A parsed table statement names its table; the database is
+        /* A parsed table statement names its table (OTHER may name only a
+         * database: CREATE PROCEDURE db.p); the database is
          * resolved whenever a default was given. */
         if (s->parsed && s->kind != OX_DDL_CREATE_DATABASE && s->kind != OX_DDL_ALTER_DATABASE &&
-            s->kind != OX_DDL_DROP_DATABASE)
+            s->kind != OX_DDL_DROP_DATABASE && s->kind != OX_DDL_OTHER)
             ox_assert(t->table != NULL);
         if (db && (s->parsed || t->table))
             ox_assert(t->db != NULL || s->kind == OX_DDL_ALTER_DATABASE);
