@@ -133,6 +133,14 @@ def test_ddl_records_and_subscriber_filters(mariadb, store_factory):
         assert labels(got) == labs, k
     for sub in subs.values():
         sub.close()
+    # The binary format carries the extra names in the payload header;
+    # `oxbow tail` (liboxbow-client) filters and decodes them the same way.
+    for f, labs in (("other.a2", ["rename_multi"]), ("other.d", ["drop_multi"])):
+        out = run_oxbow("tail", "--store", "127.0.0.1:%d" % s.port, "--earliest", "--format",
+                        "binary", "--filter", f, "--idle-exit", "2").stdout
+        got = parse_json_lines(out)
+        assert labels(got) == labs
+        assert got[0]["tables"] == r[labs[0]]["tables"]
 
 
 def test_store_lists_route_ddl(mariadb, store_factory):

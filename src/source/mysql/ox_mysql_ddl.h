@@ -87,7 +87,9 @@ typedef struct ox_ddl_coldef {
     uint32_t nmembers; /* ENUM/SET members, in order, unquoted */
     char **members;
     char *charset;     /* CHARACTER SET / CHARSET / ASCII / UNICODE / BYTE on
-                          the column, lower case, or NULL when not given */
+                          the column, lower case, or NULL when not given
+                          (ASCII gives "latin1", UNICODE "ucs2", BYTE "binary",
+                          NATIONAL/NCHAR/NVARCHAR types "utf8mb3") */
     char *collate;     /* COLLATE on the column, lower case, or NULL */
     bool binary_attr;  /* the BINARY attribute of a character type (a binary
                           collation; the column stays text) */
