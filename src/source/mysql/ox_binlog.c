@@ -211,7 +211,6 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
     ox_change c;
     ox_bl_change_init(d, &c, OX_OP_DDL);
     const char *sdb = d->db[0] ? d->db : NULL;
-    c.session_db = sdb;
     ox_ddl_stmt *st = NULL;
     ox_change_target *tv = NULL;
     int rc = ox_mysql_ddl_parse(sql, len, sdb, flags, &st);
@@ -228,6 +227,7 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
             return ox_bl_err(d, eb, rc, "QUERY event: reading the statement: %s", ox_strerror(rc));
         }
         c.sql = hidden ? hidden : sql;
+        c.session_db = sdb;
         c.ddl_unparsed = !st->parsed;
         c.db = sdb;
         if (st->ntargets > 0) {
