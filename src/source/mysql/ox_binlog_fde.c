@@ -71,6 +71,7 @@ int ox_bl_fde(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_errbuf *eb
     memset(d->post_len, 0, sizeof d->post_len);
     memcpy(d->post_len, b + 57, nposts < sizeof d->post_len ? nposts : sizeof d->post_len);
     d->checksum = alg == 1;
+    d->mariadb = strstr(ver, "MariaDB") != NULL || strstr(ver, "-maria") != NULL;
     d->have_fde = true;
     /* A new FORMAT_DESCRIPTION starts a new file or server session: a
      * transaction cut short by a crash is not continued across it. */

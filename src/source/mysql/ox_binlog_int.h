@@ -170,7 +170,9 @@ typedef struct ox_bl_col {
     uint8_t cs;   /* enum ox_bl_cs */
     uint8_t len_bytes;
     uint8_t prec, scale, fsp;
+    uint8_t csc; /* charset metadata list the column is counted in */
     bool unsig;
+    bool pad; /* BINARY(n): pad the value with 0x00 to max_len bytes */
     uint32_t max_len;
     uint32_t nnames; /* ENUM/SET value names from metadata */
     char **names;
@@ -198,6 +200,7 @@ struct ox_binlog_decoder {
     bool checksum;        /* events end with a CRC32 */
     bool assume_checksum; /* before the first FDE (live stream) */
     bool verify;
+    bool mariadb; /* the FORMAT_DESCRIPTION's server is MariaDB */
     uint8_t post_len[256];
     /* Position context. */
     char file[512];

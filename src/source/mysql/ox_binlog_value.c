@@ -85,6 +85,14 @@ static void text_value(const ox_bl_col *c, const uint8_t *s, size_t n, ox_buf *s
     switch (c->cs) {
     case CS_BINARY:
         v->kind = OX_VAL_BYTES;
+        if (c->pad && n < c->max_len) {
+            size_t off = scratch->len;
+            ox_json_reserve(scratch, c->max_len);
+            memcpy(scratch->data + off, s, n);
+            memset(scratch->data + off + n, 0, c->max_len - n);
+            scratch->len = off + c->max_len;
+            set_scratch(v, OX_VAL_BYTES, off, c->max_len);
+        }
         return;
     case CS_UTF8:
         v->kind = OX_VAL_TEXT;
