@@ -330,6 +330,10 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *body, size_t n, ox
  * Returns bytes consumed, or -1 (truncated/corrupt) / -2 (unsupported). */
 #define OX_BL_SCRATCH 0x80
 long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scratch, ox_value *v);
+/* Appends s (n bytes in charset class cs) to out as UTF-8; false (out
+ * unchanged or holding a partial result past its old length) when the bytes
+ * are not text in that charset. */
+bool ox_bl_to_utf8(uint8_t cs, const uint8_t *s, size_t n, ox_buf *out);
 /* Partial JSON (diff list) variant for PARTIAL_UPDATE_ROWS. */
 long ox_bl_value_json_diff(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scratch,
                            ox_value *v);

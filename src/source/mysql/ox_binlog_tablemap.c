@@ -242,7 +242,10 @@ int ox_bl_col_layout(ox_bl_col *c, uint8_t type, const uint8_t *m, size_t metale
     }
 }
 
-static bool is_numeric(const ox_bl_col *c)
+/* The columns the SIGNEDNESS bitmap has a bit for. MariaDB gives YEAR one
+ * too (its field is an unsigned TINYINT underneath); MySQL does not. BIT is
+ * never counted. */
+static bool is_numeric(const ox_bl_col *c, bool mariadb)
 {
     switch (c->real) {
     case OX_MT_TINY:
@@ -255,6 +258,8 @@ static bool is_numeric(const ox_bl_col *c)
     case OX_MT_DOUBLE:
     case OX_MT_DECIMAL:
         return true;
+    case OX_MT_YEAR:
+        return mariadb;
     default:
         return false;
     }
@@ -420,7 +425,7 @@ static bool apply_str_values(ox_bl_table *t, ox_rd *r, uint8_t real)
     return true;
 }
 
-static bool parse_optional(ox_bl_table *t, ox_rd *r)
+static bool parse_optional(ox_bl_table *t, ox_rd *r, bool mariadb)
 {
     while (r->p < r->end) {
         uint8_t type = *r->p++;
@@ -433,7 +438,7 @@ static bool parse_optional(ox_bl_table *t, ox_rd *r)
         case 1: { /* SIGNEDNESS */
             uint32_t k = 0;
             for (uint32_t i = 0; i < t->ncols; i++) {
-                if (!is_numeric(&t->c[i]))
+                if (!is_numeric(&t->c[i], mariadb))
                     continue;
                 if (k / 8 < len)
                     t->c[i].unsig = (v.p[k / 8] >> (7 - k % 8)) & 1;
@@ -496,6 +501,28 @@ static bool parse_optional(ox_bl_table *t, ox_rd *r)
         }
     }
     return true;
+}
+
+/* ENUM/SET names are written in the column's charset (ENUM_AND_SET_*
+ * metadata, which follows the names): convert them to UTF-8 once here, as
+ * values of text columns are converted per row. */
+static void convert_names(ox_bl_table *t)
+{
+    ox_buf tmp = {0};
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        ox_bl_col *c = &t->c[i];
+        if (c->nnames == 0 || c->cs == CS_UTF8 || c->cs == CS_UNKNOWN || c->cs == CS_BINARY)
+            continue;
+        for (uint32_t k = 0; k < c->nnames; k++) {
+            ox_buf_reset(&tmp);
+            if (!ox_bl_to_utf8(c->cs, (const uint8_t *)c->names[k], c->name_lens[k], &tmp))
+                continue; /* not convertible: the bytes stay as they are */
+            free(c->names[k]);
+            c->names[k] = ox_xstrndup((const char *)tmp.data, tmp.len);
+            c->name_lens[k] = (uint32_t)tmp.len;
+        }
+    }
+    ox_buf_free(&tmp);
 }
 
 /* BINARY(n): the row image drops trailing 0x00 bytes (as CHAR drops
@@ -614,8 +641,9 @@ int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf 
     if (rd_left(&r) < nullbytes)
         goto trunc;
     r.p += nullbytes;
-    if (!parse_optional(t, &r))
+    if (!parse_optional(t, &r, d->mariadb))
         goto corrupt;
+    convert_names(t);
     set_padding(t);
     for (uint32_t i = 0; i < t->ncols; i++) {
         t->cols[i].type = t->c[i].real;

@@ -153,6 +153,18 @@ static void text_value(const ox_bl_col *c, const uint8_t *s, size_t n, ox_buf *s
     }
 }
 
+bool ox_bl_to_utf8(uint8_t cs, const uint8_t *s, size_t n, ox_buf *out)
+{
+    ox_bl_col c = {.cs = cs};
+    ox_value v;
+    text_value(&c, s, n, out, &v);
+    if ((v.kind & ~OX_BL_SCRATCH) != OX_VAL_TEXT)
+        return false;
+    if (!(v.kind & OX_BL_SCRATCH))
+        ox_buf_put(out, s, n);
+    return true;
+}
+
 /* Reads a len_bytes length prefix; returns false if it does not fit. */
 static bool read_len(const uint8_t *p, size_t avail, int lb, size_t *len)
 {
