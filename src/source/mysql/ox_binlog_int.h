@@ -200,7 +200,9 @@ struct ox_binlog_decoder {
     bool checksum;        /* events end with a CRC32 */
     bool assume_checksum; /* before the first FDE (live stream) */
     bool verify;
-    bool mariadb; /* the FORMAT_DESCRIPTION's server is MariaDB */
+    bool mariadb;    /* the FORMAT_DESCRIPTION's server is MariaDB */
+    uint8_t hdr_len; /* common header length (19, more for some old servers) */
+    char server_version[51];
     uint8_t post_len[256];
     /* Position context. */
     char file[512];
@@ -310,6 +312,9 @@ uint32_t ox_bl_crc32(const uint8_t *p, size_t n);
 /* ox_binlog_fde.c */
 int ox_bl_fde(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_errbuf *eb);
 bool ox_bl_fde_has_alg(const char *version);
+/* START_EVENT_V3 before any FORMAT_DESCRIPTION: sets up a v3 binlog, refuses
+ * v1 (and unknown versions) with OX_EUNSUPP. */
+int ox_bl_start_v3(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_errbuf *eb);
 
 /* ox_binlog_tablemap.c */
 int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *body, size_t n, ox_errbuf *eb);

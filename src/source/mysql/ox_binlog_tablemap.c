@@ -623,6 +623,15 @@ int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf 
     t->cols = ox_xcalloc(ncols ? ncols : 1, sizeof *t->cols);
     const uint8_t *types = r.p;
     r.p += ncols;
+    if (r.p == r.end && ncols > 0) {
+        /* MySQL 5.1.0-5.1.17 (pre-GA) wrote no column metadata and no NULL
+         * bitmap: string lengths, DECIMAL precision etc. are unknown. */
+        table_free(t);
+        return ox_bl_err(d, eb, OX_EUNSUPP,
+                         "TABLE_MAP without column metadata (MySQL 5.1.0-5.1.17 pre-GA format, "
+                         "server %s) is not supported",
+                         d->server_version[0] ? d->server_version : "unknown");
+    }
     if (!rd_lenenc(&r, &metalen) || metalen > rd_left(&r))
         goto trunc;
     const uint8_t *meta = r.p, *mend = r.p + metalen;
