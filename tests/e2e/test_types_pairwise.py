@@ -48,6 +48,7 @@ def _float32(x):
 #   double   SELECT c -> number
 #   enum     FULL: CAST(c AS CHAR) -> name; MINIMAL: c+0 -> index/bitmask
 #   inet6    SELECT HEX(INET6_ATON(CAST(c AS CHAR))) -> {"base64": 16 bytes}
+# (UUID is "bin": HEX() of a UUID is its 16 bytes in text order.)
 def _types():
     t = []
 
@@ -132,6 +133,11 @@ def _types():
         vals = ["ST_GeomFromText(%s)" % w for w in wkts]
         add(name, name, "bin", (vals * ROWS)[:ROWS])
     add("INET6", "INET6", "inet6", ["'::1'", "'1::'", "'::'", "'ffff::ffff'", "'1.2.3.4'"])
+    add("UUID", "UUID", "bin", ["'00000000-0000-0000-0000-000000000000'",
+                                "'12345678-1234-1234-9234-123456789abc'",
+                                "'12345678-1234-7234-9234-123456789a00'",
+                                "'ffffffff-ffff-ffff-ffff-ffffffffffff'",
+                                "'00000000-0000-0000-0000-000000000001'"])
     return t
 
 
