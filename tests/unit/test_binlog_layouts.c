@@ -7,6 +7,7 @@
  * MySQL 5.1 pre-GA TABLE_MAP/rows events (refused by name).
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -258,6 +259,48 @@ static void test_binary_padding_and_enum_names(void **state)
     ox_binlog_decoder_free(d);
 }
 
+static int hook(void *arg, const char *db, const char *table, uint32_t ncols, char **names,
+                bool *is_pk, bool *is_text)
+{
+    (void)arg;
+    (void)db;
+    (void)table;
+    (void)is_pk;
+    static char *n[] = {"b", "c"};
+    for (uint32_t i = 0; i < ncols && i < 2; i++)
+        names[i] = n[i];
+    is_text[0] = false; /* b BINARY(4) */
+    is_text[1] = true;  /* c CHAR(4) */
+    return 0;
+}
+
+/* Without charset metadata (MySQL 5.7, MariaDB < 10.5) the schema hook
+ * says which strings are binary: BINARY(n) is padded on that path too. */
+static void test_binary_padding_from_schema_hook(void **state)
+{
+    (void)state;
+    ox_binlog_decoder *d = NULL;
+    assert_int_equal(ox_binlog_decoder_create(&d), 0);
+    ox_binlog_decoder_set_columns_fn(d, hook, NULL);
+    sink s = {OX_BUF_INIT};
+    ox_errbuf eb;
+    assert_int_equal(feed_fde(d, "5.7.44-log", 19, &s, &eb), 0);
+    evb e;
+    const uint8_t types[] = {254, 254};
+    const uint8_t meta[] = {0xfe, 4, 0xfe, 4};
+    table_map_head(&e, "db", "t", types, 2, meta, sizeof meta);
+    assert_int_equal(feed(d, &e, 100, &s, &eb), 0);
+    rows_head(&e, 2);
+    put8(&e, 1);
+    put8(&e, 0x07);
+    put8(&e, 2);
+    put(&e, "ab", 2);
+    assert_int_equal(feed(d, &e, 200, &s, &eb), 0);
+    assert_non_null(strstr(text(&s), "\"b\":{\"base64\":\"BwAAAA==\"},\"c\":\"ab\""));
+    ox_buf_free(&s.out);
+    ox_binlog_decoder_free(d);
+}
+
 static void put_query(evb *e, size_t post_len, const char *db, const char *sql)
 {
     putle(e, 7, 4); /* thread id */
@@ -370,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_geometry_in_charset_list),
         cmocka_unit_test(test_year_in_signedness),
         cmocka_unit_test(test_binary_padding_and_enum_names),
+        cmocka_unit_test(test_binary_padding_from_schema_hook),
         cmocka_unit_test(test_long_common_header),
         cmocka_unit_test(test_old_binlog_versions),
         cmocka_unit_test(test_pre_ga_refused),
