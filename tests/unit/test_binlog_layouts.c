@@ -301,6 +301,41 @@ static void test_binary_padding_from_schema_hook(void **state)
     ox_binlog_decoder_free(d);
 }
 
+/* v2 rows events: a well-formed extra-row-info chunk is skipped, a cut
+ * short one is named as the damage. */
+static void test_rows_extra_data(void **state)
+{
+    (void)state;
+    ox_binlog_decoder *d = NULL;
+    assert_int_equal(ox_binlog_decoder_create(&d), 0);
+    sink s = {OX_BUF_INIT};
+    ox_errbuf eb;
+    assert_int_equal(feed_fde(d, "10.11.19-MariaDB-log", 19, &s, &eb), 0);
+    evb e;
+    const uint8_t types[] = {3};
+    table_map_head(&e, "db", "t", types, 1, NULL, 0);
+    assert_int_equal(feed(d, &e, 100, &s, &eb), 0);
+    for (int bad = 0; bad <= 1; bad++) {
+        ev_start(&e, 30, 19);
+        putle(&e, 42, 6);
+        putle(&e, 1, 2);
+        putle(&e, 2 + 4, 2);
+        put(&e, bad ? "\x00\x05\x00\x00" : "\x00\x03\x00\x07", 4);
+        put(&e, "\x01\x01\x00", 3);
+        putle(&e, 5, 4);
+        int rc = feed(d, &e, 200, &s, &eb);
+        if (bad) {
+            assert_int_equal(rc, OX_ECORRUPT);
+            assert_non_null(strstr(eb.msg, "offset 200: rows event extra data"));
+        } else {
+            assert_int_equal(rc, 0);
+            assert_non_null(strstr(text(&s), "\"after\":{\"@1\":5}"));
+        }
+    }
+    ox_buf_free(&s.out);
+    ox_binlog_decoder_free(d);
+}
+
 static void put_query(evb *e, size_t post_len, const char *db, const char *sql)
 {
     putle(e, 7, 4); /* thread id */
@@ -414,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_year_in_signedness),
         cmocka_unit_test(test_binary_padding_and_enum_names),
         cmocka_unit_test(test_binary_padding_from_schema_hook),
+        cmocka_unit_test(test_rows_extra_data),
         cmocka_unit_test(test_long_common_header),
         cmocka_unit_test(test_old_binlog_versions),
         cmocka_unit_test(test_pre_ga_refused),
