@@ -47,6 +47,7 @@ int ox_binlog_decoder_create(ox_binlog_decoder **out)
     if (d == NULL)
         return OX_ENOMEM;
     d->verify = true;
+    d->hdr_len = OX_BL_HEADER_LEN;
     *out = d;
     return 0;
 }
@@ -436,8 +437,11 @@ int ox_bl_dispatch(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_chang
                    ox_errbuf *eb)
 {
     int type = ev[4];
-    const uint8_t *b = ev + OX_BL_HEADER_LEN;
-    size_t n = len - OX_BL_HEADER_LEN;
+    if (len < d->hdr_len)
+        return ox_bl_err(d, eb, OX_ETRUNC, "event of %zu bytes is shorter than its %u-byte header",
+                         len, d->hdr_len);
+    const uint8_t *b = ev + d->hdr_len;
+    size_t n = len - d->hdr_len;
     d->ev_ts = (uint32_t)le_n(ev, 4);
     d->ev_server = (uint32_t)le_n(ev + 5, 4);
     d->stats.events++;
@@ -447,6 +451,12 @@ int ox_bl_dispatch(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_chang
     case OX_EV_WRITE_ROWS_V0:
     case OX_EV_UPDATE_ROWS_V0:
     case OX_EV_DELETE_ROWS_V0:
+        /* PRE_GA_*_ROWS: MySQL 5.1.0-5.1.17 wrote rows in another layout,
+         * against TABLE_MAPs without column metadata. */
+        return ox_bl_err(d, eb, OX_EUNSUPP,
+                         "pre-GA rows event (type %d, MySQL 5.1.0-5.1.17 format, server %s) is "
+                         "not supported",
+                         type, d->server_version[0] ? d->server_version : "unknown");
     case OX_EV_WRITE_ROWS_V1:
     case OX_EV_UPDATE_ROWS_V1:
     case OX_EV_DELETE_ROWS_V1:
@@ -565,6 +575,10 @@ int ox_binlog_decoder_feed(ox_binlog_decoder *d, const uint8_t *ev, size_t len, 
     if (type == OX_EV_FORMAT_DESCRIPTION) {
         d->stats.events++;
         return ox_bl_fde(d, ev, len, eb);
+    }
+    if (type == OX_EV_START_V3 && !d->have_fde) {
+        d->stats.events++;
+        return ox_bl_start_v3(d, ev, len, eb);
     }
     bool crc = d->have_fde ? d->checksum : d->assume_checksum;
     if (!d->have_fde && !crc && type == OX_EV_ROTATE && len >= OX_BL_HEADER_LEN + 8 + 4) {

@@ -1,8 +1,10 @@
 /*
  * ox_binlog.h - MySQL/MariaDB binary log decoder: events in, ox_change out.
  *
- * The decoder turns binlog events (v4 format: 19-byte header, body, optional
- * 4-byte CRC32) into ox_change records. The same decoder serves offline files
+ * The decoder turns binlog events (v4 format: 19-byte header, or the longer
+ * one its FORMAT_DESCRIPTION declares, body, optional 4-byte CRC32; also
+ * the v2/v3 binlogs of MySQL 4.x; v1 and MySQL 5.1 pre-GA row events are
+ * refused with OX_EUNSUPP) into ox_change records. The same decoder serves offline files
  * (ox_binlog_decode_file) and live replication (ox_binlog_decoder_feed, one
  * event at a time, the network packet's leading OK byte 0x00 already
  * stripped by the caller).

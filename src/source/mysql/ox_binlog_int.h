@@ -170,7 +170,9 @@ typedef struct ox_bl_col {
     uint8_t cs;   /* enum ox_bl_cs */
     uint8_t len_bytes;
     uint8_t prec, scale, fsp;
+    uint8_t csc; /* charset metadata list the column is counted in */
     bool unsig;
+    bool pad; /* BINARY(n): pad the value with 0x00 to max_len bytes */
     uint32_t max_len;
     uint32_t nnames; /* ENUM/SET value names from metadata */
     char **names;
@@ -198,6 +200,9 @@ struct ox_binlog_decoder {
     bool checksum;        /* events end with a CRC32 */
     bool assume_checksum; /* before the first FDE (live stream) */
     bool verify;
+    bool mariadb;    /* the FORMAT_DESCRIPTION's server is MariaDB */
+    uint8_t hdr_len; /* common header length (19, more for some old servers) */
+    char server_version[51];
     uint8_t post_len[256];
     /* Position context. */
     char file[512];
@@ -307,6 +312,9 @@ uint32_t ox_bl_crc32(const uint8_t *p, size_t n);
 /* ox_binlog_fde.c */
 int ox_bl_fde(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_errbuf *eb);
 bool ox_bl_fde_has_alg(const char *version);
+/* START_EVENT_V3 before any FORMAT_DESCRIPTION: sets up a v3 binlog, refuses
+ * v1 (and unknown versions) with OX_EUNSUPP. */
+int ox_bl_start_v3(ox_binlog_decoder *d, const uint8_t *ev, size_t len, ox_errbuf *eb);
 
 /* ox_binlog_tablemap.c */
 int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *body, size_t n, ox_errbuf *eb);
@@ -327,6 +335,10 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *body, size_t n, ox
  * Returns bytes consumed, or -1 (truncated/corrupt) / -2 (unsupported). */
 #define OX_BL_SCRATCH 0x80
 long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scratch, ox_value *v);
+/* Appends s (n bytes in charset class cs) to out as UTF-8; false (out
+ * unchanged or holding a partial result past its old length) when the bytes
+ * are not text in that charset. */
+bool ox_bl_to_utf8(uint8_t cs, const uint8_t *s, size_t n, ox_buf *out);
 /* Partial JSON (diff list) variant for PARTIAL_UPDATE_ROWS. */
 long ox_bl_value_json_diff(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scratch,
                            ox_value *v);

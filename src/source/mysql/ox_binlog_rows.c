@@ -4,7 +4,7 @@
  *
  * Post-header: table_id (6 bytes, 4 if the post-header is 6 long) |
  * flags u16 | (v2, post-header 10) extra_len u16 counting itself, then
- * extra_len-2 bytes of extra data (skipped).
+ * extra_len-2 bytes of extra data (tagged chunks: checked, then skipped).
  * Body: width (lenenc) | columns-present bitmap ((width+7)/8 bytes) |
  * (UPDATE) after-image columns bitmap | rows until the end, each row being
  * one image (WRITE: after, DELETE: before) or two (UPDATE: before, after).
@@ -230,7 +230,17 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
         size_t extra = (size_t)le_n(b + 8, 2);
         if (extra < 2 || extra - 2 > rd_left(&r))
             return ox_bl_err(d, eb, OX_ECORRUPT, "rows event extra data length %zu", extra);
-        r.p += extra - 2;
+        /* Tagged chunks. Tag 0 (extra row info: length byte counting the
+         * 2-byte chunk header, format byte, data) is checked as servers
+         * check it; any other tag ends what a reader can understand. */
+        const uint8_t *x = r.p, *xend = r.p + (extra - 2);
+        while (x < xend && *x == 0) {
+            if (xend - x < 3 || x[1] < 2 || x[1] > xend - x - 1)
+                return ox_bl_err(d, eb, OX_ECORRUPT,
+                                 "rows event extra data: bad extra row info chunk");
+            x += 1 + x[1];
+        }
+        r.p = xend;
     }
     ox_bl_table *t = ox_bl_table_find(d, id);
     if (t == NULL) {

@@ -242,7 +242,10 @@ int ox_bl_col_layout(ox_bl_col *c, uint8_t type, const uint8_t *m, size_t metale
     }
 }
 
-static bool is_numeric(const ox_bl_col *c)
+/* The columns the SIGNEDNESS bitmap has a bit for. MariaDB gives YEAR one
+ * too (its field is an unsigned TINYINT underneath); MySQL does not. BIT is
+ * never counted. */
+static bool is_numeric(const ox_bl_col *c, bool mariadb)
 {
     switch (c->real) {
     case OX_MT_TINY:
@@ -255,12 +258,47 @@ static bool is_numeric(const ox_bl_col *c)
     case OX_MT_DOUBLE:
     case OX_MT_DECIMAL:
         return true;
+    case OX_MT_YEAR:
+        return mariadb;
     default:
         return false;
     }
 }
 
-static bool is_character(const ox_bl_col *c)
+/*
+ * Which charset list of the optional metadata a column belongs to. The
+ * server writes DEFAULT_CHARSET/COLUMN_CHARSET entries for the columns
+ * whose binlog type is STRING, VAR_STRING, VARCHAR or BLOB (ENUM and SET,
+ * binlog type STRING with the real type in the metadata, go to the
+ * ENUM_AND_SET lists instead). MariaDB also gives GEOMETRY an entry (its
+ * field is a BLOB underneath, charset binary); MySQL does not. Counting a
+ * column the server skipped, or the reverse, shifts every later string
+ * column's charset: the class must follow the server exactly.
+ */
+enum { CSC_NONE = 0, CSC_CHAR, CSC_ENUM_SET };
+
+static uint8_t charset_class(const ox_bl_col *c, bool mariadb)
+{
+    switch (c->real) {
+    case OX_MT_STRING:
+    case OX_MT_VAR_STRING:
+    case OX_MT_VARCHAR:
+    case OX_MT_BLOB:
+    case OX_MT_TINY_BLOB:
+    case OX_MT_MEDIUM_BLOB:
+    case OX_MT_LONG_BLOB:
+        return CSC_CHAR;
+    case OX_MT_GEOMETRY:
+        return mariadb ? CSC_CHAR : CSC_NONE;
+    case OX_MT_ENUM:
+    case OX_MT_SET:
+        return CSC_ENUM_SET;
+    default:
+        return CSC_NONE;
+    }
+}
+
+static bool is_text_class(const ox_bl_col *c)
 {
     switch (c->real) {
     case OX_MT_STRING:
@@ -274,11 +312,6 @@ static bool is_character(const ox_bl_col *c)
     default:
         return false;
     }
-}
-
-static bool is_enum_set(const ox_bl_col *c)
-{
-    return c->real == OX_MT_ENUM || c->real == OX_MT_SET;
 }
 
 /* Maps a collation id to the character set class that decides rendering. */
@@ -330,21 +363,21 @@ static uint8_t cs_of_collation(uint64_t id)
     return CS_UNKNOWN;
 }
 
-/* Applies a DEFAULT_CHARSET-style field to the columns selected by pick. */
-static bool apply_default_cs(ox_bl_table *t, ox_rd *r, bool (*pick)(const ox_bl_col *))
+/* Applies a DEFAULT_CHARSET-style field to the columns of class csc. */
+static bool apply_default_cs(ox_bl_table *t, ox_rd *r, uint8_t csc)
 {
     uint64_t def, idx, coll;
     if (!rd_lenenc(r, &def))
         return false;
     for (uint32_t i = 0; i < t->ncols; i++)
-        if (pick(&t->c[i]))
+        if (t->c[i].csc == csc)
             t->c[i].cs = cs_of_collation(def);
     while (r->p < r->end) {
         if (!rd_lenenc(r, &idx) || !rd_lenenc(r, &coll))
             return false;
         uint64_t k = 0;
         for (uint32_t i = 0; i < t->ncols; i++) {
-            if (!pick(&t->c[i]))
+            if (t->c[i].csc != csc)
                 continue;
             if (k++ == idx) {
                 t->c[i].cs = cs_of_collation(coll);
@@ -355,10 +388,10 @@ static bool apply_default_cs(ox_bl_table *t, ox_rd *r, bool (*pick)(const ox_bl_
     return true;
 }
 
-static bool apply_column_cs(ox_bl_table *t, ox_rd *r, bool (*pick)(const ox_bl_col *))
+static bool apply_column_cs(ox_bl_table *t, ox_rd *r, uint8_t csc)
 {
     for (uint32_t i = 0; i < t->ncols && r->p < r->end; i++) {
-        if (!pick(&t->c[i]))
+        if (t->c[i].csc != csc)
             continue;
         uint64_t coll;
         if (!rd_lenenc(r, &coll))
@@ -392,7 +425,7 @@ static bool apply_str_values(ox_bl_table *t, ox_rd *r, uint8_t real)
     return true;
 }
 
-static bool parse_optional(ox_bl_table *t, ox_rd *r)
+static bool parse_optional(ox_bl_table *t, ox_rd *r, bool mariadb)
 {
     while (r->p < r->end) {
         uint8_t type = *r->p++;
@@ -405,7 +438,7 @@ static bool parse_optional(ox_bl_table *t, ox_rd *r)
         case 1: { /* SIGNEDNESS */
             uint32_t k = 0;
             for (uint32_t i = 0; i < t->ncols; i++) {
-                if (!is_numeric(&t->c[i]))
+                if (!is_numeric(&t->c[i], mariadb))
                     continue;
                 if (k / 8 < len)
                     t->c[i].unsig = (v.p[k / 8] >> (7 - k % 8)) & 1;
@@ -414,11 +447,11 @@ static bool parse_optional(ox_bl_table *t, ox_rd *r)
             break;
         }
         case 2:
-            if (!apply_default_cs(t, &v, is_character))
+            if (!apply_default_cs(t, &v, CSC_CHAR))
                 return false;
             break;
         case 3:
-            if (!apply_column_cs(t, &v, is_character))
+            if (!apply_column_cs(t, &v, CSC_CHAR))
                 return false;
             break;
         case 4: /* COLUMN_NAME */
@@ -456,11 +489,11 @@ static bool parse_optional(ox_bl_table *t, ox_rd *r)
             break;
         }
         case 10:
-            if (!apply_default_cs(t, &v, is_enum_set))
+            if (!apply_default_cs(t, &v, CSC_ENUM_SET))
                 return false;
             break;
         case 11:
-            if (!apply_column_cs(t, &v, is_enum_set))
+            if (!apply_column_cs(t, &v, CSC_ENUM_SET))
                 return false;
             break;
         default: /* GEOMETRY_TYPE, COLUMN_VISIBILITY, VECTOR_DIMENSIONALITY, future */
@@ -468,6 +501,39 @@ static bool parse_optional(ox_bl_table *t, ox_rd *r)
         }
     }
     return true;
+}
+
+/* ENUM/SET names are written in the column's charset (ENUM_AND_SET_*
+ * metadata, which follows the names): convert them to UTF-8 once here, as
+ * values of text columns are converted per row. */
+static void convert_names(ox_bl_table *t)
+{
+    ox_buf tmp = {0};
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        ox_bl_col *c = &t->c[i];
+        if (c->nnames == 0 || c->cs == CS_UTF8 || c->cs == CS_UNKNOWN || c->cs == CS_BINARY)
+            continue;
+        for (uint32_t k = 0; k < c->nnames; k++) {
+            ox_buf_reset(&tmp);
+            if (!ox_bl_to_utf8(c->cs, (const uint8_t *)c->names[k], c->name_lens[k], &tmp))
+                continue; /* not convertible: the bytes stay as they are */
+            free(c->names[k]);
+            c->names[k] = ox_xstrndup((const char *)tmp.data, tmp.len);
+            c->name_lens[k] = (uint32_t)tmp.len;
+        }
+    }
+    ox_buf_free(&tmp);
+}
+
+/* BINARY(n): the row image drops trailing 0x00 bytes (as CHAR drops
+ * trailing spaces), SELECT shows all n bytes. CHAR(n) text stays stripped,
+ * as SELECT shows it. */
+static void set_padding(ox_bl_table *t)
+{
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        ox_bl_col *c = &t->c[i];
+        c->pad = c->real == OX_MT_STRING && c->dk == DK_VARSTR && c->cs == CS_BINARY;
+    }
 }
 
 /* Without COLUMN_NAME metadata: ask the schema hook, if any. */
@@ -486,9 +552,10 @@ static int ask_hook(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
             }
             if (is_pk[i] && !t->npk)
                 t->cols[i].is_pk = true;
-            if (t->c[i].cs == CS_UNKNOWN && is_character(&t->c[i]))
+            if (t->c[i].cs == CS_UNKNOWN && is_text_class(&t->c[i]))
                 t->c[i].cs = is_text[i] ? CS_UTF8 : CS_BINARY;
         }
+        set_padding(t);
     } else if (rc == OX_ENOENT) {
         rc = 0;
     } else {
@@ -556,6 +623,15 @@ int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf 
     t->cols = ox_xcalloc(ncols ? ncols : 1, sizeof *t->cols);
     const uint8_t *types = r.p;
     r.p += ncols;
+    if (r.p == r.end && ncols > 0) {
+        /* MySQL 5.1.0-5.1.17 (pre-GA) wrote no column metadata and no NULL
+         * bitmap: string lengths, DECIMAL precision etc. are unknown. */
+        table_free(t);
+        return ox_bl_err(d, eb, OX_EUNSUPP,
+                         "TABLE_MAP without column metadata (MySQL 5.1.0-5.1.17 pre-GA format, "
+                         "server %s) is not supported",
+                         d->server_version[0] ? d->server_version : "unknown");
+    }
     if (!rd_lenenc(&r, &metalen) || metalen > rd_left(&r))
         goto trunc;
     const uint8_t *meta = r.p, *mend = r.p + metalen;
@@ -568,13 +644,16 @@ int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf 
             meta += used;
         if (t->c[i].dk == DK_JSON)
             t->njson++;
+        t->c[i].csc = charset_class(&t->c[i], d->mariadb);
     }
     size_t nullbytes = (t->ncols + 7) / 8;
     if (rd_left(&r) < nullbytes)
         goto trunc;
     r.p += nullbytes;
-    if (!parse_optional(t, &r))
+    if (!parse_optional(t, &r, d->mariadb))
         goto corrupt;
+    convert_names(t);
+    set_padding(t);
     for (uint32_t i = 0; i < t->ncols; i++) {
         t->cols[i].type = t->c[i].real;
         t->cols[i].is_unsigned = t->c[i].unsig;
