@@ -363,7 +363,7 @@ static void test_long_common_header(void **state)
     memcpy(e.b + 19, "\xaa\xbb\xcc\xdd", 4); /* the server's extra header field */
     put_query(&e, 13, "test", "create table t1 (id int)");
     assert_int_equal(feed(d, &e, 106, &s, &eb), 0);
-    assert_non_null(strstr(text(&s), "\"db\":\"test\",\"sql\":\"create table t1 (id int)\""));
+    assert_non_null(strstr(text(&s), "\"db\":\"test\",\"table\":\"t1\",\"sessionDb\":\"test\",\"sql\":\"create table t1 (id int)\""));
     /* Shorter than 19 is corrupt, not a layout. */
     ox_binlog_decoder_free(d);
     assert_int_equal(ox_binlog_decoder_create(&d), 0);
@@ -400,7 +400,7 @@ static void test_old_binlog_versions(void **state)
         ev_start(&e, 2, 19);
         put_query(&e, 11, "test", "INSERT INTO t1 VALUES (1)");
         assert_int_equal(feed(d, &e, 79, &s, &eb), 0);
-        assert_non_null(strstr(text(&s), "\"db\":\"test\",\"sql\":\"INSERT INTO t1 VALUES (1)\""));
+        assert_non_null(strstr(text(&s), "\"db\":\"test\",\"sessionDb\":\"test\",\"sql\":\"INSERT INTO t1 VALUES (1)\""));
         ox_buf_free(&s.out);
         ox_binlog_decoder_free(d);
     }
