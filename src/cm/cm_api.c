@@ -21,6 +21,7 @@ static const char *const p_start[] = {"topic",    "checkpoint", "role", "type",
 static const char *const p_crawler[] = {"crawler", NULL};
 static const char *const p_detail[] = {"filters", "crawler", NULL};
 static const char *const p_list[] = {"topic", NULL};
+static const char *const p_host[] = {"host", NULL};
 
 const struct cm_route cm_routes[] = {
     {"POST", "/topic/create", cm_h_topic_create, 0, 0, p_topic_create},
@@ -36,6 +37,7 @@ const struct cm_route cm_routes[] = {
     {"GET", "/host/list", cm_h_host_list, 0, 0, p_none},
     {"GET", "/cm/health", cm_h_health, 0, 0, p_none},
     {"POST", "/supervisor/heartbeat", cm_h_sv_heartbeat, 8u << 20, 1, NULL},
+    {"POST", "/host/revoke", cm_h_sv_revoke, 0, 0, p_host},
 };
 const int cm_nroutes = (int)(sizeof cm_routes / sizeof cm_routes[0]);
 

@@ -3,16 +3,28 @@
  * size limits, authentication, routing through the table in cm_api.c and JSON
  * responses.
  *
- * Threading, by cm.http.threads: 0 (the default) gives every connection its
- * own thread (MHD_USE_THREAD_PER_CONNECTION) and handlers run inline; this had
- * the best throughput and tail latency on crawler/detail in bench_cm.sh. N > 0
- * uses a pool of N epoll threads; then POST handlers, which may block (they
- * write the metaDB, wait for a supervisor to apply a change, or hold a
- * supervisor's long poll), run on their own short-lived thread while their
- * connection is suspended (MHD_suspend_connection). GET handlers never block:
- * they read the in-memory registry.
+ * Threading: a pool of cm.http.threads (default 4) threads, each with its own
+ * epoll set (MHD_USE_EPOLL), so idle connections cost a descriptor and a few
+ * pages, never a thread or a select() slot (FD_SETSIZE). POST handlers, which
+ * may block (they write the metaDB, wait for a supervisor to apply a change,
+ * or hold a supervisor's long poll), run on their own short-lived thread while
+ * their connection is suspended (MHD_suspend_connection). GET handlers never
+ * block: they read the in-memory registry.
+ *
+ * Limits, so that idle or slow clients cannot lock the API out: at most
+ * cm.http.max_connections connections (bounded by the descriptor limit), at
+ * most cm.http.max_connections_per_ip from one address, and a connection
+ * silent for cm.http.timeout_s is closed (suspended ones, which wait for the
+ * CM, are not timed out).
+ *
+ * Every answer is JSON in the error shape of docs/api.md. Each connection's
+ * memory pool (CM_HTTP_POOL) is large enough for a request line and headers
+ * well beyond the limits the handler enforces itself (CM_HTTP_MAX_URI: 414,
+ * CM_HTTP_MAX_HEADERS: 431); only a head larger than the pool gets
+ * libmicrohttpd's own (HTML) 414/431, which 0.9.75 gives no hook to replace.
  */
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -26,6 +38,14 @@
 #include "ox_alloc.h"
 #include "ox_buf.h"
 
+/* Per-connection memory; libmicrohttpd maps pools this large lazily, so an
+ * idle connection touches only the pages its bytes fill. */
+#define CM_HTTP_POOL        (512u << 10)
+#define CM_HTTP_MAX_URI     (64u << 10)
+#define CM_HTTP_MAX_HEADERS (64u << 10)
+/* Descriptors kept free of connections for the metaDB, stores and logs. */
+#define CM_HTTP_FD_RESERVE 256
+
 struct cm_req {
     char *uri; /* raw request target including the query string */
     struct ox_cm *cm;
@@ -35,10 +55,16 @@ struct cm_req {
     const struct cm_route *route;
     int started;
     int too_large;
-    int no_route; /* 404/405 decided on the first call */
+    int no_route; /* 404/405/414/431 decided on the first call */
     ox_buf body;
     ox_cm_params params;
+    char sv_host[32]; /* host id of the supervisor credential, or "" */
 };
+
+const char *cm_req_sv_host(struct cm_req *req)
+{
+    return req->sv_host;
+}
 
 const char *cm_req_param(struct cm_req *req, const char *key)
 {
@@ -139,17 +165,17 @@ static int token_eq(const char *a, const char *b)
     return d == 0;
 }
 
-static int authorised(struct ox_cm *cm, struct MHD_Connection *con, const struct cm_route *rt)
+/* API routes need cm.auth.token (when set). Supervisor routes need a
+ * supervisor credential, and only that: the API token is not one. */
+static int authorised(struct ox_cm *cm, struct cm_req *r, const struct cm_route *rt)
 {
-    const char *need = rt && rt->supervisor_auth
-                           ? (cm->cfg.auth_token ? cm->cfg.auth_token : cm->sv_token)
-                           : cm->cfg.auth_token;
-    if (need == NULL)
+    const char *h = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Authorization");
+    const char *tok = h != NULL && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+    if (rt != NULL && rt->supervisor_auth)
+        return tok != NULL && cm_cred_auth(cm, tok, r->sv_host);
+    if (cm->cfg.auth_token == NULL)
         return 1;
-    const char *h = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
-    if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
-        return 0;
-    return token_eq(h + 7, need);
+    return tok != NULL && token_eq(tok, cm->cfg.auth_token);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *resp,
@@ -194,6 +220,14 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static enum MHD_Result header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **con_cls)
@@ -206,8 +240,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     if (!r->started) {
         r->started = 1;
         int known = 0;
+        size_t hdr = 0;
+        MHD_get_connection_values(con, MHD_HEADER_KIND, header_bytes, &hdr);
         r->route = cm_route_find(method, url, &known);
         r->no_route = r->route == NULL ? (known ? 405 : 404) : 0;
+        if (strlen(r->uri) > CM_HTTP_MAX_URI)
+            r->no_route = 414;
+        else if (hdr > CM_HTTP_MAX_HEADERS)
+            r->no_route = 431;
         return MHD_YES;
     }
     if (*upload_size > 0) {
@@ -223,6 +263,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     if (atomic_load(&r->async) == 2)
         return send_json(con, &r->resp, NULL);
     char allow[64] = "";
+    if (r->no_route == 414) {
+        cm_resp_error(&resp, 414, "request target longer than %u bytes", CM_HTTP_MAX_URI);
+        return send_json(con, &resp, NULL);
+    }
+    if (r->no_route == 431) {
+        cm_resp_error(&resp, 431, "request headers larger than %u bytes", CM_HTTP_MAX_HEADERS);
+        return send_json(con, &resp, NULL);
+    }
     if (r->no_route == 404) {
         cm_resp_error(&resp, 404, "no such endpoint: %s %.200s", method, url);
         return send_json(con, &resp, NULL);
@@ -232,7 +280,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         cm_resp_error(&resp, 405, "method %s not allowed for %.200s (use %s)", method, url, allow);
         return send_json(con, &resp, allow);
     }
-    if (!authorised(cm, con, r->route)) {
+    if (!authorised(cm, r, r->route)) {
         cm_resp_error(&resp, 401, "missing or wrong bearer token");
         return send_json(con, &resp, NULL);
     }
@@ -263,7 +311,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
             return send_json(con, &resp, NULL);
         }
     }
-    if (cm->cfg.http_threads > 0 && strcmp(r->route->method, "POST") == 0) {
+    if (strcmp(r->route->method, "POST") == 0) {
         r->resp.http_status = 200;
         atomic_store(&r->async, 1);
         atomic_fetch_add(&cm->workers, 1);
@@ -296,25 +344,33 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
     sa.sin_port = htons((uint16_t)cm->cfg.port);
     if (inet_pton(AF_INET, cm->cfg.listen, &sa.sin_addr) != 1)
         return ox_errf(eb, OX_ECONFIG, "cm.listen: \"%s\" is not an IPv4 address", cm->cfg.listen);
-    /* cm.http.threads=0: one thread per connection, handlers run inline. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (cm->cfg.http_threads > 0)
-        flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-    else
-        flags |= MHD_USE_THREAD_PER_CONNECTION;
-    /* The pool size option only when there is a pool (MHD warns about 0). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads = cm->cfg.http_threads > 0 ? (unsigned)cm->cfg.http_threads : 4;
+    /* The pool size option only when there is a pool (MHD warns about 1). */
     struct MHD_OptionItem pool[] = {
-        {MHD_OPTION_THREAD_POOL_SIZE, cm->cfg.http_threads, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (cm->cfg.http_threads < 2)
+    if (threads < 2)
         pool[0].option = MHD_OPTION_END;
+    /* No more connections than descriptors to hold them (ox_cm_start's
+     * caller raises the soft limit; see cmd_cm.c). */
+    unsigned limit = (unsigned)cm->cfg.http_max_connections;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        rlim_t room = rl.rlim_cur > CM_HTTP_FD_RESERVE + 64 ? rl.rlim_cur - CM_HTTP_FD_RESERVE : 64;
+        if (room < limit)
+            limit = (unsigned)room;
+    }
     cm->mhd = MHD_start_daemon(
         flags, (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_ARRAY, pool, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cm->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cm->cfg.http_max_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (cm->mhd == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,
                        cm->cfg.port);
