@@ -37,6 +37,7 @@
 #include "cm_params.h"
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "ox_ratelimit.h"
 
 /* Per-connection memory; libmicrohttpd maps pools this large lazily, so an
  * idle connection touches only the pages its bytes fill. */
@@ -55,7 +56,7 @@ struct cm_req {
     const struct cm_route *route;
     int started;
     int too_large;
-    int no_route; /* 404/405/414/431 decided on the first call */
+    int no_route; /* 400/404/405/414/431 decided on the first call */
     ox_buf body;
     ox_cm_params params;
     char sv_host[32]; /* host id of the supervisor credential, or "" */
@@ -244,8 +245,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         MHD_get_connection_values(con, MHD_HEADER_KIND, header_bytes, &hdr);
         r->route = cm_route_find(method, url, &known);
         r->no_route = r->route == NULL ? (known ? 405 : 404) : 0;
+        size_t plen = strcspn(r->uri, "?");
         if (strlen(r->uri) > CM_HTTP_MAX_URI)
             r->no_route = 414;
+        else if (memmem(r->uri, plen, "%00", 3) != NULL)
+            r->no_route = 400; /* libmicrohttpd would cut the path there */
         else if (hdr > CM_HTTP_MAX_HEADERS)
             r->no_route = 431;
         return MHD_YES;
@@ -263,6 +267,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     if (atomic_load(&r->async) == 2)
         return send_json(con, &r->resp, NULL);
     char allow[64] = "";
+    if (r->no_route == 400) {
+        cm_resp_error(&resp, 400, "the path contains an encoded NUL (%%00)");
+        return send_json(con, &resp, NULL);
+    }
     if (r->no_route == 414) {
         cm_resp_error(&resp, 414, "request target longer than %u bytes", CM_HTTP_MAX_URI);
         return send_json(con, &resp, NULL);
@@ -336,8 +344,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     return send_json(con, &resp, NULL);
 }
 
+/* libmicrohttpd's own messages (a malformed request, a refused connection):
+ * a client triggers them at will, so at most a few a second reach stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct ox_cm *cm = cls;
+    uint64_t suppressed = 0;
+    if (!ox_ratelimit_allow(&cm->http_log_rl, &suppressed))
+        return;
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        text[--n] = '\0';
+    if (suppressed > 0)
+        fprintf(stderr, "oxbow cm: http: %s (and %llu similar messages suppressed)\n", text,
+                (unsigned long long)suppressed);
+    else
+        fprintf(stderr, "oxbow cm: http: %s\n", text);
+}
+
 int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
 {
+    ox_ratelimit_init(&cm->http_log_rl, 5);
+    cm->http_log_rl_init = 1;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -369,8 +399,8 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
         MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cm->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cm->cfg.http_max_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, cm, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (cm->mhd == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,
                        cm->cfg.port);
@@ -386,4 +416,7 @@ void cm_http_stop(struct ox_cm *cm)
     if (cm->mhd != NULL)
         MHD_stop_daemon(cm->mhd);
     cm->mhd = NULL;
+    if (cm->http_log_rl_init)
+        ox_ratelimit_destroy(&cm->http_log_rl);
+    cm->http_log_rl_init = 0;
 }

@@ -22,6 +22,7 @@
 #include "cm_metadb.h"
 #include "cm_names.h"
 #include "ox_cm.h"
+#include "ox_ratelimit.h"
 
 enum cm_desired { CM_RUN = 0, CM_STOP = 1, CM_DESTROY = 2 };
 
@@ -112,6 +113,8 @@ struct ox_cm {
     char local_sv_host[32];       /* host id sv_token authenticates (cm_cred.c) */
     struct cm_vec creds;          /* struct cm_cred, by host id; under lock */
     atomic_llong creds_loaded_ms; /* last reload of creds */
+    ox_ratelimit http_log_rl;     /* libmicrohttpd's messages to stderr */
+    int http_log_rl_init;
 };
 
 /* Clocks in ms since the epoch; cm_now_ms applies the test clock offset. */

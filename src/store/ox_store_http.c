@@ -47,6 +47,7 @@ struct conn {
     uint16_t peer_port;
     int64_t deadline_ms; /* monotonic; 0 = none (request complete, streaming) */
     int shut;            /* the reaper shut it down */
+    int nul;             /* the current request has an encoded NUL (%00) */
 };
 
 struct ox_store_conns {
@@ -156,6 +157,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)req_cls;
     (void)toe;
     conn_deadline(st, conn, st->cfg->request_timeout_ms);
+    struct conn *c = conn_of(conn);
+    if (c != NULL)
+        c->nul = 0;
+}
+
+/* libmicrohttpd decodes the path and every query value with this; a decoded
+ * NUL would silently cut the string (so "/v1/status%00x" would be
+ * /v1/status and filter=a%00b would be "a"), so the request is refused. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    if (strstr(s, "%00") != NULL) {
+        struct conn *c = conn_of(conn);
+        if (c != NULL)
+            c->nul = 1;
+    }
+    return MHD_http_unescape(s);
 }
 
 void ox_store_http_reap(struct ox_store *st)
@@ -276,6 +294,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* The request is complete: no deadline while it is answered (a
      * subscriber streams for as long as it likes). */
     conn_deadline(st, conn, 0);
+    const struct conn *c = conn_of(conn);
+    if (c != NULL && c->nul)
+        return (enum MHD_Result)ox_store_http_error(conn, MHD_HTTP_BAD_REQUEST,
+                                                    "the request contains an encoded NUL (%%00)");
     if (st->cfg->auth_token != NULL &&
         !token_ok(st->cfg->auth_token,
                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization")))
@@ -325,8 +347,8 @@ int ox_store_http_start(struct ox_store *st, ox_errbuf *eb)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_subscribers + 16 + RESERVED_SLOTS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, st, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        st, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, st, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)(256 * 1024), MHD_OPTION_END);
+        st, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, st, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        st, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
     if (st->http == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%u (address in use?)", c->listen,
                        (unsigned)c->port);

@@ -154,3 +154,21 @@ def test_oversized_request_is_json(cm, what):
     assert "application/json" in head
     j = json.loads(body)
     assert j["isSuccess"] is False and j["errMsg"]
+
+
+def test_encoded_nul_in_path_is_refused(cm):
+    cm.start()
+    st, j = cm.request("GET", "/cm/health%00x")
+    assert st == 400 and j["isSuccess"] is False and "NUL" in j["errMsg"]
+
+
+def test_malformed_requests_log_at_a_bounded_rate(cm):
+    cm.start()
+    for _ in range(200):
+        raw(cm.port, b"GET /cm/health HTTP/1.1\r\nHost: x\r\nbad header line\r\n\r\n")
+    time.sleep(1.2)
+    raw(cm.port, b"GET /cm/health HTTP/1.1\r\nHost: x\r\nbad header line\r\n\r\n")
+    time.sleep(0.3)
+    lines = [l for l in cm.log().splitlines() if "oxbow cm: http:" in l]
+    assert 1 <= len(lines) <= 15, lines
+    assert "suppressed" in lines[-1]

@@ -266,3 +266,34 @@ def test_credential_is_for_one_host_and_revocable(cm, mariadb):
     r = cm.credential("revoke", other)
     assert r.returncode == 0, r.stderr
     wait(lambda: cm.heartbeat(tok2, oip, int(oport))[0] == 401, timeout=20, what="revoked")
+
+
+def test_supervisor_status_token_and_off_loopback_warning(tmp_dir):
+    tok = os.path.join(tmp_dir, "status.token")
+    with open(tok, "w") as f:
+        f.write("status-token-0123456789abcdef\n")
+    os.chmod(tok, 0o600)
+    c = CM(supervisor__status__token__file=tok, supervisor__listen="0.0.0.0")
+    try:
+        c.start()
+        import urllib.error
+        import urllib.request
+        url = "http://127.0.0.1:%d/v1/status" % c.sv_port
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url, timeout=10)
+        assert e.value.code == 401
+        assert json.loads(e.value.read())["isSuccess"] is False
+        req = urllib.request.Request(url, headers={"Authorization":
+                                                   "Bearer status-token-0123456789abcdef"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert "stores" in json.loads(r.read())
+        assert "not on loopback" in c.log()
+    finally:
+        c.cleanup()
+    c = CM(supervisor__listen="0.0.0.0")
+    try:
+        c.start()
+        assert "supervisor.status.token.file" in c.log()
+        assert c.supervisor_status()["stores"] == []
+    finally:
+        c.cleanup()

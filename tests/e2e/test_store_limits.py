@@ -3,7 +3,9 @@ never complete a request are closed after store.http.request_timeout_ms,
 one address cannot take every slot, and this host (the supervisor's status
 polls) always finds a reserved slot."""
 
+import os
 import resource
+import stat
 import socket
 import time
 
@@ -114,3 +116,32 @@ def test_trickled_request_is_cut(store):
     assert store.status()["status"] == 0
     assert sub.next(timeout=4) is None  # keepalives only; the stream is alive
     sub.close()
+
+
+@pytest.mark.parametrize("target", ["/v1/status%00x", "/v1/subscribe?format=json%00",
+                                    "/v1/subscribe?filter=shop.%00orders",
+                                    "/v1/subscribe?filter=shop.orders%00"])
+def test_encoded_nul_is_refused(store, target):
+    st, body = store.get(target)
+    assert st == 400, (st, body)
+    assert body["isSuccess"] is False and "NUL" in body["errMsg"]
+    # The connection's next request is judged on its own.
+    assert store.get("/v1/status")[0] == 200
+
+
+def test_private_modes_in_an_existing_dir(mariadb):
+    s = Store(mariadb)
+    data = s.keys["store.dir"]
+    os.makedirs(data, mode=0o755)
+    os.chmod(data, 0o755)
+    try:
+        s.start()
+        s.wait_status(lambda x: x["status"] == 0, what="running")
+        log = os.path.join(data, "log")
+        assert stat.S_IMODE(os.stat(log).st_mode) == 0o700
+        names = os.listdir(log)
+        assert names
+        for n in names:
+            assert stat.S_IMODE(os.stat(os.path.join(log, n)).st_mode) == 0o600, n
+    finally:
+        s.cleanup()
