@@ -156,7 +156,7 @@ int cm_cred_auth(struct ox_cm *cm, const char *token, char host_id[32])
         return hit;
     ox_errbuf eb;
     if (cm_cred_load(cm, &eb) != 0)
-        return 0;
+        return hit; /* the metaDB is down: what we know stands */
     return lookup(cm, hash, host_id);
 }
 

@@ -60,6 +60,7 @@ struct cm_req {
     ox_buf body;
     ox_cm_params params;
     char sv_host[32]; /* host id of the supervisor credential, or "" */
+    char *bearer;     /* supervisor routes: the presented token, checked on the worker */
 };
 
 const char *cm_req_sv_host(struct cm_req *req)
@@ -148,6 +149,10 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     if (r == NULL)
         return;
     free(r->uri);
+    if (r->bearer != NULL) {
+        memset(r->bearer, 0, strlen(r->bearer));
+        free(r->bearer);
+    }
     json_decref(r->resp.body);
     free(r->resp.raw);
     ox_buf_free(&r->body);
@@ -167,13 +172,19 @@ static int token_eq(const char *a, const char *b)
 }
 
 /* API routes need cm.auth.token (when set). Supervisor routes need a
- * supervisor credential, and only that: the API token is not one. */
+ * supervisor credential, and only that: the API token is not one. Checking a
+ * credential may read the metaDB, so here it is only taken; the request's
+ * worker thread checks it (worker()), never a server thread. */
 static int authorised(struct ox_cm *cm, struct cm_req *r, const struct cm_route *rt)
 {
     const char *h = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Authorization");
     const char *tok = h != NULL && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
-    if (rt != NULL && rt->supervisor_auth)
-        return tok != NULL && cm_cred_auth(cm, tok, r->sv_host);
+    if (rt != NULL && rt->supervisor_auth) {
+        if (tok == NULL || *tok == '\0')
+            return 0;
+        r->bearer = ox_xstrdup(tok);
+        return 1;
+    }
     if (cm->cfg.auth_token == NULL)
         return 1;
     return tok != NULL && token_eq(tok, cm->cfg.auth_token);
@@ -212,7 +223,11 @@ static void *worker(void *arg)
     struct cm_req *r = arg;
     struct ox_cm *cm = r->cm;
     struct MHD_Connection *con = r->con;
-    r->route->fn(cm, r, &r->resp);
+    if (r->route->supervisor_auth &&
+        (r->bearer == NULL || !cm_cred_auth(cm, r->bearer, r->sv_host)))
+        cm_resp_error(&r->resp, 401, "missing or wrong supervisor credential");
+    else
+        r->route->fn(cm, r, &r->resp);
     if (r->resp.body == NULL && r->resp.raw == NULL)
         cm_resp_error(&r->resp, 500, "internal error: handler gave no response");
     atomic_store(&r->async, 2);
@@ -319,7 +334,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
             return send_json(con, &resp, NULL);
         }
     }
-    if (strcmp(r->route->method, "POST") == 0) {
+    if (strcmp(r->route->method, "POST") == 0 || r->route->supervisor_auth) {
         r->resp.http_status = 200;
         atomic_store(&r->async, 1);
         atomic_fetch_add(&cm->workers, 1);

@@ -152,7 +152,8 @@ int cm_host_id_check(const char *s, char canon[32]);
 int cm_cred_load(struct ox_cm *cm, ox_errbuf *eb);
 void cm_cred_free(struct ox_cm *cm);
 /* 1 with the host id the token is the credential of, else 0. May reload the
- * table from the metaDB (at most once a second). Any thread. */
+ * table from the metaDB (at most once a second): call it from a request's
+ * worker thread, not a server thread. */
 int cm_cred_auth(struct ox_cm *cm, const char *token, char host_id[32]);
 /* Removes a host's credential; OX_ENOENT if it had none. */
 int cm_cred_revoke(struct ox_cm *cm, const char *host_id, ox_errbuf *eb);
