@@ -251,9 +251,10 @@ int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
                 json_array_append_new(names, json_string(c->name));
         }
         json_array_append_new(arr,
-                              json_pack("{s:s,s:s,s:i,s:I,s:b,s:o}", "host", h->id, "ip", h->ip,
+                              json_pack("{s:s,s:s,s:i,s:I,s:b,s:o,s:s}", "host", h->id, "ip", h->ip,
                                         "port", h->port, "lastHeartbeat", (json_int_t)h->last_hb_ms,
-                                        "live", cm_host_live(cm, h), "crawlers", names));
+                                        "live", cm_host_live(cm, h), "crawlers", names,
+                                        "credential", cm_cred_kind(cm, h->id)));
     }
     pthread_rwlock_unlock(&cm->lock);
     json_t *o = json_object();

@@ -266,3 +266,11 @@ int ox_cm_credential_revoke(const struct ox_cm_config *cfg, const char *host_id,
         rc = ox_errf(eb, OX_ENOENT, "host %s has no supervisor credential", canon);
     return rc;
 }
+
+const char *cm_cred_kind(const struct ox_cm *cm, const char *host_id)
+{
+    int pos;
+    if (strcmp(host_id, cm->local_sv_host) == 0)
+        return "local";
+    return cm_vec_find(&cm->creds, host_id, &pos) ? "issued" : "none";
+}

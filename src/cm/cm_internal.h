@@ -155,6 +155,8 @@ void cm_cred_free(struct ox_cm *cm);
  * table from the metaDB (at most once a second): call it from a request's
  * worker thread, not a server thread. */
 int cm_cred_auth(struct ox_cm *cm, const char *token, char host_id[32]);
+/* "local" (supervisor.token), "issued" or "none"; needs `lock` for reading. */
+const char *cm_cred_kind(const struct ox_cm *cm, const char *host_id);
 /* Removes a host's credential; OX_ENOENT if it had none. */
 int cm_cred_revoke(struct ox_cm *cm, const char *host_id, ox_errbuf *eb);
 /* Writes 2*nbytes hex digits from /dev/urandom and a NUL to hex. */

@@ -240,6 +240,8 @@ def test_credential_is_for_one_host_and_revocable(cm, mariadb):
     st, j = wait(lambda: (lambda r: r if r[0] == 200 else None)(cm.heartbeat(tok, oip, int(oport))),
                  timeout=10, what="credential accepted")
     assert j["hostId"] == other and j["stores"] == []
+    kinds = {h["host"]: h["credential"] for h in cm.hosts()}
+    assert kinds == {local: "local", other: "issued"}, kinds
     # It cannot pass for the host that runs the store.
     st, j = cm.heartbeat(tok, lip, int(lport))
     assert st == 403 and mariadb.password not in json.dumps(j)
@@ -258,6 +260,7 @@ def test_credential_is_for_one_host_and_revocable(cm, mariadb):
     assert st == 401
     st, j = cm.post("/host/revoke", host=other)
     assert st == 404 and j["isSuccess"] is False
+    assert [h["credential"] for h in cm.hosts() if h["host"] == other] == ["none"]
     # Revoked with the command: refused within the refresh interval.
     r = cm.credential("issue", other, out=tf2)
     assert r.returncode == 0, r.stderr
