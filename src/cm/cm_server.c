@@ -219,14 +219,18 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
         goto fail;
     {
         /* supervisor.token is this host's credential: the host id the
-         * supervisor.* keys give, whether or not the supervisor runs here. */
+         * supervisor.* keys give, whether or not the supervisor runs here
+         * (if they do not load and none runs here, there is none). */
         struct ox_sv_config lc;
         char def_dir[1100];
         snprintf(def_dir, sizeof def_dir, "%s/supervisor", cm->cfg.data_dir);
-        if ((rc = ox_sv_config_load(cm->cfg.props, def_dir, &lc, eb)) != 0)
+        rc = ox_sv_config_load(cm->cfg.props, def_dir, &lc, eb);
+        if (rc != 0 && cm->cfg.run_supervisor)
             goto fail;
-        snprintf(cm->local_sv_host, sizeof cm->local_sv_host, "%s-%d", lc.host_ip, lc.port);
+        if (rc == 0)
+            snprintf(cm->local_sv_host, sizeof cm->local_sv_host, "%s-%d", lc.host_ip, lc.port);
         ox_sv_config_free(&lc);
+        rc = 0;
     }
     if ((rc = cm_health_start(cm, eb)) != 0)
         goto fail;
