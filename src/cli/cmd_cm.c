@@ -1,8 +1,10 @@
 /* cmd_cm.c - `oxbow cm`: run the Cluster Manager (and, by default, a
  * supervisor for this host in the same process). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ox_alloc.h"
@@ -16,6 +18,8 @@ const struct ox_cmd_entry ox_cmd_cm = {
     .name = "cm",
     .summary = "run the Cluster Manager (HTTP crawler API; single-node system by default)",
     .usage = "usage: oxbow cm [--config FILE] [--data-dir DIR]\n"
+             "       oxbow cm [--config FILE] --issue-supervisor-credential HOST --out FILE\n"
+             "       oxbow cm [--config FILE] --revoke-supervisor-credential HOST\n"
              "\n"
              "Serves the crawler API of the OMS operations guide on cm.listen:cm.port\n"
              "(127.0.0.1:8088 by default) with its metaDB in SQLite under the data\n"
@@ -23,16 +27,27 @@ const struct ox_cmd_entry ox_cmd_cm = {
              "supervisor for this host in-process (cm.supervisor=false to turn off).\n"
              "The supervisor writes <data-dir>/supervisor/package/config/drc.properties\n"
              "with cm.url=<CM url>. Every key is in docs/operations.md.\n"
-             "SIGTERM or SIGINT stops the CM and its stores cleanly.\n",
+             "SIGTERM or SIGINT stops the CM and its stores cleanly.\n"
+             "\n"
+             "--issue-supervisor-credential HOST (<ip>-<port> of a supervisor) writes a\n"
+             "new credential for that host to FILE (0600; the supervisor reads it with\n"
+             "supervisor.cm.token.file) and its hash to the metaDB of the config;\n"
+             "--revoke-supervisor-credential deletes it. The CM need not be stopped.\n",
     .run = run,
 };
 
 static int run(int argc, char **argv)
 {
-    const char *config = NULL, *data_dir = NULL;
+    const char *config = NULL, *data_dir = NULL, *issue = NULL, *revoke = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config = argv[++i];
+        else if (strcmp(argv[i], "--issue-supervisor-credential") == 0 && i + 1 < argc)
+            issue = argv[++i];
+        else if (strcmp(argv[i], "--revoke-supervisor-credential") == 0 && i + 1 < argc)
+            revoke = argv[++i];
+        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            out = argv[++i];
         else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
             data_dir = argv[++i];
         else
@@ -49,6 +64,35 @@ static int run(int argc, char **argv)
         fprintf(stderr, "oxbow cm: config: %s\n", eb.msg);
         ox_props_free(props);
         return 1;
+    }
+    if (issue != NULL || revoke != NULL) {
+        int rc;
+        if (issue != NULL && revoke != NULL)
+            return ox_cli_usage_error(&ox_cmd_cm, "issue or revoke, not both");
+        if (issue != NULL && out == NULL)
+            return ox_cli_usage_error(&ox_cmd_cm, "--issue-supervisor-credential needs --out FILE");
+        if (issue != NULL)
+            rc = ox_cm_credential_issue(&cfg, issue, out, &eb);
+        else
+            rc = ox_cm_credential_revoke(&cfg, revoke, &eb);
+        if (rc != 0)
+            fprintf(stderr, "oxbow cm: %s\n", eb.msg);
+        else if (issue != NULL)
+            fprintf(stderr, "oxbow cm: supervisor credential for %s written to %s\n", issue, out);
+        else
+            fprintf(stderr, "oxbow cm: supervisor credential for %s revoked\n", revoke);
+        ox_cm_config_free(&cfg);
+        ox_props_free(props);
+        return rc != 0;
+    }
+    /* Every API connection is a descriptor: take all the system allows (the
+     * CM sizes its connection limit from it). */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            fprintf(stderr, "oxbow cm: setrlimit(RLIMIT_NOFILE, %llu) failed: %s\n",
+                    (unsigned long long)rl.rlim_max, strerror(errno));
     }
     ox_cli_trap_stop_signals();
     ox_cm *cm = NULL;

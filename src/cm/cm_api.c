@@ -21,6 +21,7 @@ static const char *const p_start[] = {"topic",    "checkpoint", "role", "type",
 static const char *const p_crawler[] = {"crawler", NULL};
 static const char *const p_detail[] = {"filters", "crawler", NULL};
 static const char *const p_list[] = {"topic", NULL};
+static const char *const p_host[] = {"host", NULL};
 
 const struct cm_route cm_routes[] = {
     {"POST", "/topic/create", cm_h_topic_create, 0, 0, p_topic_create},
@@ -36,6 +37,7 @@ const struct cm_route cm_routes[] = {
     {"GET", "/host/list", cm_h_host_list, 0, 0, p_none},
     {"GET", "/cm/health", cm_h_health, 0, 0, p_none},
     {"POST", "/supervisor/heartbeat", cm_h_sv_heartbeat, 8u << 20, 1, NULL},
+    {"POST", "/host/revoke", cm_h_sv_revoke, 0, 0, p_host},
 };
 const int cm_nroutes = (int)(sizeof cm_routes / sizeof cm_routes[0]);
 
@@ -249,9 +251,10 @@ int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
                 json_array_append_new(names, json_string(c->name));
         }
         json_array_append_new(arr,
-                              json_pack("{s:s,s:s,s:i,s:I,s:b,s:o}", "host", h->id, "ip", h->ip,
+                              json_pack("{s:s,s:s,s:i,s:I,s:b,s:o,s:s}", "host", h->id, "ip", h->ip,
                                         "port", h->port, "lastHeartbeat", (json_int_t)h->last_hb_ms,
-                                        "live", cm_host_live(cm, h), "crawlers", names));
+                                        "live", cm_host_live(cm, h), "crawlers", names,
+                                        "credential", cm_cred_kind(cm, h->id)));
     }
     pthread_rwlock_unlock(&cm->lock);
     json_t *o = json_object();

@@ -18,6 +18,7 @@ int cm_h_crawler_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
 int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_health(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_sv_revoke(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 
 /* Helpers shared by the handlers. */
 int cm_text_ok(const char *s, size_t max);

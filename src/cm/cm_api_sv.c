@@ -132,6 +132,11 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
     ox_ipv4_format(a, ip);
     int port = (int)json_integer_value(port_j);
     snprintf(id, sizeof id, "%s-%d", ip, port);
+    if (strcmp(id, cm_req_sv_host(req)) != 0) {
+        json_decref(in);
+        return cm_resp_error(resp, 403, "this credential is for host %s, not %s",
+                             cm_req_sv_host(req), id);
+    }
     ox_errbuf eb;
     if (register_host(cm, id, ip, port, &eb) != 0) {
         json_decref(in);
@@ -180,5 +185,22 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
     json_object_set_new(o, "hostId", json_string(id));
     json_object_set_new(o, "gen", json_integer((json_int_t)gen));
     json_object_set_new(o, "stores", arr);
+    return cm_resp_ok(resp, o);
+}
+
+int cm_h_sv_revoke(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    const char *host = cm_req_param(req, "host");
+    char canon[32];
+    if (host == NULL || !cm_host_id_check(host, canon))
+        return cm_resp_error(resp, 400, "host must be <IPv4>-<port>, e.g. 10.0.0.2-7100");
+    ox_errbuf eb;
+    int rc = cm_cred_revoke(cm, canon, &eb);
+    if (rc == OX_ENOENT)
+        return cm_resp_error(resp, 404, "host %s has no supervisor credential", canon);
+    if (rc != 0)
+        return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
+    json_t *o = json_object();
+    json_object_set_new(o, "host", json_string(canon));
     return cm_resp_ok(resp, o);
 }

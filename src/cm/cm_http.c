@@ -3,16 +3,28 @@
  * size limits, authentication, routing through the table in cm_api.c and JSON
  * responses.
  *
- * Threading, by cm.http.threads: 0 (the default) gives every connection its
- * own thread (MHD_USE_THREAD_PER_CONNECTION) and handlers run inline; this had
- * the best throughput and tail latency on crawler/detail in bench_cm.sh. N > 0
- * uses a pool of N epoll threads; then POST handlers, which may block (they
- * write the metaDB, wait for a supervisor to apply a change, or hold a
- * supervisor's long poll), run on their own short-lived thread while their
- * connection is suspended (MHD_suspend_connection). GET handlers never block:
- * they read the in-memory registry.
+ * Threading: a pool of cm.http.threads (default 4) threads, each with its own
+ * epoll set (MHD_USE_EPOLL), so idle connections cost a descriptor and a few
+ * pages, never a thread or a select() slot (FD_SETSIZE). POST handlers, which
+ * may block (they write the metaDB, wait for a supervisor to apply a change,
+ * or hold a supervisor's long poll), run on their own short-lived thread while
+ * their connection is suspended (MHD_suspend_connection). GET handlers never
+ * block: they read the in-memory registry.
+ *
+ * Limits, so that idle or slow clients cannot lock the API out: at most
+ * cm.http.max_connections connections (bounded by the descriptor limit), at
+ * most cm.http.max_connections_per_ip from one address, and a connection
+ * silent for cm.http.timeout_s is closed (suspended ones, which wait for the
+ * CM, are not timed out).
+ *
+ * Every answer is JSON in the error shape of docs/api.md. Each connection's
+ * memory pool (CM_HTTP_POOL) is large enough for a request line and headers
+ * well beyond the limits the handler enforces itself (CM_HTTP_MAX_URI: 414,
+ * CM_HTTP_MAX_HEADERS: 431); only a head larger than the pool gets
+ * libmicrohttpd's own (HTML) 414/431, which 0.9.75 gives no hook to replace.
  */
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -25,6 +37,18 @@
 #include "cm_params.h"
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "ox_ratelimit.h"
+
+/* Per-connection memory. libmicrohttpd maps a pool this large lazily, so an
+ * idle connection touches only the pages its bytes fill, but it zeroes the
+ * whole pool after each request: a kept-alive connection that has made a
+ * request holds all of it (10000 such connections: 1.3 GB). 128 KiB is
+ * what a 100 KB request target needs to get the JSON 414. */
+#define CM_HTTP_POOL        (128u << 10)
+#define CM_HTTP_MAX_URI     (64u << 10)
+#define CM_HTTP_MAX_HEADERS (64u << 10)
+/* Descriptors kept free of connections for the metaDB, stores and logs. */
+#define CM_HTTP_FD_RESERVE 256
 
 struct cm_req {
     char *uri; /* raw request target including the query string */
@@ -35,10 +59,17 @@ struct cm_req {
     const struct cm_route *route;
     int started;
     int too_large;
-    int no_route; /* 404/405 decided on the first call */
+    int no_route; /* 400/404/405/414/431 decided on the first call */
     ox_buf body;
     ox_cm_params params;
+    char sv_host[32]; /* host id of the supervisor credential, or "" */
+    char *bearer;     /* supervisor routes: the presented token, checked on the worker */
 };
+
+const char *cm_req_sv_host(struct cm_req *req)
+{
+    return req->sv_host;
+}
 
 const char *cm_req_param(struct cm_req *req, const char *key)
 {
@@ -121,6 +152,10 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     if (r == NULL)
         return;
     free(r->uri);
+    if (r->bearer != NULL) {
+        memset(r->bearer, 0, strlen(r->bearer));
+        free(r->bearer);
+    }
     json_decref(r->resp.body);
     free(r->resp.raw);
     ox_buf_free(&r->body);
@@ -139,17 +174,23 @@ static int token_eq(const char *a, const char *b)
     return d == 0;
 }
 
-static int authorised(struct ox_cm *cm, struct MHD_Connection *con, const struct cm_route *rt)
+/* API routes need cm.auth.token (when set). Supervisor routes need a
+ * supervisor credential, and only that: the API token is not one. Checking a
+ * credential may read the metaDB, so here it is only taken; the request's
+ * worker thread checks it (worker()), never a server thread. */
+static int authorised(struct ox_cm *cm, struct cm_req *r, const struct cm_route *rt)
 {
-    const char *need = rt && rt->supervisor_auth
-                           ? (cm->cfg.auth_token ? cm->cfg.auth_token : cm->sv_token)
-                           : cm->cfg.auth_token;
-    if (need == NULL)
+    const char *h = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Authorization");
+    const char *tok = h != NULL && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+    if (rt != NULL && rt->supervisor_auth) {
+        if (tok == NULL || *tok == '\0')
+            return 0;
+        r->bearer = ox_xstrdup(tok);
         return 1;
-    const char *h = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
-    if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
-        return 0;
-    return token_eq(h + 7, need);
+    }
+    if (cm->cfg.auth_token == NULL)
+        return 1;
+    return tok != NULL && token_eq(tok, cm->cfg.auth_token);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *resp,
@@ -185,13 +226,25 @@ static void *worker(void *arg)
     struct cm_req *r = arg;
     struct ox_cm *cm = r->cm;
     struct MHD_Connection *con = r->con;
-    r->route->fn(cm, r, &r->resp);
+    if (r->route->supervisor_auth &&
+        (r->bearer == NULL || !cm_cred_auth(cm, r->bearer, r->sv_host)))
+        cm_resp_error(&r->resp, 401, "missing or wrong supervisor credential");
+    else
+        r->route->fn(cm, r, &r->resp);
     if (r->resp.body == NULL && r->resp.raw == NULL)
         cm_resp_error(&r->resp, 500, "internal error: handler gave no response");
     atomic_store(&r->async, 2);
     MHD_resume_connection(con);
     atomic_fetch_sub(&cm->workers, 1);
     return NULL;
+}
+
+static enum MHD_Result header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
@@ -206,8 +259,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     if (!r->started) {
         r->started = 1;
         int known = 0;
+        size_t hdr = 0;
+        MHD_get_connection_values(con, MHD_HEADER_KIND, header_bytes, &hdr);
         r->route = cm_route_find(method, url, &known);
         r->no_route = r->route == NULL ? (known ? 405 : 404) : 0;
+        size_t plen = strcspn(r->uri, "?");
+        if (strlen(r->uri) > CM_HTTP_MAX_URI)
+            r->no_route = 414;
+        else if (memmem(r->uri, plen, "%00", 3) != NULL)
+            r->no_route = 400; /* libmicrohttpd would cut the path there */
+        else if (hdr > CM_HTTP_MAX_HEADERS)
+            r->no_route = 431;
         return MHD_YES;
     }
     if (*upload_size > 0) {
@@ -223,6 +285,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     if (atomic_load(&r->async) == 2)
         return send_json(con, &r->resp, NULL);
     char allow[64] = "";
+    if (r->no_route == 400) {
+        cm_resp_error(&resp, 400, "the path contains an encoded NUL (%%00)");
+        return send_json(con, &resp, NULL);
+    }
+    if (r->no_route == 414) {
+        cm_resp_error(&resp, 414, "request target longer than %u bytes", CM_HTTP_MAX_URI);
+        return send_json(con, &resp, NULL);
+    }
+    if (r->no_route == 431) {
+        cm_resp_error(&resp, 431, "request headers larger than %u bytes", CM_HTTP_MAX_HEADERS);
+        return send_json(con, &resp, NULL);
+    }
     if (r->no_route == 404) {
         cm_resp_error(&resp, 404, "no such endpoint: %s %.200s", method, url);
         return send_json(con, &resp, NULL);
@@ -232,7 +306,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         cm_resp_error(&resp, 405, "method %s not allowed for %.200s (use %s)", method, url, allow);
         return send_json(con, &resp, allow);
     }
-    if (!authorised(cm, con, r->route)) {
+    if (!authorised(cm, r, r->route)) {
         cm_resp_error(&resp, 401, "missing or wrong bearer token");
         return send_json(con, &resp, NULL);
     }
@@ -263,7 +337,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
             return send_json(con, &resp, NULL);
         }
     }
-    if (cm->cfg.http_threads > 0 && strcmp(r->route->method, "POST") == 0) {
+    if (strcmp(r->route->method, "POST") == 0 || r->route->supervisor_auth) {
         r->resp.http_status = 200;
         atomic_store(&r->async, 1);
         atomic_fetch_add(&cm->workers, 1);
@@ -288,33 +362,63 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     return send_json(con, &resp, NULL);
 }
 
+/* libmicrohttpd's own messages (a malformed request, a refused connection):
+ * a client triggers them at will, so at most a few a second reach stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct ox_cm *cm = cls;
+    uint64_t suppressed = 0;
+    if (!ox_ratelimit_allow(&cm->http_log_rl, &suppressed))
+        return;
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        text[--n] = '\0';
+    if (suppressed > 0)
+        fprintf(stderr, "oxbow cm: http: %s (and %llu similar messages suppressed)\n", text,
+                (unsigned long long)suppressed);
+    else
+        fprintf(stderr, "oxbow cm: http: %s\n", text);
+}
+
 int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
 {
+    ox_ratelimit_init(&cm->http_log_rl, 5);
+    cm->http_log_rl_init = 1;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)cm->cfg.port);
     if (inet_pton(AF_INET, cm->cfg.listen, &sa.sin_addr) != 1)
         return ox_errf(eb, OX_ECONFIG, "cm.listen: \"%s\" is not an IPv4 address", cm->cfg.listen);
-    /* cm.http.threads=0: one thread per connection, handlers run inline. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (cm->cfg.http_threads > 0)
-        flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-    else
-        flags |= MHD_USE_THREAD_PER_CONNECTION;
-    /* The pool size option only when there is a pool (MHD warns about 0). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads = cm->cfg.http_threads > 0 ? (unsigned)cm->cfg.http_threads : 4;
+    /* The pool size option only when there is a pool (MHD warns about 1). */
     struct MHD_OptionItem pool[] = {
-        {MHD_OPTION_THREAD_POOL_SIZE, cm->cfg.http_threads, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (cm->cfg.http_threads < 2)
+    if (threads < 2)
         pool[0].option = MHD_OPTION_END;
+    /* No more connections than descriptors to hold them (ox_cm_start's
+     * caller raises the soft limit; see cmd_cm.c). */
+    unsigned limit = (unsigned)cm->cfg.http_max_connections;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        rlim_t room = rl.rlim_cur > CM_HTTP_FD_RESERVE + 64 ? rl.rlim_cur - CM_HTTP_FD_RESERVE : 64;
+        if (room < limit)
+            limit = (unsigned)room;
+    }
     cm->mhd = MHD_start_daemon(
         flags, (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_ARRAY, pool, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cm->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cm->cfg.http_max_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, cm, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (cm->mhd == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,
                        cm->cfg.port);
@@ -330,4 +434,7 @@ void cm_http_stop(struct ox_cm *cm)
     if (cm->mhd != NULL)
         MHD_stop_daemon(cm->mhd);
     cm->mhd = NULL;
+    if (cm->http_log_rl_init)
+        ox_ratelimit_destroy(&cm->http_log_rl);
+    cm->http_log_rl_init = 0;
 }

@@ -22,6 +22,7 @@
 #include "cm_metadb.h"
 #include "cm_names.h"
 #include "ox_cm.h"
+#include "ox_ratelimit.h"
 
 enum cm_desired { CM_RUN = 0, CM_STOP = 1, CM_DESTROY = 2 };
 
@@ -107,8 +108,13 @@ struct ox_cm {
     int health_started;
     atomic_int stopping;
     struct MHD_Daemon *mhd;
-    atomic_int workers; /* POST handlers running on their own threads */
-    void *sv;           /* in-process supervisor (ox_supervisor *) */
+    atomic_int workers;           /* POST handlers running on their own threads */
+    void *sv;                     /* in-process supervisor (ox_supervisor *) */
+    char local_sv_host[32];       /* host id sv_token authenticates (cm_cred.c) */
+    struct cm_vec creds;          /* struct cm_cred, by host id; under lock */
+    atomic_llong creds_loaded_ms; /* last reload of creds */
+    ox_ratelimit http_log_rl;     /* libmicrohttpd's messages to stderr */
+    int http_log_rl_init;
 };
 
 /* Clocks in ms since the epoch; cm_now_ms applies the test clock offset. */
@@ -139,6 +145,22 @@ void cm_bump_obs(struct ox_cm *cm);
 /* The effective status/errMsg of a crawler now (host liveness considered). */
 int cm_crawler_status(const struct ox_cm *cm, const struct cm_crawler *c, const char **err);
 int cm_host_live(const struct ox_cm *cm, const struct cm_host *h);
+
+/* Supervisor credentials (cm_cred.c). */
+/* 1 if s is a canonical host id "<ipv4>-<port>" (copied to canon). */
+int cm_host_id_check(const char *s, char canon[32]);
+int cm_cred_load(struct ox_cm *cm, ox_errbuf *eb);
+void cm_cred_free(struct ox_cm *cm);
+/* 1 with the host id the token is the credential of, else 0. May reload the
+ * table from the metaDB (at most once a second): call it from a request's
+ * worker thread, not a server thread. */
+int cm_cred_auth(struct ox_cm *cm, const char *token, char host_id[32]);
+/* "local" (supervisor.token), "issued" or "none"; needs `lock` for reading. */
+const char *cm_cred_kind(const struct ox_cm *cm, const char *host_id);
+/* Removes a host's credential; OX_ENOENT if it had none. */
+int cm_cred_revoke(struct ox_cm *cm, const char *host_id, ox_errbuf *eb);
+/* Writes 2*nbytes hex digits from /dev/urandom and a NUL to hex. */
+int cm_random_hex(size_t nbytes, char *hex, ox_errbuf *eb);
 
 /* Health (cm_health.c). */
 int cm_active(const struct ox_cm *cm);
@@ -179,6 +201,9 @@ const struct cm_route *cm_route_find(const char *method, const char *path, int *
 void cm_route_allow(const char *path, char *buf, size_t cap);
 const char *cm_req_param(struct cm_req *req, const char *key);
 const char *cm_req_body(struct cm_req *req, size_t *len);
+/* The host id the request's supervisor credential authenticates (routes
+ * with supervisor_auth), else "". */
+const char *cm_req_sv_host(struct cm_req *req);
 int cm_resp_error(struct cm_resp *resp, int http_status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cm_resp_ok(struct cm_resp *resp, json_t *extra);

@@ -28,7 +28,14 @@ static const char *const migration_v1[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {NULL, migration_v1};
+/* v2: supervisor credentials, one per host, stored as SHA-256 hex only. */
+static const char *const migration_v2[] = {
+    "CREATE TABLE ox_sv_credentials (host_id VARCHAR(32) PRIMARY KEY,"
+    " token_hash CHAR(64) NOT NULL UNIQUE, created_ms BIGINT NOT NULL)",
+    NULL,
+};
+
+static const char *const *const migrations[] = {NULL, migration_v1, migration_v2};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -89,6 +96,14 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
     [OX_MDB_SCHEMA_RECORD] = {"INSERT INTO ox_schema_migrations (version, applied_ms)"
                               " VALUES ($1, $2)",
                               NULL},
+    /* host_id, token_hash, created_ms; fails if the host has one already. */
+    [OX_MDB_SVCRED_INSERT] = {"INSERT INTO ox_sv_credentials (host_id, token_hash, created_ms)"
+                              " VALUES ($1, $2, $3)",
+                              NULL},
+    [OX_MDB_SVCRED_DELETE] = {"DELETE FROM ox_sv_credentials WHERE host_id = $1 RETURNING host_id",
+                              NULL},
+    [OX_MDB_SVCRED_ALL] = {"SELECT host_id, token_hash FROM ox_sv_credentials ORDER BY host_id",
+                           NULL},
 };
 
 static const char *stmt_sql(const ox_metadb *db, int id)

@@ -28,6 +28,9 @@ static const char *const cm_keys[] = {"cm.listen",
                                       "cm.host.lost_ms",
                                       "cm.http.max_body",
                                       "cm.http.threads",
+                                      "cm.http.max_connections",
+                                      "cm.http.max_connections_per_ip",
+                                      "cm.http.timeout_s",
                                       "cm.supervisor",
                                       "cm.test.clock_offset_ms",
                                       "cm.test.metadb_delay_ms",
@@ -88,6 +91,9 @@ int ox_cm_config_load(const ox_props *p, struct ox_cm_config *cfg, ox_errbuf *eb
         {"cm.host.lost_ms", 10000, 100, 86400000, &cfg->host_lost_ms},
         {"cm.http.max_body", 65536, 256, 16 << 20, &cfg->max_body},
         {"cm.http.threads", 0, 0, 256, &cfg->http_threads},
+        {"cm.http.max_connections", 10000, 16, 1000000, &cfg->http_max_connections},
+        {"cm.http.max_connections_per_ip", 1000, 1, 1000000, &cfg->http_max_per_ip},
+        {"cm.http.timeout_s", 30, 1, 3600, &cfg->http_timeout_s},
         {"cm.test.metadb_delay_ms", 0, 0, 600000, &cfg->test_metadb_delay_ms},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
@@ -134,8 +140,8 @@ void ox_cm_config_free(struct ox_cm_config *cfg)
     cfg->auth_token = NULL;
 }
 
-/* Creates (or reads) <data_dir>/supervisor.token, mode 0600: the token the
- * in-process and local supervisors present when cm.auth.token is not set. */
+/* Creates (or reads) <data_dir>/supervisor.token, mode 0600: the credential
+ * of this host's supervisor (see cm_cred.c). */
 static char *supervisor_token(const char *dir, ox_errbuf *eb)
 {
     char path[1200];
@@ -209,8 +215,23 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
     if ((rc = ox_metadb_open(cm->cfg.metadb_url, &cm->db, eb)) != 0)
         goto fail;
     ox_metadb_set_test_delay(cm->db, cm->cfg.test_metadb_delay_ms);
-    if ((rc = cm_state_load(cm, eb)) != 0)
+    if ((rc = cm_state_load(cm, eb)) != 0 || (rc = cm_cred_load(cm, eb)) != 0)
         goto fail;
+    {
+        /* supervisor.token is this host's credential: the host id the
+         * supervisor.* keys give, whether or not the supervisor runs here
+         * (if they do not load and none runs here, there is none). */
+        struct ox_sv_config lc;
+        char def_dir[1100];
+        snprintf(def_dir, sizeof def_dir, "%s/supervisor", cm->cfg.data_dir);
+        rc = ox_sv_config_load(cm->cfg.props, def_dir, &lc, eb);
+        if (rc != 0 && cm->cfg.run_supervisor)
+            goto fail;
+        if (rc == 0)
+            snprintf(cm->local_sv_host, sizeof cm->local_sv_host, "%s-%d", lc.host_ip, lc.port);
+        ox_sv_config_free(&lc);
+        rc = 0;
+    }
     if ((rc = cm_health_start(cm, eb)) != 0)
         goto fail;
     if ((rc = cm_http_start(cm, eb)) != 0)
@@ -223,7 +244,7 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
             goto fail;
         snprintf(sc.cm_url, sizeof sc.cm_url, "%s", cm->cfg.url);
         if (sc.token == NULL)
-            sc.token = ox_xstrdup(cm->cfg.auth_token ? cm->cfg.auth_token : cm->sv_token);
+            sc.token = ox_xstrdup(cm->sv_token);
         ox_supervisor *sv = NULL;
         rc = ox_sv_start(&sc, &sv, eb);
         ox_sv_config_free(&sc);
@@ -254,6 +275,7 @@ void ox_cm_stop(ox_cm *cm)
     cm_health_stop(cm);
     ox_metadb_close(cm->db);
     cm_state_free(cm);
+    cm_cred_free(cm);
     ox_cm_config_free(&cm->cfg);
     free(cm->sv_token);
     pthread_mutex_destroy(&cm->db_lock);

@@ -26,11 +26,14 @@ struct ox_cm_config {
     int health_interval_ms; /* cm.health.interval_ms (1000) */
     int health_slow_ms;     /* cm.health.slow_ms (500): slower writes make active=false */
     int health_max_skew_ms; /* cm.health.max_skew_ms (2000) */
-    int apply_wait_ms;  /* cm.apply.wait_ms (15000): how long start/clear/restore/destroy wait */
-    int host_lost_ms;   /* cm.host.lost_ms (10000) */
-    int max_body;       /* cm.http.max_body (65536) for form requests */
-    int http_threads;   /* cm.http.threads (0 = a thread per connection) */
-    int run_supervisor; /* cm.supervisor (true) */
+    int apply_wait_ms; /* cm.apply.wait_ms (15000): how long start/clear/restore/destroy wait */
+    int host_lost_ms;  /* cm.host.lost_ms (10000) */
+    int max_body;      /* cm.http.max_body (65536) for form requests */
+    int http_threads;  /* cm.http.threads (0 = the default, 4 epoll threads) */
+    int http_max_connections;     /* cm.http.max_connections (10000) */
+    int http_max_per_ip;          /* cm.http.max_connections_per_ip (1000) */
+    int http_timeout_s;           /* cm.http.timeout_s (30): idle connection timeout */
+    int run_supervisor;           /* cm.supervisor (true) */
     int64_t test_clock_offset_ms; /* cm.test.clock_offset_ms: test-only CM clock skew */
     int test_metadb_delay_ms;     /* cm.test.metadb_delay_ms: test-only slow metaDB */
     const ox_props *props;        /* the whole file (supervisor.* keys); not owned */
@@ -56,6 +59,20 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb);
 
 /* Stops every thread and frees the CM; NULL is a no-op. */
 void ox_cm_stop(ox_cm *cm);
+
+/*
+ * Issues the supervisor credential of host `host_id` ("<ip>-<port>"): writes
+ * a new random token to `out_path` (created 0600, never overwritten) and its
+ * SHA-256 to the metaDB of cfg. A running CM accepts it within a second.
+ * OX_EEXIST if the host has one (revoke first). Never logs, never prints the
+ * token.
+ */
+int ox_cm_credential_issue(const struct ox_cm_config *cfg, const char *host_id,
+                           const char *out_path, ox_errbuf *eb);
+/* Deletes the credential of host_id from the metaDB; OX_ENOENT if none. A
+ * running CM may accept it until it reloads: revoke through the API
+ * (POST /host/revoke) to cut it off at once. */
+int ox_cm_credential_revoke(const struct ox_cm_config *cfg, const char *host_id, ox_errbuf *eb);
 
 /* The URL the CM serves (cm.url). Owned by cm. */
 const char *ox_cm_url(const ox_cm *cm);

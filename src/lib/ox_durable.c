@@ -102,7 +102,7 @@ int ox_durable_create(const char *dir, const char *name, const void *data, size_
     if (snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name) >= (int)sizeof tmp ||
         snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
         return ox_errf(eb, OX_EINVAL, "path too long: %s/%s", dir, name);
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return sys_err(eb, "create", tmp);
     rc = ox_durable_write(fd, data, len, tmp, eb);

@@ -125,7 +125,7 @@ static void log_free(ox_log *log)
 
 static int make_dir(const char *dir, ox_errbuf *eb)
 {
-    if (mkdir(dir, 0755) == 0) {
+    if (mkdir(dir, 0700) == 0) {
         char parent[PATH_MAX];
         snprintf(parent, sizeof parent, "%s", dir);
         char *slash = strrchr(parent, '/');

@@ -134,6 +134,7 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
             else
                 ox_slog_printf(st.slog, OX_LL_INFO, "SIGHUP: store.log reopened");
         }
+        ox_store_http_reap(&st);
         int64_t now = ox_store_mono_ms();
         if (now - last_sample >= 1000) {
             ox_store_rate_sample(&st);

@@ -39,6 +39,8 @@ static const char *const known_keys[] = {
     "store.fsync.interval_ms",
     "store.log.level",
     "store.max_subscribers",
+    "store.max_connections_per_ip",
+    "store.http.request_timeout_ms",
     "store.resume",
     NULL,
 };
@@ -297,6 +299,12 @@ int ox_store_config_from_props(const ox_props *p, ox_store_config **out, ox_errb
     if ((rc = ox_props_get_int(p, "store.max_subscribers", 256, 1, 4096, &v, eb)) != 0)
         goto fail;
     c->max_subscribers = (int)v;
+    if ((rc = ox_props_get_int(p, "store.max_connections_per_ip", 64, 1, 8192, &v, eb)) != 0)
+        goto fail;
+    c->max_per_ip = (int)v;
+    if ((rc = ox_props_get_int(p, "store.http.request_timeout_ms", 5000, 100, 600000, &v, eb)) != 0)
+        goto fail;
+    c->request_timeout_ms = (int)v;
     static const char *const resumes[] = {"auto", "gtid", "filepos", NULL};
     if ((rc = ox_props_get_enum(p, "store.resume", resumes, OX_RESUME_AUTO, &c->resume_mode, eb)) !=
         0)

@@ -55,9 +55,11 @@ typedef struct ox_store_config {
     uint64_t segment_bytes;   /* store.segment.bytes */
     int fsync_policy;         /* enum ox_log_fsync */
     uint32_t fsync_interval_ms;
-    int log_level;       /* enum ox_store_loglevel */
-    int max_subscribers; /* store.max_subscribers */
-    int resume_mode;     /* store.resume: enum ox_store_resume */
+    int log_level;          /* enum ox_store_loglevel */
+    int max_subscribers;    /* store.max_subscribers */
+    int max_per_ip;         /* store.max_connections_per_ip (64) */
+    int request_timeout_ms; /* store.http.request_timeout_ms (5000) */
+    int resume_mode;        /* store.resume: enum ox_store_resume */
 } ox_store_config;
 
 /*

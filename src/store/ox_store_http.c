@@ -6,17 +6,213 @@
  * whose socket is full blocks only its own thread: capture and the other
  * subscribers never wait for it. When the store listens on a non-loopback
  * address, every request must carry "Authorization: Bearer <token>".
+ *
+ * Connection guard (silent or slow clients must not lock subscribers and
+ * the status endpoint out; authentication only happens after the headers):
+ * - a connection must complete each request within
+ *   store.http.request_timeout_ms of connecting (or of its previous
+ *   response): the main thread's ox_store_http_reap shuts down the socket of
+ *   one that did not. A streaming subscriber has no deadline;
+ * - at most store.max_connections_per_ip connections from one other host's
+ *   address, and max_subscribers + 16 in all (the accept policy refuses
+ *   more);
+ * - RESERVED_SLOTS more, only for this host (127.0.0.1 or the listen
+ *   address, which has no per-address limit): the supervisor's status polls
+ *   get in while other hosts hold every normal slot.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 
+#include "ox_alloc.h"
 #include "ox_buf.h"
 #include "ox_json_out.h"
 #include "ox_store_priv.h"
+
+#define RESERVED_SLOTS 4
+#define REAP_LOG_MS    10000
+
+/* One open TCP connection. */
+struct conn {
+    struct conn *prev, *next;
+    int fd;
+    uint32_t peer; /* IPv4, host order */
+    uint16_t peer_port;
+    int64_t deadline_ms; /* monotonic; 0 = none (request complete, streaming) */
+    int shut;            /* the reaper shut it down */
+    int nul;             /* the current request has an encoded NUL (%00) */
+};
+
+struct ox_store_conns {
+    pthread_mutex_t mu;
+    struct conn *head;
+    int total;
+    uint32_t listen_ip; /* host order; 0 for 0.0.0.0 */
+    int64_t reaped;     /* since the last log line */
+    int64_t refused;
+    int64_t last_log_ms;
+};
+
+static int is_local(const struct ox_store_conns *cs, uint32_t ip)
+{
+    return ip == INADDR_LOOPBACK || (cs->listen_ip != 0 && ip == cs->listen_ip);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    struct ox_store *st = cls;
+    struct ox_store_conns *cs = st->conns;
+    if (addr == NULL || addr->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in))
+        return MHD_NO;
+    uint32_t ip = ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr);
+    int normal = st->cfg->max_subscribers + 16;
+    pthread_mutex_lock(&cs->mu);
+    int from_peer = 0;
+    for (const struct conn *c = cs->head; c != NULL; c = c->next)
+        from_peer += c->peer == ip;
+    int local = is_local(cs, ip);
+    int ok = local ? cs->total < normal + RESERVED_SLOTS
+                   : cs->total < normal && from_peer < st->cfg->max_per_ip;
+    if (!ok)
+        cs->refused++;
+    pthread_mutex_unlock(&cs->mu);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct ox_store *st = cls;
+    struct ox_store_conns *cs = st->conns;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *c = ox_xcalloc(1, sizeof *c);
+        const union MHD_ConnectionInfo *fi =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ai =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        c->fd = fi != NULL ? fi->connect_fd : -1;
+        if (ai != NULL && ai->client_addr != NULL && ai->client_addr->sa_family == AF_INET) {
+            const struct sockaddr_in *in = (const struct sockaddr_in *)ai->client_addr;
+            c->peer = ntohl(in->sin_addr.s_addr);
+            c->peer_port = ntohs(in->sin_port);
+        }
+        c->deadline_ms = ox_store_mono_ms() + st->cfg->request_timeout_ms;
+        pthread_mutex_lock(&cs->mu);
+        c->next = cs->head;
+        if (cs->head != NULL)
+            cs->head->prev = c;
+        cs->head = c;
+        cs->total++;
+        pthread_mutex_unlock(&cs->mu);
+        *socket_context = c;
+        return;
+    }
+    struct conn *c = *socket_context;
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&cs->mu);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        cs->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    cs->total--;
+    pthread_mutex_unlock(&cs->mu);
+    free(c);
+    *socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i != NULL ? i->socket_context : NULL;
+}
+
+/* deadline: 0 clears it, else the connection has this long from now. */
+static void conn_deadline(struct ox_store *st, struct MHD_Connection *conn, int64_t ms)
+{
+    struct conn *c = conn_of(conn);
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&st->conns->mu);
+    c->deadline_ms = ms ? ox_store_mono_ms() + ms : 0;
+    pthread_mutex_unlock(&st->conns->mu);
+}
+
+/* A response went out: a kept-alive connection has the full time again for
+ * its next request. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct ox_store *st = cls;
+    (void)req_cls;
+    (void)toe;
+    conn_deadline(st, conn, st->cfg->request_timeout_ms);
+    struct conn *c = conn_of(conn);
+    if (c != NULL)
+        c->nul = 0;
+}
+
+/* libmicrohttpd decodes the path and every query value with this; a decoded
+ * NUL would silently cut the string (so "/v1/status%00x" would be
+ * /v1/status and filter=a%00b would be "a"), so the request is refused. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    if (strstr(s, "%00") != NULL) {
+        struct conn *c = conn_of(conn);
+        if (c != NULL)
+            c->nul = 1;
+    }
+    return MHD_http_unescape(s);
+}
+
+void ox_store_http_reap(struct ox_store *st)
+{
+    struct ox_store_conns *cs = st->conns;
+    if (cs == NULL)
+        return;
+    int64_t now = ox_store_mono_ms();
+    pthread_mutex_lock(&cs->mu);
+    for (struct conn *c = cs->head; c != NULL; c = c->next) {
+        if (c->shut || c->deadline_ms == 0 || now < c->deadline_ms || c->fd < 0)
+            continue;
+        /* The descriptor is open while the entry exists (MHD reports the
+         * close before closing it); checking the peer guards against a
+         * reused number all the same. */
+        struct sockaddr_in in;
+        socklen_t len = sizeof in;
+        if (getpeername(c->fd, (struct sockaddr *)&in, &len) == 0 && in.sin_family == AF_INET &&
+            ntohl(in.sin_addr.s_addr) == c->peer && ntohs(in.sin_port) == c->peer_port) {
+            shutdown(c->fd, SHUT_RDWR);
+            cs->reaped++;
+        }
+        c->shut = 1;
+    }
+    int64_t reaped = 0, refused = 0;
+    if ((cs->reaped || cs->refused) && now - cs->last_log_ms >= REAP_LOG_MS) {
+        reaped = cs->reaped;
+        refused = cs->refused;
+        cs->reaped = cs->refused = 0;
+        cs->last_log_ms = now;
+    }
+    pthread_mutex_unlock(&cs->mu);
+    if (reaped || refused)
+        ox_slog_printf(st->slog, OX_LL_WARN,
+                       "http: closed %lld connection(s) that sent no complete request within %d ms"
+                       " and refused %lld over the connection limits (last %d s)",
+                       (long long)reaped, st->cfg->request_timeout_ms, (long long)refused,
+                       REAP_LOG_MS / 1000);
+}
 
 int ox_store_http_reply(struct MHD_Connection *conn, unsigned code, const char *body, size_t len)
 {
@@ -95,6 +291,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0; /* discard bodies */
         return MHD_YES;
     }
+    /* The request is complete: no deadline while it is answered (a
+     * subscriber streams for as long as it likes). */
+    conn_deadline(st, conn, 0);
+    const struct conn *c = conn_of(conn);
+    if (c != NULL && c->nul)
+        return (enum MHD_Result)ox_store_http_error(conn, MHD_HTTP_BAD_REQUEST,
+                                                    "the request contains an encoded NUL (%%00)");
     if (st->cfg->auth_token != NULL &&
         !token_ok(st->cfg->auth_token,
                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization")))
@@ -133,14 +336,19 @@ int ox_store_http_start(struct ox_store *st, ox_errbuf *eb)
     const char *addr = strcmp(c->listen, "localhost") == 0 ? "127.0.0.1" : c->listen;
     if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
         return ox_errf(eb, OX_ECONFIG, "store.listen: \"%s\" is not an IPv4 address", c->listen);
-    st->http = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                    MHD_USE_POLL | MHD_USE_ERROR_LOG,
-                                c->port, NULL, NULL, on_request, st, MHD_OPTION_SOCK_ADDR,
-                                (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-                                (unsigned)c->max_subscribers + 16, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
-                                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, st,
-                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
+    struct ox_store_conns *cs = ox_xcalloc(1, sizeof *cs);
+    pthread_mutex_init(&cs->mu, NULL);
+    cs->listen_ip = ntohl(sa.sin_addr.s_addr);
+    st->conns = cs;
+    st->http = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+            MHD_USE_ERROR_LOG,
+        c->port, on_accept, st, on_request, st, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_subscribers + 16 + RESERVED_SLOTS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, st, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        st, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, st, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        st, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
     if (st->http == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%u (address in use?)", c->listen,
                        (unsigned)c->port);
@@ -152,4 +360,9 @@ void ox_store_http_stop(struct ox_store *st)
     if (st->http != NULL)
         MHD_stop_daemon(st->http);
     st->http = NULL;
+    if (st->conns != NULL) {
+        pthread_mutex_destroy(&st->conns->mu);
+        free(st->conns);
+        st->conns = NULL;
+    }
 }

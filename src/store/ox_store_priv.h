@@ -36,6 +36,7 @@ struct ox_store {
     ox_log *log;
     ox_slog *slog;
     struct MHD_Daemon *http;
+    struct ox_store_conns *conns; /* ox_store_http.c: open connections */
     pthread_t capture_thread;
     int capture_started;
     volatile sig_atomic_t *stop; /* set by SIGTERM/SIGINT, read everywhere */
@@ -71,6 +72,10 @@ void *ox_store_capture_main(void *arg);
 /* Starts/stops the HTTP server (status, subscribe). They log. */
 int ox_store_http_start(struct ox_store *st, ox_errbuf *eb);
 void ox_store_http_stop(struct ox_store *st);
+/* Closes connections that have not completed a request within
+ * store.http.request_timeout_ms; the main thread calls it about every 100 ms.
+ * Logs (rate-limited). */
+void ox_store_http_reap(struct ox_store *st);
 
 /* Appends the status JSON document to out (GET /v1/status). */
 struct ox_buf;

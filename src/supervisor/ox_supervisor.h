@@ -21,12 +21,13 @@
 #include "ox_props.h"
 
 struct ox_sv_config {
-    char cm_url[512]; /* supervisor.cm.url (or --cm) */
-    char *token;      /* bearer token for the CM (supervisor.cm.token.file); owned */
-    char host_ip[16]; /* supervisor.host.ip, default 127.0.0.1: the name's hostIp */
-    char listen[64];  /* supervisor.listen, default 127.0.0.1 */
-    int port;         /* supervisor.port, default 7100 */
-    char dir[1024];   /* supervisor.dir */
+    char cm_url[512];   /* supervisor.cm.url (or --cm) */
+    char *token;        /* bearer token for the CM (supervisor.cm.token.file); owned */
+    char host_ip[16];   /* supervisor.host.ip, default 127.0.0.1: the name's hostIp */
+    char listen[64];    /* supervisor.listen, default 127.0.0.1 */
+    char *status_token; /* supervisor.status.token.file: bearer token for GET /v1/status; owned */
+    int port;           /* supervisor.port, default 7100 */
+    char dir[1024];     /* supervisor.dir */
     char
         drc_path[1100]; /* supervisor.drc.properties, default <dir>/package/config/drc.properties */
     int store_port_base;         /* supervisor.store.port.base, default 17000 */

@@ -14,6 +14,7 @@ const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
                                          "supervisor.cm.token.file",
                                          "supervisor.host.ip",
                                          "supervisor.listen",
+                                         "supervisor.status.token.file",
                                          "supervisor.port",
                                          "supervisor.dir",
                                          "supervisor.drc.properties",
@@ -101,6 +102,15 @@ int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_c
         return rc;
     if ((rc = num(p, "supervisor.stop.grace_ms", 10000, 100, 600000, &cfg->stop_grace_ms, eb)) != 0)
         return rc;
+    const char *stt = str(p, "supervisor.status.token.file", NULL);
+    if (stt && (rc = ox_secret_read_file("supervisor.status.token.file", stt, &cfg->status_token,
+                                         eb)) != 0)
+        return rc;
+    if (cfg->status_token != NULL && strlen(cfg->status_token) < 16) {
+        ox_sv_config_free(cfg);
+        return ox_errf(eb, OX_ECONFIG,
+                       "supervisor.status.token.file: the token must be at least 16 characters");
+    }
     const char *tf = str(p, "supervisor.cm.token.file", NULL);
     if (tf && (rc = ox_secret_read_file("supervisor.cm.token.file", tf, &cfg->token, eb)) != 0)
         return rc;
@@ -119,4 +129,9 @@ void ox_sv_config_free(struct ox_sv_config *cfg)
         free(cfg->token);
     }
     cfg->token = NULL;
+    if (cfg->status_token) {
+        memset(cfg->status_token, 0, strlen(cfg->status_token));
+        free(cfg->status_token);
+    }
+    cfg->status_token = NULL;
 }

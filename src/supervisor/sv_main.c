@@ -275,6 +275,20 @@ static void *sv_main(void *arg)
     return NULL;
 }
 
+/* Compares without an early exit so that timing does not leak the token. */
+static int status_token_ok(const char *want, struct MHD_Connection *con)
+{
+    const char *h = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+    if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+        return 0;
+    const char *got = h + 7;
+    size_t wl = strlen(want), gl = strlen(got);
+    unsigned diff = wl != gl;
+    for (size_t i = 0; i < wl; i++)
+        diff |= (unsigned char)want[i] ^ (unsigned char)(i < gl ? got[i] : 0);
+    return diff == 0;
+}
+
 static enum MHD_Result sv_http_status(void *cls, struct MHD_Connection *con, const char *url,
                                       const char *method, const char *version, const char *upload,
                                       size_t *upload_size, void **con_cls)
@@ -290,7 +304,10 @@ static enum MHD_Result sv_http_status(void *cls, struct MHD_Connection *con, con
     }
     unsigned code = 200;
     char *text;
-    if (strcmp(url, "/v1/status") != 0) {
+    if (sv->cfg.status_token != NULL && !status_token_ok(sv->cfg.status_token, con)) {
+        code = 401;
+        text = ox_xstrdup("{\"errMsg\":\"missing or wrong bearer token\",\"isSuccess\":false}");
+    } else if (strcmp(url, "/v1/status") != 0) {
         code = 404;
         text = ox_xstrdup("{\"errMsg\":\"no such endpoint\",\"isSuccess\":false}");
     } else if (strcmp(method, "GET") != 0) {
@@ -358,6 +375,7 @@ int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *
     sv->cfg = *cfg;
     sv->cfg.token = cfg->token ? ox_xstrdup(cfg->token) : NULL;
     sv->cfg.store_token = cfg->store_token ? ox_xstrdup(cfg->store_token) : NULL;
+    sv->cfg.status_token = cfg->status_token ? ox_xstrdup(cfg->status_token) : NULL;
     sv->cm_ok = -1; /* unknown: the first heartbeat's outcome is logged */
     pthread_mutex_init(&sv->snap_mu, NULL);
     if ((rc = sv_curl_load(eb)) != 0)
@@ -395,6 +413,14 @@ int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *
                      sv->cfg.listen, sv->cfg.port);
         goto fail;
     }
+    if (strncmp(sv->cfg.listen, "127.", 4) != 0)
+        fprintf(stderr,
+                "oxbow supervisor: warning: the status endpoint listens on %s:%d, not on loopback:"
+                " other hosts can reach it%s\n",
+                sv->cfg.listen, sv->cfg.port,
+                sv->cfg.status_token ? ""
+                                     : " and read the list of stores without a token (set"
+                                       " supervisor.status.token.file)");
     update_snapshot(sv);
     if (pthread_create(&sv->thread, NULL, sv_main, sv) != 0) {
         rc = ox_errf(eb, OX_ENOMEM, "cannot start the supervisor thread");

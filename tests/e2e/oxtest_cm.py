@@ -238,6 +238,21 @@ class CM:
                 return s["pid"]
         return 0
 
+    def credential(self, action, host, out=None):
+        """Runs `oxbow cm --issue-supervisor-credential HOST --out FILE` (or
+        --revoke-...) against this CM's config; returns the CompletedProcess."""
+        args = [oxbow_bin(), "cm", "--config", self.config, "--%s-supervisor-credential" % action,
+                host]
+        if out is not None:
+            args += ["--out", out]
+        return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+
+    def heartbeat(self, token, host, port, stores=None):
+        """One fake supervisor heartbeat (no long poll); returns (status, json)."""
+        body = {"host": host, "port": port, "gen": 0, "waitMs": 0, "stores": stores or []}
+        return self.request("POST", "/supervisor/heartbeat", body=json.dumps(body).encode(),
+                            headers={"Content-Type": "application/json"}, token=token)
+
     def store_dir(self, name):
         return os.path.join(self.stores_dir, name)
 

@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -295,3 +296,23 @@ def test_non_loopback_needs_token(tmp_dir):
         assert "cm.auth.token" in c.log()
     finally:
         c.cleanup()
+
+
+def test_supervisor_credential_on_each_metadb(cm):
+    """Issue (command, straight into the metaDB), use, revoke (API) on SQLite
+    and PostgreSQL; the migration that adds ox_sv_credentials ran on both."""
+    host = "127.0.0.1-7999"
+    out = os.path.join(cm.dir, "h.token")
+    r = cm.credential("issue", host, out=out)
+    assert r.returncode == 0, r.stderr
+    with open(out) as f:
+        tok = f.read().strip()
+    deadline = time.monotonic() + 10
+    while cm.heartbeat(tok, "127.0.0.1", 7999)[0] != 200:
+        assert time.monotonic() < deadline, "credential not accepted"
+        time.sleep(0.2)
+    st, j = cm.post("/host/revoke", host=host)
+    assert st == 200
+    assert cm.heartbeat(tok, "127.0.0.1", 7999)[0] == 401
+    st, j = cm.post("/host/revoke", host="127.0.0.1-99999")
+    assert st == 400 and j["isSuccess"] is False

@@ -74,7 +74,9 @@ static void test_migrate_and_roundtrip(void **state)
     assert_int_equal(ox_metadb_open(path, &db, &eb), 0);
     struct rows v = {0};
     assert_int_equal(ox_metadb_exec(db, OX_MDB_SCHEMA_VERSION, 0, NULL, collect, &v, &eb), 0);
-    assert_string_equal(v.first[0], "1");
+    char want[8];
+    snprintf(want, sizeof want, "%d", OX_METADB_SCHEMA_VERSION);
+    assert_string_equal(v.first[0], want);
     struct rows r2 = {0};
     assert_int_equal(ox_metadb_exec(db, OX_MDB_TOPIC_ALL, 0, NULL, collect, &r2, &eb), 0);
     assert_int_equal(r2.n, 1);
@@ -132,6 +134,37 @@ static void test_crawler_rows_and_clock(void **state)
     ox_metadb_close(db);
 }
 
+/* Supervisor credentials: one per host, the hash unique, delete says
+ * whether a row went. */
+static void test_sv_credentials(void **state)
+{
+    ox_metadb *db = NULL;
+    ox_errbuf eb;
+    assert_int_equal(ox_metadb_open(path, &db, &eb), 0);
+    const char *h1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const char *h2 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const char *a[3] = {"10.0.0.2-7100", h1, "1"};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_SVCRED_INSERT, 3, a, NULL, NULL, &eb), 0);
+    const char *again[3] = {"10.0.0.2-7100", h2, "2"};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_SVCRED_INSERT, 3, again, NULL, NULL, &eb), OX_EDB);
+    const char *same_hash[3] = {"10.0.0.3-7100", h1, "2"};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_SVCRED_INSERT, 3, same_hash, NULL, NULL, &eb),
+                     OX_EDB);
+    struct rows r = {0};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_SVCRED_ALL, 0, NULL, collect, &r, &eb), 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.first[0], "10.0.0.2-7100");
+    assert_string_equal(r.first[1], h1);
+    const char *del[1] = {"10.0.0.2-7100"};
+    struct rows d = {0};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_SVCRED_DELETE, 1, del, collect, &d, &eb), 0);
+    assert_int_equal(d.n, 1);
+    struct rows d2 = {0};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_SVCRED_DELETE, 1, del, collect, &d2, &eb), 0);
+    assert_int_equal(d2.n, 0);
+    ox_metadb_close(db);
+}
+
 static void test_open_errors(void **state)
 {
     ox_metadb *db = NULL;
@@ -148,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate_and_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crawler_rows_and_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sv_credentials, setup, teardown),
         cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
