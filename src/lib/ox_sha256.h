@@ -1,5 +1,5 @@
 /*
- * ox_sha256.h - SHA-256 (FIPS 180-4), for storing credentials as hashes.
+ * ox_sha256.h - SHA-256 (Nettle underneath), for storing credentials as hashes.
  *
  * The CM keeps only the SHA-256 of each supervisor credential in its metaDB;
  * the credentials are 192-bit random tokens, so a plain hash (no salt, no
