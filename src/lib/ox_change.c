@@ -228,6 +228,8 @@ void ox_change_json_head(const ox_change *c, ox_buf *b)
         ox_json_str(b, c->table, strlen(c->table));
     }
     put_pk(b, c);
+    if (c->schema == OX_SCHEMA_UNKNOWN)
+        OX_JSON_LIT(b, ",\"schema\":\"unknown\"");
 }
 
 void ox_change_column_key(const ox_column *col, uint32_t i, ox_buf *b)

@@ -102,7 +102,18 @@ typedef struct ox_change {
      * for the rows of one event that share it; replaces their rendering. */
     const char *json_tail;
     uint32_t json_tail_len;
+    /* Addition (schema history): OX_SCHEMA_UNKNOWN when the column names
+     * (and the key, charsets, ENUM/SET members) of a row record could not be
+     * established for the row's binlog position; rendered as
+     * `,"schema":"unknown"` after "pk", and the columns are named "@1"..
+     * (docs/records.md). 0 (OX_SCHEMA_KNOWN) otherwise: nothing rendered. */
+    uint8_t schema;
 } ox_change;
+
+enum ox_schema_state {
+    OX_SCHEMA_KNOWN = 0,
+    OX_SCHEMA_UNKNOWN = 1,
+};
 
 /*
  * Appends the JSON object for `c` to `out` (no trailing newline). Never logs.

@@ -317,6 +317,11 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     sc.server_id = c->server_id;
     sc.heartbeat_ms = c->heartbeat_ms;
     sc.connect_timeout_s = c->connect_timeout_s;
+    /* The schema history lives with the log: a store restored later decodes
+     * old rows with the schema of their time (docs/mysql_capture.md). */
+    char schema_dir[4096];
+    snprintf(schema_dir, sizeof schema_dir, "%s/schema", c->dir);
+    sc.schema_dir = schema_dir;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;

@@ -73,6 +73,17 @@ void ox_binlog_decoder_set_columns_fn(ox_binlog_decoder *d, ox_binlog_columns_fn
     d->columns_arg = arg;
 }
 
+void ox_binlog_decoder_set_schema_fn(ox_binlog_decoder *d, ox_binlog_schema_fn fn, void *arg)
+{
+    d->schema_fn = fn;
+    d->schema_arg = arg;
+}
+
+void ox_binlog_decoder_forget_maps(ox_binlog_decoder *d)
+{
+    ox_bl_tables_forget_raw(d);
+}
+
 static uint64_t file_index(const char *name)
 {
     const char *dot = strrchr(name, '.');
