@@ -63,6 +63,9 @@ enum ox_ddl_kind {
 
 /* Flags for ox_mysql_ddl_parse. */
 #define OX_DDL_ANSI_QUOTES 0x1u /* sql_mode ANSI_QUOTES: "x" is an identifier */
+/* Addition: sql_mode NO_BACKSLASH_ESCAPES: '\' is an ordinary character in
+ * string literals. */
+#define OX_DDL_NO_BACKSLASH_ESCAPES 0x2u
 
 /* One table a statement acts on. new_db/new_table are set for a rename
  * (RENAME TABLE, ALTER TABLE ... RENAME TO), else NULL. For a database
