@@ -1,0 +1,284 @@
+"""Schema history (issue 8 item 2): the same workload of more than 50 DDL
+statements interleaved with DML, captured through the CM from a FULL and a
+MINIMAL MariaDB, with the store stopped (crawler/clear) during part of it and
+restored later. Every row record (db, table, op, before, after) must equal
+what SELECT on the source showed right after (or before) the statement, with
+the column names in force at that time, and the FULL and MINIMAL records
+must be identical (pk included). Re-reading from the earliest record after
+one more stop and restore gives the same bytes."""
+
+import os
+import time
+
+import pytest
+
+from oxtest_cm import CM
+from oxtest_store import Subscription
+
+
+class Workload:
+    """Runs DDL and single-row DML on the source and records, for each DML,
+    the row change the store must deliver (values as SELECT shows them)."""
+
+    def __init__(self, db):
+        self.conn = db.root_conn()
+        self.expected = []
+        self.recording = False
+        self.nddl = 0
+
+    def ddl(self, sql, db="sh"):
+        with self.conn.cursor() as cur:
+            cur.execute("USE `%s`" % db)
+            cur.execute(sql)
+        self.nddl += 1
+
+    def _row(self, db, table, rid):
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT * FROM `%s`.`%s` WHERE id = %%s" % (db, table), (rid,))
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        assert len(rows) == 1, (db, table, rid, rows)
+        return dict(zip(names, rows[0]))
+
+    def _exec(self, sql, args):
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args)
+
+    def _expect(self, db, table, op, before, after):
+        if self.recording:
+            self.expected.append({"db": db, "table": table, "op": op, "before": before,
+                                  "after": after})
+
+    def ins(self, table, rid, db="sh", **vals):
+        cols = ["id"] + list(vals)
+        self._exec("INSERT INTO `%s`.`%s` (%s) VALUES (%s)"
+                   % (db, table, ",".join("`%s`" % c for c in cols),
+                      ",".join(["%s"] * len(cols))), [rid] + list(vals.values()))
+        self._expect(db, table, "insert", None, self._row(db, table, rid))
+
+    def upd(self, table, rid, db="sh", **vals):
+        before = self._row(db, table, rid)
+        self._exec("UPDATE `%s`.`%s` SET %s WHERE id = %%s"
+                   % (db, table, ",".join("`%s` = %%s" % c for c in vals)),
+                   list(vals.values()) + [rid])
+        self._expect(db, table, "update", before, self._row(db, table, rid))
+
+    def dele(self, table, rid, db="sh"):
+        before = self._row(db, table, rid)
+        self._exec("DELETE FROM `%s`.`%s` WHERE id = %%s" % (db, table), (rid,))
+        self._expect(db, table, "delete", before, None)
+
+
+def setup_schema(w):
+    w.ddl("CREATE DATABASE sh CHARACTER SET utf8mb4", db="mysql")
+    w.ddl("CREATE TABLE a (id INT PRIMARY KEY, b VARCHAR(20), c INT, e ENUM('x','y'), "
+          "s SET('p','q'))")
+    w.ddl("CREATE TABLE l (id INT PRIMARY KEY, t VARCHAR(20) CHARACTER SET latin1)")
+    w.ins("a", 1, b="b1", c=1, e="x", s="p")
+    w.ins("l", 1, t="é1")
+
+
+def phase1(w):
+    w.ddl("ALTER TABLE a ADD COLUMN d INT AFTER b")
+    w.ins("a", 2, b="b2", d=2, e="y", s="q")
+    w.ddl("ALTER TABLE a ADD COLUMN f VARCHAR(10) FIRST")
+    w.ins("a", 3, f="f3", b="b3")
+    w.ddl("ALTER TABLE a RENAME COLUMN b TO bb")
+    w.ins("a", 4, bb="bb4", e="x")
+    w.upd("a", 2, bb="bb2", d=22)
+    w.ddl("ALTER TABLE a CHANGE COLUMN c cc BIGINT")
+    w.ins("a", 5, cc=5000000000)
+    w.ddl("ALTER TABLE a MODIFY COLUMN e ENUM('x','y','z')")
+    w.ins("a", 6, e="z")
+    w.ddl("ALTER TABLE a MODIFY COLUMN s SET('p','q','r') AFTER id")
+    w.ins("a", 7, s="p,r")
+    w.ddl("ALTER TABLE a DROP COLUMN d")
+    w.ins("a", 8, bb="bb8")
+    w.dele("a", 3)
+    w.ddl("CREATE TABLE b2 (id INT PRIMARY KEY, v TEXT, w ENUM('m','n') DEFAULT 'm')")
+    w.ins("b2", 1, v="v1")
+    w.ddl("ALTER TABLE b2 ADD COLUMN z INT FIRST")
+    w.ins("b2", 2, z=2, v="v2", w="n")
+    w.ddl("ALTER TABLE b2 CONVERT TO CHARACTER SET latin1")
+    w.ins("b2", 3, v="ñ3")
+    w.ddl("ALTER TABLE l MODIFY t VARCHAR(20) CHARACTER SET utf8mb4")
+    w.ins("l", 2, t="ü2")
+    w.ddl("RENAME TABLE b2 TO b3")
+    w.ins("b3", 4, v="v4")
+    w.ddl("ALTER TABLE b3 RENAME COLUMN v TO vv, ADD COLUMN k INT AFTER id")
+    w.ins("b3", 5, vv="vv5", k=5)
+    w.upd("b3", 4, vv="vv4", k=4)
+    w.ddl("CREATE TABLE c (id INT, n VARCHAR(10), PRIMARY KEY (id))")
+    w.ins("c", 1, n="n1")
+    w.ddl("ALTER TABLE c ADD COLUMN m INT FIRST, ADD COLUMN o INT AFTER m")
+    w.ins("c", 2, n="n2", m=2, o=22)
+    w.ddl("ALTER TABLE c DROP PRIMARY KEY, ADD PRIMARY KEY (n, id)")
+    w.ins("c", 3, n="n3")
+    w.ddl("ALTER TABLE a CHANGE COLUMN bb b VARCHAR(30) FIRST")
+    w.ins("a", 9, b="b9")
+    w.ddl("ALTER TABLE a ALTER COLUMN cc SET DEFAULT 5")
+    w.ins("a", 10)
+    w.ddl("CREATE INDEX ix ON a (cc)")
+    w.ins("a", 11, cc=11)
+    w.ddl("ALTER TABLE a ADD COLUMN g TEXT CHARACTER SET latin1")
+    w.ins("a", 12, g="ç12")
+    w.ddl("CREATE TABLE tmpx LIKE c")
+    w.ins("tmpx", 1, n="x1", m=1)
+    w.ddl("DROP TABLE tmpx")
+    w.ddl("ALTER TABLE l ADD COLUMN u SET('a','b','c') DEFAULT 'a'")
+    w.ins("l", 3, t="t3", u="b,c")
+    w.ddl("ALTER TABLE l RENAME COLUMN t TO tt")
+    w.ins("l", 4, tt="tt4")
+    w.upd("l", 2, tt="üü22", u="a,c")
+
+
+def phase2(w):
+    """While the store is stopped: the rows written before each rename must
+    come out with the old names when the store catches up."""
+    w.ins("a", 13, b="b13", e="y")
+    w.ddl("ALTER TABLE a RENAME COLUMN b TO zz")
+    w.ins("a", 14, zz="zz14")
+    w.ddl("ALTER TABLE a RENAME COLUMN e TO b")
+    w.ins("a", 15, zz="zz15", b="z")
+    w.upd("a", 13, zz="zz13")
+    w.ddl("ALTER TABLE a DROP COLUMN f")
+    w.ins("a", 16, b="x")
+    w.ddl("ALTER TABLE a ADD COLUMN f INT FIRST")
+    w.ins("a", 17, f=17)
+    w.ddl("ALTER TABLE l MODIFY u SET('a','b','c','d')")
+    w.ins("l", 5, u="a,d")
+    w.ddl("ALTER TABLE l MODIFY tt VARCHAR(40) CHARACTER SET latin1")
+    w.ins("l", 6, tt="ø6")
+    w.ddl("RENAME TABLE l TO l2")
+    w.ins("l2", 7, tt="tt7")
+    w.ddl("CREATE TABLE l (id INT PRIMARY KEY, q INT)")
+    w.ins("l", 1, q=1)
+    w.ddl("ALTER TABLE b3 DROP COLUMN z, DROP COLUMN k")
+    w.ins("b3", 6, vv="vv6")
+    w.ddl("ALTER TABLE b3 MODIFY w ENUM('n','m','o')")
+    w.ins("b3", 7, w="o")
+    w.ddl("ALTER TABLE b3 CHANGE vv v2 MEDIUMTEXT AFTER w")
+    w.ins("b3", 8, v2="v8")
+    w.upd("b3", 6, v2="v66", w="n")
+    w.ddl("ALTER TABLE c DROP COLUMN m")
+    w.ins("c", 4, n="n4", o=4)
+    w.ddl("ALTER TABLE c CHANGE o o2 INT AFTER n")
+    w.ins("c", 5, n="n5", o2=5)
+    w.dele("c", 1)
+    w.ddl("DROP TABLE l2")
+    w.ddl("CREATE DATABASE sh2 CHARACTER SET latin1", db="mysql")
+    w.ddl("CREATE TABLE t (id INT PRIMARY KEY, x VARCHAR(10))", db="sh2")
+    w.ins("t", 1, db="sh2", x="å1")
+    w.ddl("RENAME TABLE sh2.t TO sh.moved")
+    w.ins("moved", 2, x="x2")
+    w.ddl("ALTER DATABASE sh2 CHARACTER SET utf8mb4", db="mysql")
+    w.ddl("CREATE TABLE u (id INT PRIMARY KEY, y TEXT)", db="sh2")
+    w.ins("u", 1, db="sh2", y="ж1")
+    w.ddl("ALTER TABLE a MODIFY s SET('r','q','p')")
+    w.ins("a", 18, s="r,p")
+
+
+def phase3(w):
+    w.ddl("ALTER TABLE moved ADD COLUMN x2 INT AFTER id")
+    w.ins("moved", 3, x2=3, x="x3")
+    w.ddl("ALTER TABLE a DROP COLUMN g")
+    w.ins("a", 19, zz="zz19")
+    w.ddl("DROP DATABASE sh2", db="mysql")
+    w.ddl("ALTER TABLE c RENAME TO c2")
+    w.ins("c2", 6, n="n6")
+    w.ddl("ALTER TABLE c2 ADD COLUMN e ENUM('a','b') FIRST")
+    w.ins("c2", 7, n="n7", e="b")
+    w.ddl("ALTER TABLE b3 ADD COLUMN (p1 INT, p2 VARCHAR(5))")
+    w.ins("b3", 9, p1=9, p2="p9")
+    w.ddl("ALTER TABLE b3 ENGINE=InnoDB")
+    w.ins("b3", 10, p2="p10")
+    w.ddl("ALTER TABLE moved CONVERT TO CHARACTER SET latin1")
+    w.ins("moved", 4, x="é4")
+    w.ddl("ALTER TABLE a CHANGE f f INT AFTER cc")
+    w.ins("a", 20, f=20)
+    w.ddl("ALTER TABLE l ADD COLUMN r INT FIRST")
+    w.ins("l", 2, r=2, q=2)
+    w.upd("a", 20, zz="zz20", b="y")
+    w.ddl("CREATE TABLE fin (id INT PRIMARY KEY)")
+    w.ins("fin", 1)
+
+
+def read_until_fin(port):
+    """All raw JSON lines from the earliest record up to the insert into
+    sh.fin, and their parsed records."""
+    sub = Subscription(port, "from=earliest", timeout=60)
+    assert sub.status == 200, sub.error
+    lines, recs = [], []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            sub.conn.sock.settimeout(30)
+            line = sub.resp.readline()
+            assert line, "stream ended"
+            if not line.strip():
+                continue
+            import json
+            r = json.loads(line)
+            lines.append(line)
+            recs.append(r)
+            if r.get("op") == "insert" and r.get("table") == "fin":
+                return lines, recs
+        raise AssertionError("no sh.fin insert; last records %s" % recs[-3:])
+    finally:
+        sub.close()
+
+
+def run(metadata, mariadb_factory):
+    db = mariadb_factory(metadata=metadata)
+    w = Workload(db)
+    setup_schema(w)
+    cm = CM()
+    try:
+        cm.start()
+        cm.create_topic(db, topic="hist")
+        store = cm.start_crawler(topic="hist")["name"]
+        cm.wait_status(store, lambda c: c["status"] == 0, timeout=60)
+        w.recording = True
+        phase1(w)
+        time.sleep(1.0)
+        st, j = cm.post("/crawler/clear", crawler=store)
+        assert st == 200 and j["isSuccess"], j
+        phase2(w)
+        st, j = cm.post("/crawler/restore", crawler=store)
+        assert st == 200 and j["isSuccess"], j
+        phase3(w)
+        d = cm.wait_status(store, lambda c: c["status"] == 0 and c["port"], timeout=60)
+        lines, recs = read_until_fin(d["port"])
+        assert os.path.isfile(os.path.join(cm.store_dir(store), "data", "schema", "history"))
+        # Stop and restore once more: re-reading from the earliest record
+        # gives the same bytes.
+        assert cm.post("/crawler/clear", crawler=store)[1]["isSuccess"]
+        assert cm.post("/crawler/restore", crawler=store)[1]["isSuccess"]
+        d = cm.wait_status(store, lambda c: c["status"] == 0 and c["port"], timeout=60)
+        lines2, _ = read_until_fin(d["port"])
+        assert lines2 == lines
+        return w, recs
+    finally:
+        cm.cleanup()
+
+
+def row_view(r):
+    return {"db": r.get("db"), "table": r.get("table"), "op": r["op"],
+            "before": r.get("before"), "after": r.get("after")}
+
+
+def test_schema_history_full_vs_minimal(mariadb_factory):
+    results = {}
+    for metadata in ("FULL", "MINIMAL"):
+        w, recs = run(metadata, mariadb_factory)
+        assert w.nddl >= 50, w.nddl
+        rows = [r for r in recs if r.get("op") in ("insert", "update", "delete")]
+        assert not [r for r in recs if r.get("schema")], \
+            [r for r in recs if r.get("schema")][:3]
+        got = [row_view(r) for r in rows]
+        # Each row as SELECT showed it, with the names of its time.
+        for i, (g, e) in enumerate(zip(got, w.expected)):
+            assert g == e, "%s record %d:\n got      %s\n expected %s" % (metadata, i, g, e)
+        assert len(got) == len(w.expected), (metadata, len(got), len(w.expected))
+        results[metadata] = [dict(row_view(r), pk=r.get("pk")) for r in rows]
+    assert results["FULL"] == results["MINIMAL"]
