@@ -209,7 +209,12 @@ static void put_pk(ox_buf *b, const ox_change *c)
     for (uint32_t i = 0; i < c->ncols; i++) {
         if (!c->cols[i].is_pk)
             continue;
-        OX_JSON_LIT(b, any ? "," : ",\"pk\":[");
+        /* Two literals: OX_JSON_LIT takes sizeof, which of a ?: expression
+         * is the size of a pointer. */
+        if (any)
+            OX_JSON_LIT(b, ",");
+        else
+            OX_JSON_LIT(b, ",\"pk\":[");
         any = true;
         put_colname(b, &c->cols[i], i);
     }
