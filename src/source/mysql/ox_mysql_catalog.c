@@ -480,10 +480,8 @@ static void change_col(const ox_cat *c, ox_cat_table *t, const char *old, const 
 static void drop_col(ox_cat_table *t, const char *name)
 {
     int i = ox_cat_col_index(t, name);
-    if (i < 0) {
-        t->uncertain = true;
-        return;
-    }
+    if (i < 0)
+        return; /* DROP COLUMN IF EXISTS (the server logged it, so it ran) */
     uint32_t seq = t->cols[i].pkseq;
     remove_col(t, (uint32_t)i, NULL);
     if (seq == 0)
@@ -515,6 +513,10 @@ static void alter_one(const ox_cat *c, ox_cat_table *t, const ox_ddl_alter *a)
 {
     switch (a->op) {
     case OX_ALTER_ADD_COLUMN: {
+        /* The server refuses a duplicate name unless the clause said IF NOT
+         * EXISTS, which then does nothing: either way, no new column. */
+        if (ox_cat_col_index(t, a->def.name) >= 0)
+            break;
         ox_cat_col col;
         col_from_def(&col, &a->def, default_cs(c, t->db, t->charset));
         uint32_t at;
