@@ -7,13 +7,15 @@ the column names in force at that time, and the FULL and MINIMAL records
 must be identical (pk included). Re-reading from the earliest record after
 one more stop and restore gives the same bytes."""
 
+import json
 import os
+import signal
 import time
 
 import pytest
 
 from oxtest_cm import CM
-from oxtest_store import Subscription
+from oxtest_store import Store, Subscription
 
 
 class Workload:
@@ -217,7 +219,6 @@ def read_until_fin(port):
             assert line, "stream ended"
             if not line.strip():
                 continue
-            import json
             r = json.loads(line)
             lines.append(line)
             recs.append(r)
@@ -282,3 +283,77 @@ def test_schema_history_full_vs_minimal(mariadb_factory):
         assert len(got) == len(w.expected), (metadata, len(got), len(w.expected))
         results[metadata] = [dict(row_view(r), pk=r.get("pk")) for r in rows]
     assert results["FULL"] == results["MINIMAL"]
+
+
+def start_store(s):
+    """Starts the store and waits until capture is connected (rows written
+    before that are not captured: it starts at the source's end)."""
+    log = os.path.join(s.keys["store.dir"], "store.log")
+    before = open(log, "rb").read().count(b"capture: connected") if os.path.exists(log) else 0
+    s.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if os.path.exists(log) and open(log, "rb").read().count(b"capture: connected") > before:
+            return
+        time.sleep(0.05)
+    raise AssertionError("capture never connected:\n" + s.log_tail())
+
+
+def check_rows(metadata, w, recs):
+    rows = [r for r in recs if r.get("op") in ("insert", "update", "delete")]
+    got = [row_view(r) for r in rows]
+    for i, (g, e) in enumerate(zip(got, w.expected)):
+        assert g == e, "%s record %d:\n got      %s\n expected %s" % (metadata, i, g, e)
+    assert len(got) == len(w.expected), (metadata, len(got), len(w.expected))
+
+
+@pytest.mark.parametrize("mariadb", ["MINIMAL"], indirect=True)
+def test_store_killed_during_ddl_workload(mariadb):
+    """kill -9 of the store in the middle of the workload: the history and
+    the log recover, and the rows written meanwhile get their names."""
+    w = Workload(mariadb)
+    setup_schema(w)
+    s = Store(mariadb)
+    try:
+        start_store(s)
+        w.recording = True
+        phase1(w)
+        time.sleep(0.5)
+        s.kill(signal.SIGKILL)
+        phase2(w)
+        s.start()
+        phase3(w)
+        _, recs = read_until_fin(s.port)
+        assert not [r for r in recs if r.get("schema")]
+        check_rows("MINIMAL", w, recs)
+    finally:
+        s.cleanup()
+
+
+@pytest.mark.parametrize("mariadb", ["MINIMAL"], indirect=True)
+def test_schema_unknown_is_flagged(mariadb):
+    """A change the history cannot follow (system versioning adds row_start
+    and row_end, which the binlog carries) gives "schema":"unknown" and
+    positional names, never a guess; other tables keep their names."""
+    w = Workload(mariadb)
+    w.ddl("CREATE DATABASE sh", db="mysql")
+    w.ddl("CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(5))")
+    s = Store(mariadb)
+    try:
+        start_store(s)
+        w.ins("t", 1, a="a")
+        w.ddl("ALTER TABLE t ADD SYSTEM VERSIONING")
+        w.ins("t", 2, a="b")
+        w.ddl("CREATE TABLE fin (id INT PRIMARY KEY, v ENUM('p','q'))")
+        w.ins("fin", 1, v="q")
+        _, recs = read_until_fin(s.port)
+        rows = [r for r in recs if r.get("op") == "insert"]
+        assert len(rows) == 3, [(r["op"], r.get("table"), r.get("sql", "")[:40], r["offset"]) for r in recs]
+        assert rows[0]["after"] == {"id": 1, "a": "a"} and "schema" not in rows[0]
+        assert rows[0]["pk"] == ["id"]
+        assert rows[1]["schema"] == "unknown", rows[1]
+        assert list(rows[1]["after"])[:2] == ["@1", "@2"], rows[1]
+        assert rows[1]["after"]["@1"] == 2 and rows[1]["after"]["@2"] == "b"
+        assert rows[2]["after"] == {"id": 1, "v": "q"} and "schema" not in rows[2]
+    finally:
+        s.cleanup()
