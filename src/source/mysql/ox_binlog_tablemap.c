@@ -549,8 +549,8 @@ static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
         bool same = fits;
         for (uint32_t i = 0; same && i < t->ncols; i++)
             same = strcasecmp(t->cols[i].name, info.cols[i].name) == 0;
-        if (!same)
-            d->stats.schema_mismatches++;
+        if (rc == 0 && !same)
+            d->stats.schema_mismatches++; /* a table the history does not know is no mismatch */
         return 0;
     }
     if (!fits) {
