@@ -222,6 +222,49 @@ static void put_pk(ox_buf *b, const ox_change *c)
         ox_buf_putc(b, ']');
 }
 
+static void put_opt_str(ox_buf *b, const char *key, size_t keylen, const char *v)
+{
+    if (!v)
+        return;
+    ox_buf_put(b, key, keylen);
+    ox_json_str(b, v, strlen(v));
+}
+
+#define PUT_OPT(b, key, v) put_opt_str(b, key, sizeof(key) - 1, v)
+
+/* The DDL members after db/table: newDb, newTable, tables, parsed, sessionDb. */
+static void put_ddl(ox_buf *b, const ox_change *c)
+{
+    if (c->ntargets > 0) {
+        PUT_OPT(b, ",\"newDb\":", c->targets[0].new_db);
+        PUT_OPT(b, ",\"newTable\":", c->targets[0].new_table);
+    }
+    if (c->ntargets > 1) {
+        OX_JSON_LIT(b, ",\"tables\":[");
+        for (uint32_t i = 0; i < c->ntargets; i++) {
+            const ox_change_target *t = &c->targets[i];
+            ox_buf_puts(b, i ? ",{" : "{");
+            bool first = true;
+            const char *keys[4] = {"db", "table", "newDb", "newTable"};
+            const char *vals[4] = {t->db, t->table, t->new_db, t->new_table};
+            for (int k = 0; k < 4; k++) {
+                if (!vals[k])
+                    continue;
+                ox_buf_puts(b, first ? "\"" : ",\"");
+                ox_buf_puts(b, keys[k]);
+                ox_buf_puts(b, "\":");
+                ox_json_str(b, vals[k], strlen(vals[k]));
+                first = false;
+            }
+            ox_buf_putc(b, '}');
+        }
+        ox_buf_putc(b, ']');
+    }
+    if (c->ddl_unparsed)
+        OX_JSON_LIT(b, ",\"parsed\":false");
+    PUT_OPT(b, ",\"sessionDb\":", c->session_db);
+}
+
 void ox_change_json_head(const ox_change *c, ox_buf *b)
 {
     if (c->db) {
@@ -292,11 +335,17 @@ void ox_change_to_json(const ox_change *c, ox_buf *b)
         ox_buf_putc(b, '"');
         break;
     }
+    if (c->op == OX_OP_DDL && c->ddl_kind) {
+        OX_JSON_LIT(b, ",\"kind\":");
+        ox_json_str(b, c->ddl_kind, strlen(c->ddl_kind));
+    }
     if (c->json_head) {
         ox_buf_put(b, c->json_head, c->json_head_len);
     } else {
         ox_change_json_head(c, b);
     }
+    if (c->op == OX_OP_DDL && c->ddl_kind)
+        put_ddl(b, c);
     if (c->before)
         put_image(b, ",\"before\":", 10, c, c->before);
     if (c->after)

@@ -70,6 +70,15 @@ typedef struct ox_column {
     uint32_t json_key_len;
 } ox_column;
 
+/* Addition (DDL records): one table a statement acts on. new_db/new_table
+ * are set for a rename; table is NULL for a database statement. */
+typedef struct ox_change_target {
+    const char *db;
+    const char *table;
+    const char *new_db;
+    const char *new_table;
+} ox_change_target;
+
 typedef struct ox_change {
     uint8_t op;        /* enum ox_op */
     const char *db;    /* NULL for BEGIN/COMMIT/HEARTBEAT */
@@ -102,12 +111,30 @@ typedef struct ox_change {
      * for the rows of one event that share it; replaces their rendering. */
     const char *json_tail;
     uint32_t json_tail_len;
+    /* Addition (decoder, DDL records; docs/records.md): what the statement
+     * acts on. ddl_kind is "create_table", "alter_table", ... "account",
+     * "other", or NULL when the source does not classify statements (then
+     * none of these fields is rendered). db/table above are those of the
+     * first target; targets lists every target (ntargets >= 1 when there
+     * are any), session_db the session's default database (NULL if none),
+     * ddl_unparsed that the reader could not follow the statement. An
+     * "account" record carries no sql. */
+    const char *ddl_kind;
+    bool ddl_unparsed;
+    const char *session_db;
+    uint32_t ntargets;
+    const ox_change_target *targets;
     /* Addition (schema history): OX_SCHEMA_UNKNOWN when the column names
      * (and the key, charsets, ENUM/SET members) of a row record could not be
      * established for the row's binlog position; rendered as
      * `,"schema":"unknown"` after "pk", and the columns are named "@1"..
      * (docs/records.md). 0 (OX_SCHEMA_KNOWN) otherwise: nothing rendered. */
     uint8_t schema;
+    /* Addition (schema history): for a ddl record from the MySQL decoder,
+     * the statement as its DDL reader read it (an ox_ddl_stmt, with the
+     * session's database and sql_mode applied), so that the schema history
+     * does not read it a second time; NULL otherwise. Never rendered. */
+    const struct ox_ddl_stmt *ddl_stmt;
 } ox_change;
 
 enum ox_schema_state {

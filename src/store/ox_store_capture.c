@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "ox_filter.h"
+#include "ox_mysql_ddl.h"
 #include "ox_payload.h"
 #include "ox_source.h"
 #include "ox_store_priv.h"
@@ -79,19 +80,46 @@ static void sleep_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
+/* A name is captured when the whitelist (if any) matches it and the
+ * blacklist does not: the blacklist wins for that name. A record is kept
+ * when any of its names is captured (a DDL statement has several: every
+ * table it acts on, old and new names of a rename; docs/store.md). The
+ * lists apply to every record: a record without a db is matched as "". */
+static bool name_captured(void *arg, const char *db, size_t dl, const char *t, size_t tl)
+{
+    const struct capture *cap = arg;
+    if (!ox_filter_empty(cap->white) && !ox_filter_match(cap->white, db, dl, t, tl))
+        return false;
+    if (!ox_filter_empty(cap->black) && ox_filter_match(cap->black, db, dl, t, tl))
+        return false;
+    return true;
+}
+
 static int passes(const struct capture *cap, const ox_change *c)
 {
-    size_t dl = c->db ? strlen(c->db) : 0, tl = c->table ? strlen(c->table) : 0;
-    const char *db = c->db ? c->db : "", *t = c->table ? c->table : "";
-    /* A DDL statement run without a default database cannot be attributed
-     * to a db here; keeping it is the safe choice. */
-    if (c->op == OX_OP_DDL && dl == 0)
-        return 1;
-    if (!ox_filter_empty(cap->white) && !ox_filter_match(cap->white, db, dl, t, tl))
-        return 0;
-    if (!ox_filter_empty(cap->black) && ox_filter_match(cap->black, db, dl, t, tl))
-        return 0;
-    return 1;
+    return ox_payload_change_any_name(c, name_captured, (void *)cap);
+}
+
+/* Account statements (CREATE/ALTER USER, GRANT, SET PASSWORD, ...) are
+ * never stored: the decoder already sends them without their text; the
+ * text check is for a source that does not classify statements. */
+static bool is_account(const ox_change *c)
+{
+    if (c->ddl_kind && strcmp(c->ddl_kind, "account") == 0)
+        return true;
+    return c->sql && ox_mysql_ddl_is_account(c->sql, strlen(c->sql));
+}
+
+/* A DDL record the lists drop: a statement the reader could not follow is
+ * not dropped silently (its text is not logged: it may hold anything). */
+static void note_dropped_ddl(struct capture *cap, const ox_change *c)
+{
+    if (!c->ddl_unparsed)
+        return;
+    ox_slog_printf(cap->st->slog, OX_LL_WARN,
+                   "capture: a DDL statement the reader could not follow (%s offset %" PRIu64
+                   ", session db %s) matches no captured table and was not stored",
+                   c->file ? c->file : "?", c->offset, c->session_db ? c->session_db : "(none)");
 }
 
 static void note_time(struct capture *cap, const ox_change *c)
@@ -126,7 +154,7 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     ox_log_srcpos sp;
     fill_src(&sp, c, (flags & OX_LOG_COMMIT) ? c->next_offset : c->offset, gtid);
     ox_buf_reset(&cap->payload);
-    ox_payload_put_header(&cap->payload, c->db, c->table, op);
+    ox_payload_put_change_header(&cap->payload, c, op);
     ox_change_to_json(c, &cap->payload);
     if (cap->payload.len > (1u << 30)) {
         cap->cb_rc = ox_errf(&cap->cb_eb, OX_ERANGE,
@@ -194,16 +222,19 @@ static int on_change(void *arg, const ox_change *c)
         cap->in_txn = 0;
         return had ? append(cap, c, OX_LOG_COMMIT, g) : empty_commit(cap, c, g);
     }
-    case OX_OP_DDL:
+    case OX_OP_DDL: {
+        int keep = !is_account(c) && passes(cap, c);
+        if (!keep && !is_account(c))
+            note_dropped_ddl(cap, c);
         if (!cap->in_txn) {
             /* A DDL statement outside BEGIN/COMMIT is its own transaction. */
             if (cap->txn_records > 0) /* defensive: never leave records open */
                 ox_log_abort(cap->st->log, NULL);
             cap->txn_records = 0;
-            return passes(cap, c) ? append(cap, c, OX_LOG_COMMIT, c->gtid)
-                                  : empty_commit(cap, c, c->gtid);
+            return keep ? append(cap, c, OX_LOG_COMMIT, c->gtid) : empty_commit(cap, c, c->gtid);
         }
-        return passes(cap, c) ? append(cap, c, 0, cap->txn_gtid) : 0;
+        return keep ? append(cap, c, 0, cap->txn_gtid) : 0;
+    }
     default:
         if (!passes(cap, c))
             return 0;

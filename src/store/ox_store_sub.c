@@ -181,8 +181,7 @@ static int stage_record(struct sub *s, const ox_log_record *rec)
     else if (v.op == OX_PAYLOAD_POSITION)
         send = 0;
     else
-        send = s->q.filter == NULL ||
-               ox_filter_match(s->q.filter, v.db, v.db_len, v.table, v.table_len);
+        send = s->q.filter == NULL || ox_payload_match(&v, s->q.filter);
     s->in_txn = commit ? 0 : (s->in_txn || send);
     if (!send)
         return 0;

@@ -276,7 +276,9 @@ static void test_temporal_and_gtids(void **state)
     ox_buf_free(&k.out);
 
     t = decode_ok("mariadb100-checksum-none.binlog", &k);
-    HAS(t, "{\"op\":\"ddl\",\"db\":\"test_db\",\"gtid\":\"0-3704-2815\",\"sql\":\"CREATE TABLE");
+    HAS(t, "{\"op\":\"ddl\",\"kind\":\"create_table\",\"db\":\"test_db\",\"table\":"
+           "\"departments\",\"sessionDb\":\"test_db\",\"gtid\":\"0-3704-2815\",\"sql\":"
+           "\"CREATE TABLE");
     HAS(t, "{\"op\":\"begin\",\"gtid\":\"0-3704-2816\"");
     HAS(t, "\"after\":{\"@1\":\"RST\",\"@2\":\"XYZ\"}");
     HAS(t, "\"xid\":456");

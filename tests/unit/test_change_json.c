@@ -158,6 +158,37 @@ static void test_control_records(void **state)
     ox_buf_free(&b);
 }
 
+static void test_ddl_record(void **state)
+{
+    ox_buf b = OX_BUF_INIT;
+    ox_change_target tg[2] = {{"ddl", "a", "other", "a2"}, {"ddl", "b", NULL, NULL}};
+    ox_change c = {.op = OX_OP_DDL,
+                   .ddl_kind = "rename_table",
+                   .db = "ddl",
+                   .table = "a",
+                   .ntargets = 2,
+                   .targets = tg,
+                   .session_db = "x",
+                   .sql = "RENAME TABLE a TO other.a2, b TO b",
+                   .next_offset = 5};
+    assert_string_equal(
+        render(&c, &b),
+        "{\"op\":\"ddl\",\"kind\":\"rename_table\",\"db\":\"ddl\",\"table\":\"a\","
+        "\"newDb\":\"other\",\"newTable\":\"a2\",\"tables\":[{\"db\":\"ddl\",\"table\":"
+        "\"a\",\"newDb\":\"other\",\"newTable\":\"a2\"},{\"db\":\"ddl\",\"table\":\"b\"}],"
+        "\"sessionDb\":\"x\",\"sql\":\"RENAME TABLE a TO other.a2, b TO b\",\"fileIdx\":0,"
+        "\"offset\":0,\"nextOffset\":5,\"timestamp\":0,\"serverId\":0}");
+    ox_change u = {.op = OX_OP_DDL, .ddl_kind = "other", .ddl_unparsed = true, .sql = "FROB"};
+    assert_string_equal(render(&u, &b), "{\"op\":\"ddl\",\"kind\":\"other\",\"parsed\":false,"
+                                        "\"sql\":\"FROB\",\"fileIdx\":0,\"offset\":0,"
+                                        "\"nextOffset\":0,\"timestamp\":0,\"serverId\":0}");
+    ox_change a = {.op = OX_OP_DDL, .ddl_kind = "account"};
+    assert_string_equal(render(&a, &b), "{\"op\":\"ddl\",\"kind\":\"account\",\"fileIdx\":0,"
+                                        "\"offset\":0,\"nextOffset\":0,\"timestamp\":0,"
+                                        "\"serverId\":0}");
+    ox_buf_free(&b);
+}
+
 static void test_writer(void **state)
 {
     char p[40];
@@ -215,7 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_op_names),        cmocka_unit_test(test_row_record),
         cmocka_unit_test(test_control_records), cmocka_unit_test(test_pk_flags_and_schema),
-        cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_ddl_record),      cmocka_unit_test(test_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

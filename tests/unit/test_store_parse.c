@@ -74,6 +74,69 @@ static void test_payload(void **state)
     ox_buf_free(&b);
 }
 
+static bool collect(void *arg, const char *db, size_t dl, const char *t, size_t tl)
+{
+    ox_buf *b = arg;
+    ox_buf_put(b, db, dl);
+    ox_buf_putc(b, '.');
+    ox_buf_put(b, t, tl);
+    ox_buf_putc(b, ';');
+    return false;
+}
+
+/* A DDL record names every table it acts on: the header carries the first,
+ * the name list the others and every new name of a rename. */
+static void test_payload_names(void **state)
+{
+    ox_change_target tg[2] = {{"ddl", "a", "other", "a2"}, {"ddl", "b", NULL, NULL}};
+    ox_change c = {.op = OX_OP_DDL, .db = "ddl", .table = "a", .ntargets = 2, .targets = tg};
+    ox_buf b = OX_BUF_INIT, names = OX_BUF_INIT;
+    ox_payload_encode(&b, &c);
+    ox_payload_view v;
+    assert_int_equal(ox_payload_decode(b.data, (uint32_t)b.len, &v), 0);
+    assert_int_equal(v.op, OX_OP_DDL);
+    assert_int_equal(v.nnames, 2);
+    assert_true(v.json_len > 2 && v.json[0] == '{' && v.json[v.json_len - 1] == '}');
+    (void)ox_payload_any_name(&v, collect, &names);
+    ox_buf_putc(&names, '\0');
+    assert_string_equal((char *)names.data, "ddl.a;other.a2;ddl.b;");
+    /* The change-side enumeration gives the same names. */
+    ox_buf_reset(&names);
+    (void)ox_payload_change_any_name(&c, collect, &names);
+    ox_buf_putc(&names, '\0');
+    assert_string_equal((char *)names.data, "ddl.a;other.a2;ddl.b;");
+    ox_filter *f = NULL;
+    ox_errbuf eb;
+    assert_int_equal(ox_filter_parse("other.a2", &f, &eb), 0);
+    assert_true(ox_payload_match(&v, f));
+    ox_filter_free(f);
+    assert_int_equal(ox_filter_parse("ddl.b", &f, &eb), 0);
+    assert_true(ox_payload_match(&v, f));
+    ox_filter_free(f);
+    assert_int_equal(ox_filter_parse("ddl.c,other.a", &f, &eb), 0);
+    assert_false(ox_payload_match(&v, f));
+    ox_filter_free(f);
+    /* Every cut of the name list is corrupt, never an overrun. */
+    size_t hdr = (size_t)((const uint8_t *)v.json - b.data);
+    for (uint32_t cut = 0; cut < hdr; cut++)
+        assert_int_equal(ox_payload_decode(b.data, cut, &v), OX_ECORRUPT);
+    /* One target without a rename: no list, the old layout. */
+    c.ntargets = 1;
+    tg[0].new_db = tg[0].new_table = NULL;
+    ox_buf_reset(&b);
+    ox_payload_encode(&b, &c);
+    assert_int_equal(b.data[1 + 3 + 1 + 1], OX_OP_DDL);
+    assert_int_equal(ox_payload_decode(b.data, (uint32_t)b.len, &v), 0);
+    assert_int_equal(v.nnames, 0);
+    /* A position record keeps its op. */
+    ox_buf_reset(&b);
+    ox_payload_put_header(&b, NULL, NULL, OX_PAYLOAD_POSITION);
+    assert_int_equal(ox_payload_decode(b.data, (uint32_t)b.len, &v), 0);
+    assert_int_equal(v.op, OX_PAYLOAD_POSITION);
+    ox_buf_free(&b);
+    ox_buf_free(&names);
+}
+
 static int q(const char *qs, ox_sub_query *out, ox_errbuf *eb)
 {
     ox_sub_query_init(out);
@@ -144,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_payload),
+        cmocka_unit_test(test_payload_names),
         cmocka_unit_test(test_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@
 
 #include "ox_alloc.h"
 #include "ox_json_out.h"
+#include "ox_mysql_ddl.h"
 
 int ox_bl_err(ox_binlog_decoder *d, ox_errbuf *eb, int err, const char *fmt, ...)
 {
@@ -184,6 +185,77 @@ static bool stmt_is(const char *q, const char *w)
     return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';';
 }
 
+/* The DDL reader's flags from the QUERY status variables: sql_mode
+ * (Q_SQL_MODE_CODE 1, 8 bytes) comes right after Q_FLAGS2_CODE (0, 4
+ * bytes) in every MySQL and MariaDB version; anything else means the
+ * defaults. */
+static unsigned query_sql_mode_flags(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t code = p[i++];
+        if (code == 0) {
+            i += 4;
+        } else if (code == 1) {
+            if (i + 8 > n)
+                return 0;
+            uint64_t mode = le_n(p + i, 8);
+            unsigned f = 0;
+            if (mode & (1u << 2)) /* MODE_ANSI_QUOTES */
+                f |= OX_DDL_ANSI_QUOTES;
+            if (mode & (1u << 20)) /* MODE_NO_BACKSLASH_ESCAPES */
+                f |= OX_DDL_NO_BACKSLASH_ESCAPES;
+            return f;
+        } else {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* One ddl record: what the statement acts on (ox_mysql_ddl.h), and for an
+ * account statement nothing but the kind and the position: its text (a
+ * password, maybe) never leaves the decoder. */
+static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned flags,
+                    ox_change_fn fn, void *arg, ox_errbuf *eb)
+{
+    ox_change c;
+    ox_bl_change_init(d, &c, OX_OP_DDL);
+    const char *sdb = d->db[0] ? d->db : NULL;
+    c.session_db = sdb;
+    ox_ddl_stmt *st = NULL;
+    ox_change_target *tv = NULL;
+    int rc = ox_mysql_ddl_parse(sql, len, sdb, flags, &st);
+    if (rc != 0)
+        return ox_bl_err(d, eb, rc, "QUERY event: reading the statement: %s", ox_strerror(rc));
+    c.ddl_kind = ox_ddl_kind_name(st->kind);
+    c.ddl_stmt = st;
+    if (st->kind != OX_DDL_ACCOUNT) {
+        c.sql = sql;
+        c.ddl_unparsed = !st->parsed;
+        c.db = sdb;
+        if (st->ntargets > 0) {
+            tv = ox_xcalloc(st->ntargets, sizeof *tv);
+            for (uint32_t i = 0; i < st->ntargets; i++) {
+                tv[i].db = st->targets[i].db;
+                tv[i].table = st->targets[i].table;
+                tv[i].new_db = st->targets[i].new_db;
+                tv[i].new_table = st->targets[i].new_table;
+            }
+            c.ntargets = st->ntargets;
+            c.targets = tv;
+            c.db = tv[0].db;
+            c.table = tv[0].table;
+        }
+    }
+    rc = fn(arg, &c);
+    free(tv);
+    ox_mysql_ddl_free(st);
+    if (!d->in_txn)
+        d->have_gtid = false;
+    return rc;
+}
+
 static int on_query(ox_binlog_decoder *d, const uint8_t *b, size_t n, bool compressed,
                     ox_change_fn fn, void *arg, ox_errbuf *eb)
 {
@@ -231,14 +303,8 @@ static int on_query(ox_binlog_decoder *d, const uint8_t *b, size_t n, bool compr
 
     /* DDL or a statement-based DML statement. */
     ox_bl_tables_forget_raw(d);
-    ox_change c;
-    ox_bl_change_init(d, &c, OX_OP_DDL);
-    c.db = d->db[0] ? d->db : NULL;
-    c.sql = sql;
-    int rc = fn(arg, &c);
-    if (!d->in_txn)
-        d->have_gtid = false;
-    return rc;
+    size_t slen = d->query.len - 1 - (size_t)((const uint8_t *)sql - d->query.data);
+    return emit_ddl(d, sql, slen, query_sql_mode_flags(b + post, status_len), fn, arg, eb);
 }
 
 static void fmt_uuid(char *out, const uint8_t *u)

@@ -515,17 +515,24 @@ static int history_columns(void *arg, const char *db, const char *table, ox_binl
 static int hist_ddl(struct mysql_source *m, const ox_change *c, bool *unknown, ox_errbuf *eb)
 {
     *unknown = false;
-    if (!c->sql)
+    if (!c->sql && !c->ddl_stmt)
         return 0;
     int rc = hist_ready(m, c->file_idx, c->offset, eb);
     if (rc != 0)
         return rc;
-    ox_ddl_stmt *st = NULL;
-    if (ox_mysql_ddl_parse(c->sql, strlen(c->sql), c->db, 0, &st) != 0)
-        return ox_errf(eb, OX_ENOMEM, "out of memory reading a DDL statement");
+    /* The decoder's reading (session database, sql_mode quoting), else our
+     * own with the session's database. */
+    ox_ddl_stmt *own = NULL;
+    const ox_ddl_stmt *st = c->ddl_stmt;
+    if (!st) {
+        const char *sdb = c->session_db ? c->session_db : c->db;
+        if (ox_mysql_ddl_parse(c->sql, strlen(c->sql), sdb, 0, &own) != 0)
+            return ox_errf(eb, OX_ENOMEM, "out of memory reading a DDL statement");
+        st = own;
+    }
     int effect = OX_CAT_NONE;
     rc = ox_schema_hist_apply(m->hist, c->file_idx, c->offset, st, &effect, eb);
-    ox_mysql_ddl_free(st);
+    ox_mysql_ddl_free(own);
     *unknown = effect == OX_CAT_UNCERTAIN;
     ox_binlog_decoder_forget_maps(m->dec);
     return rc;

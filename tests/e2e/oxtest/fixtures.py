@@ -89,6 +89,25 @@ def tmp_dir():
         shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture
+def store_factory(mariadb):
+    """make(**store keys) -> a started `oxbow store` (oxtest_store.Store) on
+    the test's MariaDB; keys use "__" for ".". All are cleaned up."""
+    from oxtest_store import Store
+    made = []
+
+    def make(**keys):
+        s = Store(mariadb, **keys)
+        made.append(s)
+        return s.start()
+
+    try:
+        yield make
+    finally:
+        for s in made:
+            s.cleanup()
+
+
 @pytest.fixture(autouse=True)
 def _kill_leftover_processes():
     """Kills, by PID, any process a test spawned and left running."""
