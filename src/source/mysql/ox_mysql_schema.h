@@ -1,5 +1,7 @@
 /*
- * ox_mysql_schema.h - column names from information_schema, cached per table.
+ * ox_mysql_schema.h - column names from information_schema, cached per table
+ * (`oxbow capture` without a schema history), and the schema history's
+ * initial snapshot (ox_mysql_schema_snapshot, below).
  *
  * When the server writes TABLE_MAP events without column metadata
  * (binlog_row_metadata=MINIMAL), live capture reads each table's columns from
