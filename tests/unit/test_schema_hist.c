@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log_test_util.h"
+#include "ox_binlog.h"
 #include "ox_durable.h"
 #include "ox_mysql_catalog.h"
 #include "ox_mysql_schema.h"
@@ -117,7 +118,18 @@ static void test_create(void **state)
     uint32_t pk[8];
     assert_int_equal(ox_cat_table_pk(t, pk), 1);
     assert_int_equal(pk[0], 0);
-    assert_null(ox_cat_find(c, "d", "T")); /* table names are case-sensitive */
+    /* Only t: a case variant finds it (lower_case_table_names=1 servers). */
+    assert_ptr_equal(ox_cat_find(c, "d", "T"), t);
+    /* t and T are two tables (lower_case_table_names=0): exact names win. */
+    ox_ddl_coldef one = coldef("k", "int", NULL);
+    ox_ddl_target tT = target("d", "T");
+    ox_ddl_stmt cT = stmt(OX_DDL_CREATE_TABLE, &tT, 1);
+    cT.cols = &one;
+    cT.ncols = 1;
+    assert_int_equal(ox_cat_apply(c, &cT), OX_CAT_APPLIED);
+    assert_int_equal(ox_cat_find(c, "d", "T")->ncols, 1);
+    assert_int_equal(ox_cat_find(c, "d", "t")->ncols, 4);
+    assert_null(ox_cat_find(c, "d", "x"));
     ox_cat_free(c);
 }
 
@@ -351,6 +363,74 @@ static void test_with_reader(void **state)
     ox_cat_free(c);
 }
 
+/* ---- the decoder with a catalog (as the source wires it) ---- */
+
+#define DATA OX_SOURCE_DIR "/tests/data/binlog/"
+
+typedef struct dec_ctx {
+    ox_cat *cat;
+    ox_buf out;
+    ox_binlog_colinfo ci[64];
+    uint32_t pk[64];
+} dec_ctx;
+
+static int dec_schema(void *arg, const char *db, const char *table, ox_binlog_tableinfo *info)
+{
+    dec_ctx *k = arg;
+    const ox_cat_table *t = ox_cat_find(k->cat, db, table);
+    if (!t || t->uncertain || t->ncols > 64)
+        return OX_ENOENT;
+    for (uint32_t i = 0; i < t->ncols; i++)
+        k->ci[i] = (ox_binlog_colinfo){.name = t->cols[i].name,
+                                       .charset = t->cols[i].charset,
+                                       .is_unsigned = t->cols[i].is_unsigned,
+                                       .nmembers = t->cols[i].nmembers,
+                                       .members = t->cols[i].members};
+    info->ncols = t->ncols;
+    info->cols = k->ci;
+    info->npk = ox_cat_table_pk(t, k->pk);
+    info->pk = k->pk;
+    return 0;
+}
+
+static int dec_change(void *arg, const ox_change *c)
+{
+    dec_ctx *k = arg;
+    if (c->op == OX_OP_DDL && c->ddl_stmt)
+        ox_cat_apply(k->cat, c->ddl_stmt);
+    ox_change_to_json(c, &k->out);
+    ox_buf_putc(&k->out, '\n');
+    return 0;
+}
+
+/* MySQL 5.7 writes no row metadata at all: names, key, ENUM/SET names and
+ * binary vs text come from the DDL in the same binlog. The server ran with
+ * lower_case_table_names=1 (rows name `mysqlcdc`, the DDL `MySqlCdc`). */
+static void test_decoder_minimal(void **state)
+{
+    dec_ctx k;
+    memset(&k, 0, sizeof k);
+    k.cat = ox_cat_create();
+    ox_binlog_decoder *d = NULL;
+    assert_int_equal(ox_binlog_decoder_create(&d), 0);
+    ox_binlog_decoder_set_schema_fn(d, dec_schema, &k);
+    ox_errbuf eb;
+    assert_int_equal(
+        ox_binlog_decode_file(d, DATA "mysql57-23-all-types.binlog", dec_change, &k, &eb), 0);
+    ox_binlog_stats st;
+    ox_binlog_decoder_stats(d, &st);
+    assert_int_equal(st.schema_unknown, 0);
+    ox_binlog_decoder_free(d);
+    ox_buf_putc(&k.out, '\0');
+    const char *t = (const char *)k.out.data;
+    if (!strstr(t, "\"pk\":[\"Id\"],\"after\":{\"Id\":11,\"TinyColumn\":121,") ||
+        !strstr(t, "\"VarstringColumn\":{\"base64\":\"EjRWRTRFRTQ=\"}") ||
+        !strstr(t, "\"EnumColumn\":\"Medium\",\"SetColumn\":\"Red\"") || strstr(t, "\"@1\""))
+        fail_msg("%s", t);
+    ox_buf_free(&k.out);
+    ox_cat_free(k.cat);
+}
+
 /* ---- the history ---- */
 
 static char dir[256];
@@ -541,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_uncertain),
         cmocka_unit_test(test_members),
         cmocka_unit_test(test_with_reader),
+        cmocka_unit_test(test_decoder_minimal),
         cmocka_unit_test_setup_teardown(test_hist_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hist_drop_db_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hist_compaction, setup, teardown),

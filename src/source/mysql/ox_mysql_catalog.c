@@ -218,11 +218,32 @@ static int find_tab(const ox_cat *c, const char *db, const char *table)
     return -1;
 }
 
+/* The table an existing-table reference names: the exact name, else the one
+ * table whose name matches ignoring case. On lower_case_table_names=0
+ * servers a statement naming a table that does not exist never reaches the
+ * binlog, so the fallback only serves servers with lower_case_table_names=1/2,
+ * whose row events carry the lower-cased name while DDL text keeps the case
+ * it was written in. */
+static int find_ref(const ox_cat *c, const char *db, const char *table)
+{
+    int i = find_tab(c, db, table);
+    if (i >= 0)
+        return i;
+    for (uint32_t k = 0; k < c->ntabs; k++) {
+        if (strcasecmp(c->tabs[k]->db, db) != 0 || strcasecmp(c->tabs[k]->name, table) != 0)
+            continue;
+        if (i >= 0)
+            return -1; /* ambiguous */
+        i = (int)k;
+    }
+    return i;
+}
+
 const ox_cat_table *ox_cat_find(const ox_cat *c, const char *db, const char *table)
 {
     if (!db || !table)
         return NULL;
-    int i = find_tab(c, db, table);
+    int i = find_ref(c, db, table);
     return i < 0 ? NULL : c->tabs[i];
 }
 
@@ -250,10 +271,12 @@ void ox_cat_put_table(ox_cat *c, const ox_cat_table *t)
 
 void ox_cat_drop_table(ox_cat *c, const char *db, const char *table)
 {
-    journal(c, db, table);
-    int i = find_tab(c, db, table);
-    if (i < 0)
+    int i = find_ref(c, db, table);
+    if (i < 0) {
+        journal(c, db, table);
         return;
+    }
+    journal(c, c->tabs[i]->db, c->tabs[i]->name);
     table_free(c->tabs[i]);
     c->tabs[i] = c->tabs[--c->ntabs];
 }
@@ -606,13 +629,14 @@ static void rename_table(ox_cat *c, const char *db, const char *table, const cha
         new_db = db;
     if (!old) {
         /* Unknown before, still unknown: make sure nothing stale answers for
-         * the new name. */
-        if (new_db)
+         * the new name (that exact name only). */
+        int i = new_db ? find_tab(c, new_db, new_table) : -1;
+        if (i >= 0)
             ox_cat_drop_table(c, new_db, new_table);
         return;
     }
     ox_cat_table *t = table_dup(old);
-    ox_cat_drop_table(c, db, table);
+    ox_cat_drop_table(c, t->db, t->name);
     set_str(&t->db, new_db);
     set_str(&t->name, new_table);
     put_owned(c, t);

@@ -11,8 +11,10 @@
  * (ox_cat_apply, statements read by ox_mysql_ddl.h).
  *
  * Names: database and table names compare case-sensitively (the server's
- * lower_case_table_names=0, the Linux default); column names
- * case-insensitively, as MySQL does.
+ * lower_case_table_names=0, the Linux default), except that a reference to a
+ * table that does not exist under its exact name finds the one table that
+ * matches ignoring case (lower_case_table_names=1/2 servers); column names
+ * compare case-insensitively, as MySQL does.
  *
  * Character sets are lower-case MySQL names ("utf8mb4", "latin1",
  * "binary"); a column's charset is NULL when it is not a character type
