@@ -65,6 +65,16 @@ class Workload:
                    list(vals.values()) + [rid])
         self._expect(db, table, "update", before, self._row(db, table, rid))
 
+    def create_select(self, table, select, db="sh"):
+        """CREATE TABLE ... SELECT (ordered by id): one insert per row, in
+        the rewritten CREATE TABLE's columns."""
+        self.ddl("CREATE TABLE `%s` AS %s" % (table, select), db=db)
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT * FROM `%s`.`%s` ORDER BY id" % (db, table))
+            names = [d[0] for d in cur.description]
+            for row in cur.fetchall():
+                self._expect(db, table, "insert", None, dict(zip(names, row)))
+
     def dele(self, table, rid, db="sh"):
         before = self._row(db, table, rid)
         self._exec("DELETE FROM `%s`.`%s` WHERE id = %%s" % (db, table), (rid,))
@@ -201,6 +211,9 @@ def phase3(w):
     w.ddl("ALTER TABLE l ADD COLUMN r INT FIRST")
     w.ins("l", 2, r=2, q=2)
     w.upd("a", 20, zz="zz20", b="y")
+    w.create_select("cs", "SELECT id, zz, b, s FROM a WHERE id < 6 ORDER BY id")
+    w.ddl("ALTER TABLE cs ADD PRIMARY KEY (id)")
+    w.upd("cs", 4, zz="cs4")
     w.ddl("CREATE TABLE fin (id INT PRIMARY KEY)")
     w.ins("fin", 1)
 
