@@ -245,7 +245,7 @@ def test_decode_matches_mariadb_binlog(mariadb):
     blob = next(v for v in big[0]["after"].values() if isinstance(v, dict))
     assert len(base64.b64decode(blob["base64"])) == 1 << 20
     # DDL records carry the statement text.
-    ddl = [r["sql"] for r in ours if r["op"] == "ddl"]
+    ddl = [r["sql"] for r in ours if r["op"] == "ddl" and "sql" in r]  # account: no text
     assert any("ADD COLUMN extra" in s for s in ddl)
     assert any("DROP COLUMN l1t" in s for s in ddl)
 

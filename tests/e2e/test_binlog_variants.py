@@ -89,7 +89,7 @@ def test_variant_matches_mariadb_binlog(mariadb_factory, variant):
             seen |= set(re.findall(rb"(Query_compressed|\w+_rows_compressed)", out,
                                    flags=re.I))
         assert seen, "no compressed events were written"
-        ddl = [o["sql"] for o in ours if o["op"] == "ddl"]
+        ddl = [o["sql"] for o in ours if o["op"] == "ddl" and "sql" in o]  # account: no text
         assert any("ADD COLUMN extra" in s for s in ddl)
 
 

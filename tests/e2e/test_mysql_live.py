@@ -72,7 +72,7 @@ def test_from_start_and_from_filepos(mariadb):
     ops = [r["op"] for r in rows_of(recs)]
     assert ops == ["insert"] * 5 + ["update", "delete"]
     ddl = [r for r in recs if r["op"] == "ddl"]
-    assert any("CREATE TABLE" in r["sql"] for r in ddl)
+    assert any("CREATE TABLE" in r.get("sql", "") for r in ddl)
     # Every transaction is framed, and commits carry the resume position.
     commits = [r for r in recs if r["op"] == "commit"]
     assert len(commits) == len([r for r in recs if r["op"] == "begin"]) >= 4

@@ -4,6 +4,7 @@
  * whether a default database is given; the rest is the statement. Checks the
  * invariants callers rely on, besides no crash, no leak, bounded time. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ox_assert.h"
@@ -42,10 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_str(t->table);
         check_str(t->new_db);
         check_str(t->new_table);
-        /* A parsed table statement names its table; the database is
+        /* A parsed table statement names its table (OTHER may name only a
+         * database: CREATE PROCEDURE db.p); the database is
          * resolved whenever a default was given. */
         if (s->parsed && s->kind != OX_DDL_CREATE_DATABASE && s->kind != OX_DDL_ALTER_DATABASE &&
-            s->kind != OX_DDL_DROP_DATABASE)
+            s->kind != OX_DDL_DROP_DATABASE && s->kind != OX_DDL_OTHER)
             ox_assert(t->table != NULL);
         if (db && (s->parsed || t->table))
             ox_assert(t->db != NULL || s->kind == OX_DDL_ALTER_DATABASE);
@@ -64,5 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_str(a->after);
     }
     ox_mysql_ddl_free(s);
+    /* Redaction: the copy is complete and NUL-terminated. */
+    char *red = NULL;
+    size_t rl = 0;
+    if (ox_mysql_ddl_redact(sql, len, flags, &red, &rl) == 0 && red) {
+        ox_assert(strlen(red) <= rl && red[rl] == '\0');
+        free(red);
+    }
     return 0;
 }

@@ -462,11 +462,6 @@ static void test_other_and_unparsed(void **state)
     assert_int_equal(s->ntargets, 0);
     ox_mysql_ddl_free(s);
 
-    s = P("CREATE DEFINER=`root`@`%` PROCEDURE p() BEGIN SELECT 1; END", "d");
-    assert_true(s->parsed);
-    assert_int_equal(s->kind, OX_DDL_OTHER);
-    ox_mysql_ddl_free(s);
-
     s = P("CREATE FROB x", "d");
     assert_false(s->parsed);
     assert_int_equal(s->kind, OX_DDL_OTHER);
@@ -503,6 +498,101 @@ static void test_other_and_unparsed(void **state)
     ox_mysql_ddl_free(NULL);
 }
 
+static void test_other_objects(void **state)
+{
+    ox_ddl_stmt *s = P("CREATE DEFINER=`root`@`%` PROCEDURE shop.p() BEGIN SELECT 1; END", "d");
+    assert_true(s->parsed);
+    assert_int_equal(s->kind, OX_DDL_OTHER);
+    target_eq(s, 0, "shop", NULL, NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("DROP FUNCTION IF EXISTS f", "d");
+    assert_true(s->parsed);
+    target_eq(s, 0, "d", NULL, NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("CREATE OR REPLACE SEQUENCE IF NOT EXISTS s1 START WITH 1", "d");
+    assert_true(s->parsed);
+    assert_int_equal(s->kind, OX_DDL_OTHER);
+    target_eq(s, 0, "d", "s1", NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("DROP SEQUENCE a, x.b", "d");
+    assert_int_equal(s->ntargets, 2);
+    target_eq(s, 1, "x", "b", NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("CREATE TRIGGER x.trg BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1", "d");
+    assert_true(s->parsed);
+    target_eq(s, 0, "x", "t", NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("CREATE TRIGGER trg AFTER UPDATE ON y.t FOR EACH ROW SET @a = 1", "d");
+    target_eq(s, 0, "y", "t", NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("CREATE PACKAGE BODY pk AS BEGIN END", "d");
+    assert_true(s->parsed);
+    target_eq(s, 0, "d", NULL, NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("CREATE FUNCTION body RETURNS INTEGER SONAME 'x.so'", "d");
+    target_eq(s, 0, "d", NULL, NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("ALTER TABLE p CONVERT PARTITION p0 TO TABLE q.arch", "d");
+    assert_true(s->parsed);
+    assert_int_equal(s->ntargets, 2);
+    target_eq(s, 0, "d", "p", NULL, NULL);
+    target_eq(s, 1, "q", "arch", NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("ALTER TABLE p CONVERT TABLE arch TO PARTITION p0 VALUES LESS THAN (10)", "d");
+    assert_true(s->parsed);
+    target_eq(s, 1, "d", "arch", NULL, NULL);
+    ox_mysql_ddl_free(s);
+
+    s = P("CREATE TABLESPACE ts ADD DATAFILE 'x'", "d");
+    assert_true(s->parsed);
+    assert_int_equal(s->ntargets, 0);
+    ox_mysql_ddl_free(s);
+}
+
+static void redact_eq(const char *in, const char *want)
+{
+    char *out = NULL;
+    size_t n = 0;
+    assert_int_equal(ox_mysql_ddl_redact(in, strlen(in), 0, &out, &n), 0);
+    if (!want) {
+        if (out)
+            fail_msg("redacted \"%s\" to \"%s\"", in, out);
+        return;
+    }
+    assert_non_null(out);
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+    free(out);
+}
+
+static void test_redact(void **state)
+{
+    redact_eq("CREATE TABLE f (id INT) ENGINE=FEDERATED "
+              "CONNECTION='mysql://u:pw@h:3306/db/t' COMMENT 'c'",
+              "CREATE TABLE f (id INT) ENGINE=FEDERATED CONNECTION='<redacted>' COMMENT 'c'");
+    redact_eq("ALTER TABLE t CONNECTION = \"mysql://u:p\\\"w@h/d/t\", PASSWORD 'x'",
+              "ALTER TABLE t CONNECTION = '<redacted>', PASSWORD '<redacted>'");
+    redact_eq("/*!50000 CREATE TABLE t (a int) connection='x' */",
+              "/*!50000 CREATE TABLE t (a int) connection='<redacted>' */");
+    redact_eq("UPDATE u SET password = 'secret', name = 'n' WHERE x = PASSWORD('y')",
+              "UPDATE u SET password = '<redacted>', name = 'n' WHERE x = PASSWORD('<redacted>')");
+    redact_eq("CREATE TABLE t (password VARCHAR(10) COMMENT 'pw')", NULL);
+    redact_eq("CREATE TABLE t (a INT) COMMENT 'CONNECTION=''x'''", NULL);
+    redact_eq("", NULL);
+    char *out = (char *)1;
+    assert_int_equal(ox_mysql_ddl_redact(NULL, 0, 0, &out, NULL), 0);
+    assert_null(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +606,8 @@ int main(void)
         cmocka_unit_test(test_comments_and_quotes),
         cmocka_unit_test(test_account),
         cmocka_unit_test(test_other_and_unparsed),
+        cmocka_unit_test(test_other_objects),
+        cmocka_unit_test(test_redact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -222,7 +222,6 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
     ox_change c;
     ox_bl_change_init(d, &c, OX_OP_DDL);
     const char *sdb = d->db[0] ? d->db : NULL;
-    c.session_db = sdb;
     ox_ddl_stmt *st = NULL;
     ox_change_target *tv = NULL;
     int rc = ox_mysql_ddl_parse(sql, len, sdb, flags, &st);
@@ -230,8 +229,17 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
         return ox_bl_err(d, eb, rc, "QUERY event: reading the statement: %s", ox_strerror(rc));
     c.ddl_kind = ox_ddl_kind_name(st->kind);
     c.ddl_stmt = st;
+    char *hidden = NULL;
     if (st->kind != OX_DDL_ACCOUNT) {
-        c.sql = sql;
+        /* A FEDERATED connection string or a PASSWORD option: the text
+         * goes out with those literals replaced. */
+        rc = ox_mysql_ddl_redact(sql, len, flags, &hidden, NULL);
+        if (rc != 0) {
+            ox_mysql_ddl_free(st);
+            return ox_bl_err(d, eb, rc, "QUERY event: reading the statement: %s", ox_strerror(rc));
+        }
+        c.sql = hidden ? hidden : sql;
+        c.session_db = sdb;
         c.ddl_unparsed = !st->parsed;
         c.db = sdb;
         if (st->ntargets > 0) {
@@ -250,6 +258,7 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
     }
     rc = fn(arg, &c);
     free(tv);
+    free(hidden);
     ox_mysql_ddl_free(st);
     if (!d->in_txn)
         d->have_gtid = false;

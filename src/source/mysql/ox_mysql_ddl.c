@@ -1252,13 +1252,25 @@ static const char *const alter_noop_words[] = {"ENGINE",
  * the statement is one clause. */
 static bool partition_clause(rd *p)
 {
-    return is_kw(p, 0, "PARTITION") || is_kw(p, 1, "PARTITION") || is_kw(p, 0, "REMOVE") ||
-           is_kw(p, 0, "COALESCE") || is_kw(p, 0, "REORGANIZE") || is_kw(p, 0, "EXCHANGE");
+    return is_kw(p, 0, "PARTITION") || (is_kw(p, 0, "CONVERT") && is_kw(p, 1, "TABLE")) ||
+           is_kw(p, 1, "PARTITION") || is_kw(p, 0, "REMOVE") || is_kw(p, 0, "COALESCE") ||
+           is_kw(p, 0, "REORGANIZE") || is_kw(p, 0, "EXCHANGE");
 }
 
 static void alter_clause(rd *p)
 {
     if (partition_clause(p)) {
+        /* MariaDB: CONVERT PARTITION p TO TABLE t2 makes a table, CONVERT
+         * TABLE t2 TO PARTITION p consumes one: both are targets too. */
+        if (is_kw(p, 0, "CONVERT")) {
+            p->i++;
+            if (accept(p, "PARTITION")) {
+                advance(p);
+                accept(p, "TO");
+            }
+            if (accept(p, "TABLE"))
+                (void)read_target(p);
+        }
         p->i = p->n;
         new_alter(p, OX_ALTER_NO_COLUMN_EFFECT);
         return;
@@ -1503,16 +1515,73 @@ static void skip_object_prefixes(rd *p, ox_ddl_stmt *s)
     }
 }
 
-/* Objects that are not tables: known, parsed, no targets. */
-static const char *const other_objects[] = {
-    "FUNCTION", "PROCEDURE", "TRIGGER",  "EVENT",    "TABLESPACE", "LOGFILE", "PACKAGE",
-    "RESOURCE", "UNDO",      "INSTANCE", "SEQUENCE", "SYNONYM",    "PLUGIN",  NULL};
+/* Objects that are not tables (kind OTHER, parsed). They are routed by
+ * the database they live in: the target is (db, no table), db from a
+ * qualified name or the session's. Two name tables: a SEQUENCE is a table
+ * in MariaDB, and CREATE TRIGGER names the table it is ON. */
+enum { OBJ_NONE, OBJ_DB, OBJ_SEQUENCE, OBJ_TRIGGER };
+
+static const struct other_obj {
+    const char *w;
+    int how;
+} other_objects[] = {
+    {"FUNCTION", OBJ_DB},     {"PROCEDURE", OBJ_DB},    {"EVENT", OBJ_DB},
+    {"PACKAGE", OBJ_DB},      {"SYNONYM", OBJ_DB},      {"SEQUENCE", OBJ_SEQUENCE},
+    {"TRIGGER", OBJ_TRIGGER}, {"TABLESPACE", OBJ_NONE}, {"LOGFILE", OBJ_NONE},
+    {"RESOURCE", OBJ_NONE},   {"UNDO", OBJ_NONE},       {"INSTANCE", OBJ_NONE},
+    {"PLUGIN", OBJ_NONE},
+};
+
+static void other_names(rd *p, int how)
+{
+    accept_if_not_exists(p, NULL);
+    accept_if_exists(p, NULL);
+    char *db = NULL, *name = NULL;
+    if (how == OBJ_NONE || !is_name(p, 0))
+        return;
+    if (how == OBJ_SEQUENCE) {
+        do {
+            if (!is_name(p, 0) || !qname(p, &db, &name)) {
+                free(db);
+                free(name);
+                return;
+            }
+            add_target(p, db, name);
+        } while (accept_p(p, ','));
+        return;
+    }
+    if (!qname(p, &db, &name)) {
+        free(db);
+        free(name);
+        return;
+    }
+    free(name);
+    if (how == OBJ_TRIGGER) {
+        while (!at_end(p) && !is_kw(p, 0, "ON"))
+            skip_one(p);
+        char *tdb = NULL, *t = NULL;
+        if (accept(p, "ON") && is_name(p, 0) && qname(p, &tdb, &t)) {
+            add_target(p, tdb ? tdb : db, t);
+            if (tdb)
+                free(db);
+            return;
+        }
+        free(tdb);
+        free(t);
+    }
+    add_target(p, db, NULL);
+}
 
 static bool other_object(rd *p)
 {
-    for (size_t i = 0; other_objects[i]; i++)
-        if (is_kw(p, 0, other_objects[i])) {
+    for (size_t i = 0; i < sizeof other_objects / sizeof other_objects[0]; i++)
+        if (is_kw(p, 0, other_objects[i].w)) {
             p->s->kind = OX_DDL_OTHER;
+            p->i++;
+            if (strcmp(other_objects[i].w, "PACKAGE") == 0 && is_kw(p, 0, "BODY") &&
+                (is_name(p, 1) || is_kw(p, 1, "IF")))
+                p->i++; /* PACKAGE BODY name */
+            other_names(p, other_objects[i].how);
             p->i = p->n;
             return true;
         }
@@ -1820,4 +1889,77 @@ const char *ox_ddl_kind_name(int kind)
     if (kind < 0 || kind >= OX_DDL_KIND_COUNT)
         return "other";
     return kind_names[kind];
+}
+
+/* ------------------------------------------------------------------ */
+/* Redaction                                                          */
+/* ------------------------------------------------------------------ */
+
+#define REDACTED "'<redacted>'"
+
+/* Appends n bytes to *r (capacity doubling); false on allocation failure. */
+static bool put_bytes(char **r, size_t *rl, size_t *cap, const char *p, size_t n)
+{
+    if (*cap - *rl < n + 1) {
+        size_t nc = *cap ? *cap : 256;
+        while (nc - *rl < n + 1)
+            nc *= 2;
+        char *nr = realloc(*r, nc);
+        if (!nr)
+            return false;
+        *r = nr;
+        *cap = nc;
+    }
+    memcpy(*r + *rl, p, n);
+    *rl += n;
+    (*r)[*rl] = '\0';
+    return true;
+}
+
+int ox_mysql_ddl_redact(const char *sql, size_t len, unsigned flags, char **out, size_t *out_len)
+{
+    *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    if (!sql)
+        return 0;
+    lexer lx;
+    lex_init(&lx, sql, len, flags);
+    char *r = NULL;
+    size_t rl = 0, cap = 0, copied = 0; /* copied: bytes of sql already in r */
+    /* 0 nothing; 1 after CONNECTION/PASSWORD/OLD_PASSWORD; 2 after '=' or '(' */
+    int state = 0;
+    for (;;) {
+        tok t;
+        lex_next(&lx, &t);
+        if (t.type == T_EOF)
+            break;
+        if (t.type == T_STRING && state > 0) {
+            size_t at = (size_t)(t.s - sql);
+            if (!put_bytes(&r, &rl, &cap, sql + copied, at - copied) ||
+                !put_bytes(&r, &rl, &cap, REDACTED, sizeof REDACTED - 1)) {
+                free(r);
+                return OX_ENOMEM;
+            }
+            copied = at + t.len;
+            state = 0;
+        } else if (tok_is(&t, "CONNECTION") || tok_is(&t, "PASSWORD") ||
+                   tok_is(&t, "OLD_PASSWORD")) {
+            state = 1;
+        } else if (state == 1 && t.type == T_PUNCT && (t.s[0] == '=' || t.s[0] == '(')) {
+            state = 2;
+        } else {
+            state = 0;
+        }
+    }
+    if (!r)
+        return 0;
+    if (!put_bytes(&r, &rl, &cap, sql + copied, len - copied)) {
+        free(r);
+        return OX_ENOMEM;
+    }
+    *out = r;
+    if (out_len)
+        *out_len = rl;
+    return 0;
 }

@@ -87,7 +87,9 @@ typedef struct ox_ddl_coldef {
     uint32_t nmembers; /* ENUM/SET members, in order, unquoted */
     char **members;
     char *charset;     /* CHARACTER SET / CHARSET / ASCII / UNICODE / BYTE on
-                          the column, lower case, or NULL when not given */
+                          the column, lower case, or NULL when not given
+                          (ASCII gives "latin1", UNICODE "ucs2", BYTE "binary",
+                          NATIONAL/NCHAR/NVARCHAR types "utf8mb3") */
     char *collate;     /* COLLATE on the column, lower case, or NULL */
     bool binary_attr;  /* the BINARY attribute of a character type (a binary
                           collation; the column stays text) */
@@ -177,5 +179,17 @@ const char *ox_ddl_kind_name(int kind);
 /* True for account statements, by their first words alone (cheap: no
  * allocation); the decoder calls it on every QUERY it would deliver. */
 bool ox_mysql_ddl_is_account(const char *sql, size_t len);
+
+/*
+ * Addition: hides secrets that statements other than account statements
+ * carry. Every string literal that follows CONNECTION [=] or PASSWORD [=]
+ * (the FEDERATED connection string 'mysql://user:password@host/db/t', the
+ * PASSWORD table option, `SET password = '...'` in statement-based DML) or
+ * is the argument of PASSWORD(...) / OLD_PASSWORD(...) is replaced by
+ * '<redacted>'. Returns 0 with *out NULL when nothing is hidden (use the
+ * text as it is), 0 with *out a NUL-terminated malloc'ed copy (the caller
+ * frees it) and *out_len its length, or OX_ENOMEM. Never logs.
+ */
+int ox_mysql_ddl_redact(const char *sql, size_t len, unsigned flags, char **out, size_t *out_len);
 
 #endif
