@@ -322,8 +322,9 @@ def check_rows(metadata, w, recs):
 
 @pytest.mark.parametrize("mariadb", ["MINIMAL"], indirect=True)
 def test_store_killed_during_ddl_workload(mariadb):
-    """kill -9 of the store in the middle of the workload: the history and
-    the log recover, and the rows written meanwhile get their names."""
+    """A source restart (capture reconnects) and a kill -9 of the store in
+    the middle of the workload: the history and the log recover, and every
+    row gets the names of its time."""
     w = Workload(mariadb)
     setup_schema(w)
     s = Store(mariadb)
@@ -331,14 +332,21 @@ def test_store_killed_during_ddl_workload(mariadb):
         start_store(s)
         w.recording = True
         phase1(w)
+        # The source restarts: capture reconnects and reads the history
+        # again at its resume point.
+        mariadb.restart()
+        w.conn = mariadb.root_conn()
+        phase2(w)
         time.sleep(0.5)
         s.kill(signal.SIGKILL)
-        phase2(w)
         s.start()
         phase3(w)
         _, recs = read_until_fin(s.port)
         assert not [r for r in recs if r.get("schema")]
         check_rows("MINIMAL", w, recs)
+        with open(os.path.join(s.keys["store.dir"], "store.log")) as f:
+            log = f.read()
+        assert log.count("capture: connected") >= 2 or "reconnected" in log, log
     finally:
         s.cleanup()
 

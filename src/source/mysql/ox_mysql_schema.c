@@ -245,6 +245,8 @@ static int run_rows(MYSQL *conn, const char *sql, int ncol, row_fn fn, void *arg
     char *vals[MAXC];
     int rc = 0, f = MYSQL_NO_DATA;
     memset(res, 0, sizeof res);
+    memset(len, 0, sizeof len);
+    memset(isnull, 0, sizeof isnull);
     for (int i = 0; i < ncol; i++) {
         cap[i] = 256;
         buf[i] = ox_xmalloc(cap[i]);
@@ -266,6 +268,10 @@ static int run_rows(MYSQL *conn, const char *sql, int ncol, row_fn fn, void *arg
         goto dberr;
     while (rc == 0 && ((f = mysql_stmt_fetch(st)) == 0 || f == MYSQL_DATA_TRUNCATED)) {
         for (int i = 0; i < ncol; i++) {
+            if (isnull[i]) {
+                vals[i] = NULL; /* the length is not set for NULL */
+                continue;
+            }
             if (len[i] >= cap[i]) {
                 /* Longer than the buffer (a long ENUM list): fetch again. */
                 cap[i] = len[i] + 1;
@@ -277,7 +283,7 @@ static int run_rows(MYSQL *conn, const char *sql, int ncol, row_fn fn, void *arg
                 mysql_stmt_bind_result(st, res);
             }
             buf[i][len[i] < cap[i] ? len[i] : cap[i] - 1] = '\0';
-            vals[i] = isnull[i] ? NULL : buf[i];
+            vals[i] = buf[i];
         }
         rc = fn(arg, vals);
     }

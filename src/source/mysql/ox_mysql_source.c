@@ -470,6 +470,24 @@ fail:
     return rc;
 }
 
+/* Opens the history (cfg.schema_dir) if it is not open. */
+static int hist_open(struct mysql_source *m, ox_errbuf *eb)
+{
+    if (!m->schema_dir || m->hist)
+        return 0;
+    return ox_schema_hist_open(m->schema_dir, 0, &m->hist, eb);
+}
+
+/* Starts the history at the resume point when it is known (else the first
+ * event that needs the history starts it, see hist_ready). */
+static int hist_start_at_resume(struct mysql_source *m, ox_errbuf *eb)
+{
+    if (!m->hist || !m->have_resume || ox_schema_hist_started(m->hist))
+        return 0;
+    uint64_t fi = ox_mysql_binlog_index(m->resume_file);
+    return ox_schema_hist_start(m->hist, fi == UINT64_MAX ? 0 : fi, m->resume_pos, eb);
+}
+
 /* The history starts where the first event that needs it is, when the start
  * position was not known up front (GTID). */
 static int hist_ready(struct mysql_source *m, uint64_t fi, uint64_t pos, ox_errbuf *eb)
@@ -483,6 +501,8 @@ static int hist_ready(struct mysql_source *m, uint64_t fi, uint64_t pos, ox_errb
 static int history_columns(void *arg, const char *db, const char *table, ox_binlog_tableinfo *info)
 {
     struct mysql_source *m = arg;
+    if (!m->hist)
+        return OX_ENOENT;
     int rc = hist_ready(m, m->ev_fi, m->ev_pos, &m->hist_err);
     if (rc != 0)
         return rc;
@@ -515,6 +535,8 @@ static int history_columns(void *arg, const char *db, const char *table, ox_binl
 static int hist_ddl(struct mysql_source *m, const ox_change *c, bool *unknown, ox_errbuf *eb)
 {
     *unknown = false;
+    if (!m->hist)
+        return ox_errf(eb, OX_ESTATE, "schema history not open");
     if (!c->sql && !c->ddl_stmt)
         return 0;
     int rc = hist_ready(m, c->file_idx, c->offset, eb);
@@ -554,7 +576,7 @@ static int my_start(ox_source *s, const ox_source_start *from, ox_errbuf *eb)
     }
     int rc;
     if (m->schema_dir) {
-        if ((rc = ox_schema_hist_open(m->schema_dir, 0, &m->hist, eb)) != 0)
+        if ((rc = hist_open(m, eb)) != 0)
             return rc;
         ox_binlog_decoder_set_schema_fn(m->dec, history_columns, m);
     } else {
@@ -565,11 +587,8 @@ static int my_start(ox_source *s, const ox_source_start *from, ox_errbuf *eb)
         return rc;
     if (!m->need_names)
         ox_binlog_decoder_set_columns_fn(m->dec, NULL, NULL);
-    if (m->hist && m->have_resume) {
-        uint64_t fi = ox_mysql_binlog_index(m->resume_file);
-        if ((rc = ox_schema_hist_start(m->hist, fi == UINT64_MAX ? 0 : fi, m->resume_pos, eb)) != 0)
-            return rc;
-    }
+    if ((rc = hist_start_at_resume(m, eb)) != 0)
+        return rc;
     m->started = true;
     return 0;
 }
@@ -594,7 +613,7 @@ static int on_change(void *arg, const ox_change *c)
         /* Any DDL may change any table's columns (RENAME, DROP DATABASE,
          * ALTER of a table named in another schema): forget them all. */
         ox_mysql_schema_invalidate(m->schema, NULL, NULL);
-        if (m->hist) {
+        if (m->schema_dir) {
             bool unknown = false;
             int rc = hist_ddl(m, c, &unknown, &m->hist_err);
             if (rc != 0)
@@ -674,6 +693,11 @@ static void go_down(struct mysql_source *m, ox_reset_fn reset)
     m->in_txn = false;
     ox_binlog_decoder_reset(m->dec);
     ox_mysql_schema_disconnect(m->schema);
+    /* The stream resumes after the last complete transaction: a DDL of the
+     * partial one (CREATE TABLE ... SELECT) comes again. The history is
+     * read again and started there, so it is never applied twice. */
+    ox_schema_hist_close(m->hist);
+    m->hist = NULL;
     drop_conn(m);
     m->have_pending = false;
     m->down = true;
@@ -697,6 +721,9 @@ static int try_reconnect(struct mysql_source *m, int64_t deadline, ox_errbuf *eb
         }
         ox_errbuf why;
         int rc = connect_and_dump(m, NULL, &why);
+        if (rc == 0 &&
+            ((rc = hist_open(m, &why)) != 0 || (rc = hist_start_at_resume(m, &why)) != 0))
+            return ox_errf(eb, rc, "%s", why.msg);
         if (rc == 0) {
             m->down = false;
             m->stats.reconnects++;
