@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from oxtest import run_oxbow
 from oxtest_cm import CM
 from oxtest_store import Store, Subscription
 
@@ -218,6 +219,55 @@ def phase3(w):
     w.ins("fin", 1)
 
 
+def members(column_type):
+    """ENUM/SET members of an information_schema COLUMN_TYPE."""
+    if not column_type.startswith(("enum(", "set(")):
+        return []
+    body = column_type[column_type.index("(") + 1:-1]
+    out, i = [], 0
+    while i < len(body) and body[i] == "'":
+        j, cur = i + 1, ""
+        while True:
+            if body[j] == "'" and body[j + 1:j + 2] == "'":
+                cur += "'"
+                j += 2
+            elif body[j] == "'":
+                break
+            else:
+                cur += body[j]
+                j += 1
+        out.append(cur)
+        i = j + 2
+    return out
+
+
+def check_history(db, schema_dir):
+    """`oxbow schema` on the store's history (read only, while it runs) says
+    what information_schema says about every table of sh."""
+    hist = json.loads(run_oxbow("schema", schema_dir).stdout)
+    got = {}
+    for t in hist["tables"]:
+        if t["db"] != "sh":
+            continue
+        assert not t.get("uncertain"), t
+        got[t["table"]] = {"cols": [(c["name"], c["type"], c.get("charset"),
+                                     c.get("members", [])) for c in t["columns"]],
+                           "pk": t["pk"]}
+    want = {}
+    for tbl, name, dtype, ctype, cs in db.query(
+            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME "
+            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'sh' "
+            "ORDER BY TABLE_NAME, ORDINAL_POSITION"):
+        want.setdefault(tbl, {"cols": [], "pk": []})["cols"].append(
+            (name, dtype, cs, members(ctype)))
+    for tbl, name in db.query("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+                              "WHERE TABLE_SCHEMA = 'sh' AND INDEX_NAME = 'PRIMARY' "
+                              "ORDER BY TABLE_NAME, SEQ_IN_INDEX"):
+        want[tbl]["pk"].append(name)
+    assert sorted(want) == ["a", "b3", "c2", "cs", "fin", "l", "moved"], sorted(want)
+    assert got == want
+
+
 def read_until_fin(port):
     """All raw JSON lines from the earliest record up to the insert into
     sh.fin, and their parsed records."""
@@ -263,7 +313,7 @@ def run(metadata, mariadb_factory):
         phase3(w)
         d = cm.wait_status(store, lambda c: c["status"] == 0 and c["port"], timeout=60)
         lines, recs = read_until_fin(d["port"])
-        assert os.path.isfile(os.path.join(cm.store_dir(store), "data", "schema", "history"))
+        check_history(db, os.path.join(cm.store_dir(store), "data", "schema"))
         # Stop and restore once more: re-reading from the earliest record
         # gives the same bytes.
         assert cm.post("/crawler/clear", crawler=store)[1]["isSuccess"]

@@ -449,6 +449,25 @@ int ox_schema_hist_open(const char *dir, unsigned flags, ox_schema_hist **out, o
     ox_buf data = {0};
     int rc = 0;
     snprintf(h->path, sizeof h->path, "%s/%s", dir, OX_SCHEMA_HIST_FILE);
+    bool rdonly = (flags & OX_SCHEMA_HIST_RDONLY) != 0;
+    if (rdonly) {
+        h->broken = true; /* refuses appends */
+        h->fd = open(h->path, O_RDONLY | O_CLOEXEC);
+        if (h->fd < 0) {
+            rc = ox_errf(eb, errno == ENOENT ? OX_ENOENT : ox_err_from_errno(errno), "open %s: %s",
+                         h->path, strerror(errno));
+            goto fail;
+        }
+        size_t good = 0;
+        if ((rc = read_all(h->fd, h->path, &data, eb)) != 0 ||
+            (rc = parse_file(h, data.data, data.len, &good, eb)) != 0)
+            goto fail;
+        h->count = h->nrecs;
+        h->cat = ox_cat_create();
+        ox_buf_free(&data);
+        *out = h;
+        return 0;
+    }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         rc = ox_errf(eb, ox_err_from_errno(errno), "mkdir %s: %s", dir, strerror(errno));
         goto fail;
@@ -572,7 +591,8 @@ static int rewrite(ox_schema_hist *h, const ox_buf *payloads, uint32_t n, ox_err
     for (uint32_t i = 0; i < n; i++)
         frame(&all, &payloads[i]);
     int fd = -1;
-    int rc = ox_durable_create(h->dir, OX_SCHEMA_HIST_FILE, all.data, all.len, h->flags, &fd, eb);
+    int rc = ox_durable_create(h->dir, OX_SCHEMA_HIST_FILE, all.data, all.len,
+                               h->flags & OX_DURABLE_NOSYNC, &fd, eb);
     ox_buf_free(&all);
     if (rc != 0) {
         h->broken = true;
@@ -623,7 +643,9 @@ int ox_schema_hist_start(ox_schema_hist *h, uint64_t file_idx, uint64_t offset, 
     h->cat = cat;
     ox_cat_journal_reset(cat);
     int rc = 0;
-    if (versions > OX_SCHEMA_HIST_COMPACT) {
+    if (h->flags & OX_SCHEMA_HIST_RDONLY) {
+        /* Look, don't touch. */
+    } else if (versions > OX_SCHEMA_HIST_COMPACT) {
         /* Everything before the start folds into one snapshot there. */
         ox_buf b = {0};
         encode_snapshot(&b, file_idx, offset, cat);

@@ -68,9 +68,15 @@ typedef struct ox_schema_hist ox_schema_hist;
 /* Versions before the start position above which the file is compacted. */
 #define OX_SCHEMA_HIST_COMPACT 64
 
+/* Flag for ox_schema_hist_open besides the ox_durable_flags: read only
+ * (`oxbow schema` on a running store's history): nothing is created,
+ * truncated or rewritten, and apply/snapshot are refused. */
+#define OX_SCHEMA_HIST_RDONLY 0x100u
+
 /* Opens (creating `dir` and an empty history if missing) and reads the
- * history; flags are ox_durable_flags. Returns 0 and *out (free with
- * ox_schema_hist_close), or OX_ECORRUPT / OX_EIO / ... with eb. */
+ * history; flags are ox_durable_flags and OX_SCHEMA_HIST_RDONLY. Returns 0
+ * and *out (free with ox_schema_hist_close), or OX_ENOENT (read only, no
+ * history) / OX_ECORRUPT / OX_EIO / ... with eb. */
 int ox_schema_hist_open(const char *dir, unsigned flags, ox_schema_hist **out, ox_errbuf *eb);
 void ox_schema_hist_close(ox_schema_hist *h);
 
