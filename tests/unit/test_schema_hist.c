@@ -492,6 +492,12 @@ static void make_history(void)
     ox_schema_hist_close(h);
 }
 
+static long file_size(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 ? (long)st.st_size : -1;
+}
+
 static void test_hist_positions(void **state)
 {
     make_history();
@@ -503,6 +509,21 @@ static void test_hist_positions(void **state)
     assert_int_equal(ncols_of(h), 7);
     assert_int_equal(ox_schema_hist_records(h), 4);
     ox_schema_hist_close(h);
+
+    /* Read only (oxbow schema): the state at 1:200, the file untouched. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/history", sdir);
+    long before = file_size(path);
+    ox_schema_hist *ro = NULL;
+    ox_errbuf eb;
+    assert_int_equal(ox_schema_hist_open(sdir, OX_SCHEMA_HIST_RDONLY, &ro, &eb), 0);
+    assert_int_equal(ox_schema_hist_start(ro, 1, 200, &eb), 0);
+    assert_int_equal(ncols_of(ro), 5);
+    ox_ddl_target tt = target("d", "t");
+    ox_ddl_stmt ds = stmt(OX_DDL_DROP_TABLE, &tt, 1);
+    assert_int_not_equal(ox_schema_hist_apply(ro, 3, 0, &ds, NULL, &eb), 0);
+    ox_schema_hist_close(ro);
+    assert_int_equal(file_size(path), before);
 
     /* Restart after 1:100 but before 1:200: the later versions are gone. */
     h = open_at(1, 200);
@@ -558,12 +579,6 @@ static void test_hist_compaction(void **state)
     h = open_at(1, 100000);
     assert_int_equal(ncols_of(h), 4 + OX_SCHEMA_HIST_COMPACT + 10);
     ox_schema_hist_close(h);
-}
-
-static long file_size(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 ? (long)st.st_size : -1;
 }
 
 static void flip_byte(const char *p, long off)
