@@ -223,6 +223,13 @@ static int on_change(void *arg, const ox_change *c)
         return had ? append(cap, c, OX_LOG_COMMIT, g) : empty_commit(cap, c, g);
     }
     case OX_OP_DDL: {
+        if (c->schema == OX_SCHEMA_UNKNOWN)
+            ox_slog_printf(cap->st->slog, OX_LL_WARN,
+                           "capture: the schema history could not follow a DDL statement on "
+                           "%s.%s (%s offset %" PRIu64 "): its rows carry \"schema\":\"unknown\" "
+                           "unless the table map names them (docs/mysql_capture.md)",
+                           c->db ? c->db : "?", c->table ? c->table : "?", c->file ? c->file : "?",
+                           c->offset);
         int keep = !is_account(c) && passes(cap, c);
         if (!keep && !is_account(c))
             note_dropped_ddl(cap, c);
