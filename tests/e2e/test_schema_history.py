@@ -434,3 +434,29 @@ def test_schema_unknown_is_flagged(mariadb):
         assert rows[2]["after"] == {"id": 1, "v": "q"} and "schema" not in rows[2]
     finally:
         s.cleanup()
+
+
+@pytest.mark.parametrize("mariadb", ["MINIMAL"], indirect=True)
+def test_capture_schema_dir(mariadb, tmp_dir):
+    """`oxbow capture --schema-dir`: the rows before a rename keep the old
+    name and ENUM values are names; without it, live information_schema
+    gives today's names and numbers."""
+    mariadb.execute_root("CREATE DATABASE s", "CREATE TABLE s.a (id INT PRIMARY KEY, e ENUM('x','y'))")
+    first = mariadb.binlogs()[0][0]
+    mariadb.execute_root("INSERT INTO s.a VALUES (1,'y')", "ALTER TABLE s.a RENAME COLUMN e TO ee",
+                         "INSERT INTO s.a VALUES (2,'x')")
+    env = {"OX_SOURCE_PASSWORD": mariadb.password}
+    base = ["capture", "--host", mariadb.host, "--port", mariadb.port, "--user", mariadb.user,
+            "--until-end", "--from-file", first, "--from-pos", 4]
+
+    def inserts(*extra):
+        out = run_oxbow(*(base + list(extra)), env=env).stdout.decode()
+        return [json.loads(l)["after"] for l in out.splitlines() if '"op":"insert"' in l]
+
+    assert inserts() == [{"id": 1, "ee": 2}, {"id": 2, "ee": 1}]
+    hist = os.path.join(tmp_dir, "h")
+    assert inserts("--schema-dir", hist) == [{"id": 1, "e": "y"}, {"id": 2, "ee": "x"}]
+    # Again from the start with the same history: the same answer.
+    assert inserts("--schema-dir", hist) == [{"id": 1, "e": "y"}, {"id": 2, "ee": "x"}]
+    t = [t for t in json.loads(run_oxbow("schema", hist).stdout)["tables"] if t["db"] == "s"]
+    assert [c["name"] for c in t[0]["columns"]] == ["id", "ee"]
