@@ -490,7 +490,10 @@ def random_workload(w, rng, nddl):
              ("TEXT CHARACTER SET utf8mb4", lambda r: "ж%d" % r.randint(0, 99)),
              ("ENUM('a','b','c')", lambda r: r.choice("abc")),
              ("SET('p','q','r')", lambda r: r.choice(["p", "q,r", "", "p,q,r"])),
-             ("VARBINARY(6)", lambda r: bytes([r.randint(0, 255) for _ in range(3)]))]
+             ("VARBINARY(6)", lambda r: bytes([r.randint(0, 255) for _ in range(3)])),
+             ("CHAR(4)", lambda r: "é%d" % r.randint(0, 99)),  # the table's charset
+             ("NATIONAL VARCHAR(5)", lambda r: "ñ%d" % r.randint(0, 99)),
+             ("VARCHAR(5) BINARY", lambda r: "b%d" % r.randint(0, 99))]
     tables = {}
     for i in range(3):
         name = "r%d" % i
@@ -506,7 +509,8 @@ def random_workload(w, rng, nddl):
     for _ in range(nddl):
         t = rng.choice(sorted(tables))
         cols = tables[t]
-        op = rng.choice(["add", "add", "drop", "rename", "modify", "change", "swap"])
+        op = rng.choice(["add", "add", "drop", "rename", "modify", "change", "swap", "charset",
+                         "convert"])
         ti = rng.randrange(len(types))
         if op == "drop" and len(cols) > 1:
             c = rng.choice(cols)
@@ -529,6 +533,10 @@ def random_workload(w, rng, nddl):
             else:
                 w.ddl("ALTER TABLE %s CHANGE %s %s %s%s" % (t, old, new, types[ti][0], place))
             cols[i] = (new, ti)
+        elif op == "charset":
+            w.ddl("ALTER TABLE %s DEFAULT CHARSET=%s" % (t, rng.choice(["latin1", "utf8mb4"])))
+        elif op == "convert":
+            w.ddl("ALTER TABLE %s CONVERT TO CHARACTER SET utf8mb4" % t)
         elif op == "swap":
             a, b = rng.sample(sorted(tables), 2)
             w.ddl("RENAME TABLE %s TO tmp_swap, %s TO %s, tmp_swap TO %s" % (a, b, a, b))
