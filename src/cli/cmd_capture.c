@@ -38,6 +38,7 @@ const struct ox_cmd_entry ox_cmd_capture = {
         "                     [--from-file F --from-pos N | --from-file-idx I --from-pos N |\n"
         "                      --from-gtid G | --from-timestamp T]\n"
         "                     [--tls-ca FILE] [--tls-required] [--connect-timeout S]\n"
+        "                     [--schema-dir DIR]\n"
         "\n"
         "Connects as a replica, dumps the binlog and prints each change (begin, insert,\n"
         "update, delete, ddl, commit, heartbeat) as one JSON object per line\n"
@@ -54,6 +55,9 @@ const struct ox_cmd_entry ox_cmd_capture = {
         "  --until-end                 exit at the current end of the binlog\n"
         "  --heartbeat-ms N            server heartbeat period when idle (default 1000, 0 off)\n"
         "  --server-id N               replica server id (default 1000000000 + pid%1000000)\n"
+        "  --schema-dir DIR            keep a schema history in DIR (as the store does):\n"
+        "                              names, keys and ENUM/SET names as of each row's\n"
+        "                              position; default: live information_schema lookups\n"
         "\n"
         "Exit status: 0 at --limit/--until-end/SIGINT/SIGTERM, 1 on a capture error\n"
         "(printed to stderr as 'oxbow capture: OX_ECODE: message'), 2 on usage errors.\n",
@@ -178,6 +182,7 @@ static int run(int argc, char **argv)
         O_CT,
         O_PASSWORD,
         O_FIDX,
+        O_SCHEMA,
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -197,6 +202,7 @@ static int run(int argc, char **argv)
         {"tls-ca", required_argument, NULL, O_CA},
         {"tls-required", no_argument, NULL, O_TLSREQ},
         {"connect-timeout", required_argument, NULL, O_CT},
+        {"schema-dir", required_argument, NULL, O_SCHEMA},
         {NULL, 0, NULL, 0},
     };
     ox_source_config cfg = {
@@ -285,6 +291,9 @@ static int run(int argc, char **argv)
             if (parse_u64(optarg, 3600, &v) || v == 0)
                 return ox_cli_usage_error(e, "bad --connect-timeout '%s'", optarg);
             cfg.connect_timeout_s = (int)v;
+            break;
+        case O_SCHEMA:
+            cfg.schema_dir = optarg;
             break;
         default:
             return ox_cli_usage_error(e, "unknown option");

@@ -10,6 +10,7 @@ extern const struct ox_cmd_entry ox_cmd_store;
 extern const struct ox_cmd_entry ox_cmd_tail;
 extern const struct ox_cmd_entry ox_cmd_cm;
 extern const struct ox_cmd_entry ox_cmd_supervisor;
+extern const struct ox_cmd_entry ox_cmd_schema;
 
 /* One entry per line, in `oxbow --help` order. */
 /* clang-format off */
@@ -21,6 +22,7 @@ const struct ox_cmd_entry *const ox_commands[] = {
     &ox_cmd_tail,
     &ox_cmd_cm,
     &ox_cmd_supervisor,
+    &ox_cmd_schema,
     NULL,
 };
 /* clang-format on */

@@ -209,7 +209,12 @@ static void put_pk(ox_buf *b, const ox_change *c)
     for (uint32_t i = 0; i < c->ncols; i++) {
         if (!c->cols[i].is_pk)
             continue;
-        OX_JSON_LIT(b, any ? "," : ",\"pk\":[");
+        /* Two literals: OX_JSON_LIT takes sizeof, which of a ?: expression
+         * is the size of a pointer. */
+        if (any)
+            OX_JSON_LIT(b, ",");
+        else
+            OX_JSON_LIT(b, ",\"pk\":[");
         any = true;
         put_colname(b, &c->cols[i], i);
     }
@@ -271,6 +276,8 @@ void ox_change_json_head(const ox_change *c, ox_buf *b)
         ox_json_str(b, c->table, strlen(c->table));
     }
     put_pk(b, c);
+    if (c->schema == OX_SCHEMA_UNKNOWN)
+        OX_JSON_LIT(b, ",\"schema\":\"unknown\"");
 }
 
 void ox_change_column_key(const ox_column *col, uint32_t i, ox_buf *b)

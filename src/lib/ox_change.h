@@ -124,7 +124,23 @@ typedef struct ox_change {
     const char *session_db;
     uint32_t ntargets;
     const ox_change_target *targets;
+    /* Addition (schema history): OX_SCHEMA_UNKNOWN when the column names
+     * (and the key, charsets, ENUM/SET members) of a row record could not be
+     * established for the row's binlog position; rendered as
+     * `,"schema":"unknown"` after "pk", and the columns are named "@1"..
+     * (docs/records.md). 0 (OX_SCHEMA_KNOWN) otherwise: nothing rendered. */
+    uint8_t schema;
+    /* Addition (schema history): for a ddl record from the MySQL decoder,
+     * the statement as its DDL reader read it (an ox_ddl_stmt, with the
+     * session's database and sql_mode applied), so that the schema history
+     * does not read it a second time; NULL otherwise. Never rendered. */
+    const struct ox_ddl_stmt *ddl_stmt;
 } ox_change;
+
+enum ox_schema_state {
+    OX_SCHEMA_KNOWN = 0,
+    OX_SCHEMA_UNKNOWN = 1,
+};
 
 /*
  * Appends the JSON object for `c` to `out` (no trailing newline). Never logs.

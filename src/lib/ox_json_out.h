@@ -61,6 +61,8 @@ static inline void ox_json_lit(ox_buf *b, const char *lit, size_t n)
 {
     ox_buf_put(b, lit, n);
 }
-#define OX_JSON_LIT(b, s) ox_json_lit((b), (s), sizeof(s) - 1)
+/* s must be a string literal: `"" s` refuses anything else at compile time
+ * (a `c ? "a" : "bc"` argument would make sizeof the size of a pointer). */
+#define OX_JSON_LIT(b, s) ox_json_lit((b), "" s, sizeof(s) - 1)
 
 #endif

@@ -44,6 +44,11 @@ typedef struct ox_source_config {
     /* TLS: NULL/0 = off. */
     const char *tls_ca;
     int tls_required;
+    /* Addition (schema history): a directory the source owns for its
+     * persistent schema history (the store passes `<store.dir>/schema`), or
+     * NULL: column names come from live information_schema lookups
+     * (`oxbow capture`). See docs/mysql_capture.md, "Schema history". */
+    const char *schema_dir;
 } ox_source_config;
 
 enum ox_source_start_kind {

@@ -223,6 +223,13 @@ static int on_change(void *arg, const ox_change *c)
         return had ? append(cap, c, OX_LOG_COMMIT, g) : empty_commit(cap, c, g);
     }
     case OX_OP_DDL: {
+        if (c->schema == OX_SCHEMA_UNKNOWN)
+            ox_slog_printf(cap->st->slog, OX_LL_WARN,
+                           "capture: the schema history could not follow a DDL statement on "
+                           "%s.%s (%s offset %" PRIu64 "): its rows carry \"schema\":\"unknown\" "
+                           "unless the table map names them (docs/mysql_capture.md)",
+                           c->db ? c->db : "?", c->table ? c->table : "?", c->file ? c->file : "?",
+                           c->offset);
         int keep = !is_account(c) && passes(cap, c);
         if (!keep && !is_account(c))
             note_dropped_ddl(cap, c);
@@ -348,6 +355,11 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     sc.server_id = c->server_id;
     sc.heartbeat_ms = c->heartbeat_ms;
     sc.connect_timeout_s = c->connect_timeout_s;
+    /* The schema history lives with the log: a store restored later decodes
+     * old rows with the schema of their time (docs/mysql_capture.md). */
+    char schema_dir[4096];
+    snprintf(schema_dir, sizeof schema_dir, "%s/schema", c->dir);
+    sc.schema_dir = schema_dir;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;

@@ -58,6 +58,10 @@ class Store:
         os.chmod(self.config, 0o600)
 
     def start(self, timeout=30):
+        try:
+            log_start = os.path.getsize(os.path.join(self.keys["store.dir"], "store.log"))
+        except OSError:
+            log_start = 0
         err = open(self.stderr_path, "ab")
         self.proc = procs.spawn([oxbow_bin(), "store", "--config", self.config],
                                 stdout=subprocess.DEVNULL, stderr=err)
@@ -69,11 +73,33 @@ class Store:
                                                                    self.log_tail()))
             try:
                 self.status()
+                self._wait_capture(deadline, log_start)
                 return self
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError("store not answering:\n" + self.log_tail())
                 time.sleep(0.05)
+
+    def _wait_capture(self, deadline, log_start):
+        """Waits (without failing) until capture is connected to the source
+        or the status reports a source error: a store answers before its
+        capture has connected (it first reads the source's schema), and rows
+        written in between would be before its start position."""
+        log = os.path.join(self.keys["store.dir"], "store.log")
+        while time.monotonic() < deadline:
+            try:
+                with open(log, "rb") as f:
+                    f.seek(log_start)
+                    if b"capture: connected" in f.read():
+                        return
+            except OSError:
+                pass
+            try:
+                if self.status().get("status", 0) != 0:
+                    return
+            except OSError:
+                return
+            time.sleep(0.02)
 
     @property
     def pid(self):

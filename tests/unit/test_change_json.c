@@ -109,6 +109,26 @@ static void test_row_record(void **state)
     ox_buf_free(&b);
 }
 
+/* A key given by is_pk flags on two columns (npk == 0), and the schema
+ * flag: "pk" lists both names, "schema":"unknown" follows it. */
+static void test_pk_flags_and_schema(void **state)
+{
+    ox_column cols[3] = {{.name = "m"}, {.name = "id", .is_pk = true}, {.is_pk = true}};
+    ox_value after[3] = {
+        {.kind = OX_VAL_NULL}, {.kind = OX_VAL_INT, .v.i = 3}, {.kind = OX_VAL_INT, .v.i = 4}};
+    ox_change c = {.op = OX_OP_INSERT,
+                   .db = "d",
+                   .table = "t",
+                   .ncols = 3,
+                   .cols = cols,
+                   .after = after,
+                   .schema = OX_SCHEMA_UNKNOWN};
+    ox_buf b = {0};
+    const char *j = render(&c, &b);
+    assert_non_null(strstr(j, ",\"pk\":[\"id\",\"@3\"],\"schema\":\"unknown\",\"after\":"));
+    ox_buf_free(&b);
+}
+
 static void test_control_records(void **state)
 {
     ox_buf b = OX_BUF_INIT;
@@ -225,8 +245,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_op_names),        cmocka_unit_test(test_row_record),
-        cmocka_unit_test(test_control_records), cmocka_unit_test(test_ddl_record),
-        cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_control_records), cmocka_unit_test(test_pk_flags_and_schema),
+        cmocka_unit_test(test_ddl_record),      cmocka_unit_test(test_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,17 @@ void ox_binlog_decoder_set_columns_fn(ox_binlog_decoder *d, ox_binlog_columns_fn
     d->columns_arg = arg;
 }
 
+void ox_binlog_decoder_set_schema_fn(ox_binlog_decoder *d, ox_binlog_schema_fn fn, void *arg)
+{
+    d->schema_fn = fn;
+    d->schema_arg = arg;
+}
+
+void ox_binlog_decoder_forget_maps(ox_binlog_decoder *d)
+{
+    ox_bl_tables_forget_raw(d);
+}
+
 static uint64_t file_index(const char *name)
 {
     const char *dot = strrchr(name, '.');
@@ -218,6 +229,7 @@ static int emit_ddl(ox_binlog_decoder *d, const char *sql, size_t len, unsigned 
     if (rc != 0)
         return ox_bl_err(d, eb, rc, "QUERY event: reading the statement: %s", ox_strerror(rc));
     c.ddl_kind = ox_ddl_kind_name(st->kind);
+    c.ddl_stmt = st;
     char *hidden = NULL;
     if (st->kind != OX_DDL_ACCOUNT) {
         /* A FEDERATED connection string or a PASSWORD option: the text

@@ -57,6 +57,39 @@ typedef struct ox_binlog_decoder ox_binlog_decoder;
 typedef int (*ox_binlog_columns_fn)(void *arg, const char *db, const char *table, uint32_t ncols,
                                     char **names, bool *is_pk, bool *is_text);
 
+/*
+ * The schema history's hook (ox_mysql_schema_hist.h), richer than
+ * ox_binlog_columns_fn and tried instead of it when installed: the table as
+ * the history knows it at the TABLE_MAP's position. Without COLUMN_NAME
+ * metadata the decoder takes names, primary key (in key order), character
+ * sets, signedness and ENUM/SET member names from it; with FULL metadata the
+ * TABLE_MAP stays authoritative and the hook's answer is only cross-checked
+ * (ox_binlog_stats.schema_mismatches). Return 0 with *info filled (memory
+ * owned by the hook, valid until it is called again), OX_ENOENT when the
+ * history cannot say (unknown table, uncertain after a statement it could
+ * not apply), or another OX_E* code, which feed returns. When the hook
+ * cannot say, or its columns do not fit the TABLE_MAP's (count, or a
+ * character/ENUM/SET column where the map has none), the rows carry
+ * OX_SCHEMA_UNKNOWN and positional names "@1"...
+ */
+typedef struct ox_binlog_colinfo {
+    const char *name;
+    const char *charset; /* lower-case charset name; NULL: not a character column */
+    bool is_unsigned;
+    uint32_t nmembers; /* ENUM/SET member names, in order */
+    char *const *members;
+} ox_binlog_colinfo;
+
+typedef struct ox_binlog_tableinfo {
+    uint32_t ncols;
+    const ox_binlog_colinfo *cols;
+    uint32_t npk;
+    const uint32_t *pk; /* column indexes in key order */
+} ox_binlog_tableinfo;
+
+typedef int (*ox_binlog_schema_fn)(void *arg, const char *db, const char *table,
+                                   ox_binlog_tableinfo *info);
+
 /* Creates a decoder. Returns 0 or OX_ENOMEM; *out is owned by the caller
  * (free with ox_binlog_decoder_free). */
 int ox_binlog_decoder_create(ox_binlog_decoder **out);
@@ -66,6 +99,15 @@ void ox_binlog_decoder_free(ox_binlog_decoder *d);
 
 /* Installs (or with fn=NULL removes) the schema hook. */
 void ox_binlog_decoder_set_columns_fn(ox_binlog_decoder *d, ox_binlog_columns_fn fn, void *arg);
+
+/* Installs (or with fn=NULL removes) the schema history hook. */
+void ox_binlog_decoder_set_schema_fn(ox_binlog_decoder *d, ox_binlog_schema_fn fn, void *arg);
+
+/* Forgets the bytes of cached table maps, so that the next TABLE_MAP of every
+ * table is parsed (and the schema hooks asked) again even if its bytes are
+ * unchanged; the source calls it after each DDL statement. Safe inside the
+ * change callback. */
+void ox_binlog_decoder_forget_maps(ox_binlog_decoder *d);
 
 /* Sets the current file name (copied); also updated by ROTATE and by the file
  * reader (the basename of the path). It is the records' `file`, and its
@@ -121,6 +163,11 @@ typedef struct ox_binlog_stats {
     uint64_t rows;    /* row changes delivered */
     uint64_t skipped; /* events ignored (unknown, statement-context, ...) */
     uint64_t bytes;   /* bytes of events fed */
+    /* Addition (schema history): TABLE_MAPs with FULL metadata whose
+     * column names disagreed with the schema hook, and TABLE_MAPs without
+     * names that the hook could not name (rows flagged "schema":"unknown"). */
+    uint64_t schema_mismatches;
+    uint64_t schema_unknown;
 } ox_binlog_stats;
 
 void ox_binlog_decoder_stats(const ox_binlog_decoder *d, ox_binlog_stats *out);

@@ -192,6 +192,7 @@ typedef struct ox_bl_table {
     uint32_t njson; /* JSON columns, for PARTIAL_UPDATE_ROWS bitmaps */
     ox_buf json;    /* pre-rendered JSON: the head, then each column key */
     uint32_t json_head_len;
+    uint8_t schema; /* enum ox_schema_state, for the rows of this map */
 } ox_bl_table;
 
 struct ox_binlog_decoder {
@@ -233,6 +234,8 @@ struct ox_binlog_decoder {
     int payload_depth;
     ox_binlog_columns_fn columns_fn;
     void *columns_arg;
+    ox_binlog_schema_fn schema_fn; /* the schema history's hook */
+    void *schema_arg;
     ox_binlog_stats stats;
 };
 

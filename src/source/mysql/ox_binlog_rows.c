@@ -286,6 +286,7 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
     c.pk = t->pk;
     c.json_head = (const char *)t->json.data;
     c.json_head_len = t->json_head_len;
+    c.schema = t->schema;
     /* Rows of one event share gtid, file and positions: render that once. */
     ox_buf_reset(&d->tail);
     ox_change_json_tail(&c, &d->tail);

@@ -29,6 +29,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ox_alloc.h"
 
@@ -567,6 +568,95 @@ static int ask_hook(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
     return rc;
 }
 
+/* Charset name (the history's) -> the class that decides rendering. */
+static uint8_t cs_of_name(const char *cs)
+{
+    static const struct {
+        const char *name;
+        uint8_t cs;
+    } map[] = {
+        {"binary", CS_BINARY},   {"latin1", CS_LATIN1}, {"utf8mb4", CS_UTF8}, {"utf8mb3", CS_UTF8},
+        {"utf8", CS_UTF8},       {"ascii", CS_UTF8},    {"ucs2", CS_UCS2},    {"utf16", CS_UTF16},
+        {"utf16le", CS_UTF16LE}, {"utf32", CS_UTF32},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].name, cs) == 0)
+            return map[i].cs;
+    return CS_UNKNOWN;
+}
+
+/* Does the history's column fit the map's? A character column must be one
+ * there too, an ENUM/SET must have members; MySQL's JSON and GEOMETRY are
+ * their own types in the map whatever the history says. */
+static bool col_fits(const ox_bl_col *c, const ox_binlog_colinfo *ci)
+{
+    if (is_enum_set(c))
+        return ci->nmembers > 0;
+    if (ci->nmembers > 0)
+        return false;
+    if (is_character(c))
+        return ci->charset != NULL;
+    return ci->charset == NULL || c->real == OX_MT_JSON || c->real == OX_MT_GEOMETRY;
+}
+
+/* The schema history's hook: names the columns of a map without
+ * COLUMN_NAME metadata, or cross-checks a map with it. */
+static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
+{
+    bool full = t->ncols && t->cols[0].name != NULL;
+    ox_binlog_tableinfo info;
+    memset(&info, 0, sizeof info);
+    int rc = d->schema_fn(d->schema_arg, t->db, t->table, &info);
+    if (rc != 0 && rc != OX_ENOENT)
+        return ox_bl_err(d, eb, rc, "schema history lookup for %s.%s failed", t->db, t->table);
+    bool fits = rc == 0 && info.ncols == t->ncols;
+    for (uint32_t i = 0; fits && i < t->ncols; i++)
+        fits = col_fits(&t->c[i], &info.cols[i]) && info.cols[i].name;
+    if (full) {
+        bool same = fits;
+        for (uint32_t i = 0; same && i < t->ncols; i++)
+            same = strcasecmp(t->cols[i].name, info.cols[i].name) == 0;
+        if (rc == 0 && !same)
+            d->stats.schema_mismatches++; /* a table the history does not know is no mismatch */
+        return 0;
+    }
+    if (!fits) {
+        t->schema = OX_SCHEMA_UNKNOWN;
+        d->stats.schema_unknown++;
+        return 0;
+    }
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        const ox_binlog_colinfo *ci = &info.cols[i];
+        ox_bl_col *c = &t->c[i];
+        free((char *)t->cols[i].name);
+        t->cols[i].name = ox_xstrdup(ci->name);
+        if (ci->is_unsigned && is_numeric(c))
+            c->unsig = t->cols[i].is_unsigned = true;
+        if (c->cs == CS_UNKNOWN && ci->charset && (is_character(c) || is_enum_set(c)))
+            c->cs = cs_of_name(ci->charset);
+        if (is_enum_set(c) && c->nnames == 0) {
+            c->names = ox_xcalloc(ci->nmembers, sizeof *c->names);
+            c->name_lens = ox_xcalloc(ci->nmembers, sizeof *c->name_lens);
+            c->nnames = ci->nmembers;
+            for (uint32_t k = 0; k < ci->nmembers; k++) {
+                c->names[k] = ox_xstrdup(ci->members[k]);
+                c->name_lens[k] = (uint32_t)strlen(ci->members[k]);
+            }
+        }
+    }
+    if (t->npk == 0 && info.npk > 0) {
+        free(t->pk);
+        t->pk = ox_xcalloc(info.npk, sizeof *t->pk);
+        for (uint32_t k = 0; k < info.npk; k++) {
+            if (info.pk[k] >= t->ncols)
+                continue;
+            t->pk[t->npk++] = info.pk[k];
+            t->cols[info.pk[k]].is_pk = true;
+        }
+    }
+    return 0;
+}
+
 /* Renders the table's JSON head and column keys once (ox_change.h's
  * json_head/json_key), so that rows do not re-escape names. */
 static void prerender(ox_bl_table *t)
@@ -576,7 +666,8 @@ static void prerender(ox_bl_table *t)
                    .ncols = t->ncols,
                    .cols = t->cols,
                    .npk = t->npk,
-                   .pk = t->pk};
+                   .pk = t->pk,
+                   .schema = t->schema};
     ox_buf_reset(&t->json);
     ox_change_json_head(&c, &t->json);
     t->json_head_len = (uint32_t)t->json.len;
@@ -663,7 +754,13 @@ int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf 
             (uint16_t)(t->c[i].dk == DK_NEWDECIMAL ? (uint32_t)(t->c[i].prec << 8 | t->c[i].scale)
                                                    : t->c[i].max_len);
     }
-    if (d->columns_fn && t->ncols && t->cols[0].name == NULL) {
+    if (d->schema_fn && t->ncols) {
+        int rc = ask_schema(d, t, eb);
+        if (rc != 0) {
+            table_free(t);
+            return rc;
+        }
+    } else if (d->columns_fn && t->ncols && t->cols[0].name == NULL) {
         int rc = ask_hook(d, t, eb);
         if (rc != 0) {
             table_free(t);

@@ -1,5 +1,7 @@
 /*
- * ox_mysql_schema.h - column names from information_schema, cached per table.
+ * ox_mysql_schema.h - column names from information_schema, cached per table
+ * (`oxbow capture` without a schema history), and the schema history's
+ * initial snapshot (ox_mysql_schema_snapshot, below).
  *
  * When the server writes TABLE_MAP events without column metadata
  * (binlog_row_metadata=MINIMAL), live capture reads each table's columns from
@@ -23,7 +25,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <mysql.h>
+
 #include "ox_err.h"
+#include "ox_mysql_catalog.h"
 #include "ox_source.h"
 
 typedef struct ox_mysql_schema ox_mysql_schema;
@@ -57,5 +62,23 @@ void ox_mysql_schema_counters(const ox_mysql_schema *s, uint64_t *lookups, uint6
 
 /* Closes the schema connection (it reconnects on the next lookup). */
 void ox_mysql_schema_disconnect(ox_mysql_schema *s);
+
+/*
+ * The schema history's initial snapshot: reads, over `conn` (an ordinary
+ * connection, not in dump mode), the server's default charset,
+ * information_schema.SCHEMATA (default charsets), TABLES (base tables and
+ * their default collation), COLUMNS (names in ordinal order, DATA_TYPE,
+ * COLUMN_TYPE for ENUM/SET members and UNSIGNED, CHARACTER_SET_NAME) and
+ * STATISTICS (PRIMARY key columns by SEQ_IN_INDEX) of every database but
+ * the server's own (mysql, information_schema, performance_schema, sys).
+ * All statements are prepared. Returns 0 and *out (owned by the caller), or
+ * an OX_E* code with eb. Never logs.
+ */
+int ox_mysql_schema_snapshot(MYSQL *conn, ox_cat **out, ox_errbuf *eb);
+
+/* Parses the members of an ENUM/SET COLUMN_TYPE ("enum('a','it''s')");
+ * returns their number and *members (owned by the caller, each
+ * NUL-terminated). Returns 0 members for anything else. */
+uint32_t ox_mysql_schema_members(const char *column_type, char ***members);
 
 #endif

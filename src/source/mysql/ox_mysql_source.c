@@ -16,8 +16,10 @@
 #include "ox_alloc.h"
 #include "ox_binlog.h"
 #include "ox_mysql_conn.h"
+#include "ox_mysql_ddl.h"
 #include "ox_mysql_dump.h"
 #include "ox_mysql_schema.h"
+#include "ox_mysql_schema_hist.h"
 #include "ox_mysql_start.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -37,7 +39,16 @@ struct mysql_source {
     bool checksum;   /* @@global.binlog_checksum != NONE */
     bool need_names; /* binlog_row_metadata is not FULL */
     ox_binlog_decoder *dec;
-    ox_mysql_schema *schema;
+    ox_mysql_schema *schema; /* live information_schema lookups (no history) */
+    /* The schema history (cfg.schema_dir set): the hook's answers and the
+     * position of the event being decoded, where the history starts if the
+     * start position was not known up front (GTID). */
+    char *schema_dir;
+    ox_schema_hist *hist;
+    ox_binlog_colinfo *ci;
+    uint32_t *cipk;
+    uint32_t cicap;
+    uint64_t ev_fi, ev_pos;
     int64_t clock_offset_ms; /* source clock minus local clock */
 
     /* The requested start, used until the first resume point is known. */
@@ -70,6 +81,7 @@ struct mysql_source {
     void *arg;
     uint64_t delivered;
     ox_mysql_source_stats stats;
+    ox_errbuf hist_err; /* a history error inside on_change */
 };
 
 static int64_t now_ms(void)
@@ -121,6 +133,11 @@ void ox_mysql_source_stats_get(ox_source *s, ox_mysql_source_stats *out)
     *out = m->stats;
     if (m->schema)
         ox_mysql_schema_counters(m->schema, &out->schema_lookups, &out->schema_hits);
+    ox_binlog_stats bs;
+    ox_binlog_decoder_stats(m->dec, &bs);
+    out->schema_mismatches = bs.schema_mismatches;
+    out->schema_unknown = bs.schema_unknown;
+    out->schema_records = m->hist ? ox_schema_hist_records(m->hist) : 0;
 }
 
 static char *dup_or_null(const char *s)
@@ -140,6 +157,7 @@ static int my_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     m->cfg.user = m->user = ox_xstrdup(cfg->user);
     m->cfg.password = m->password = dup_or_null(cfg->password);
     m->cfg.tls_ca = m->tls_ca = dup_or_null(cfg->tls_ca);
+    m->cfg.schema_dir = m->schema_dir = dup_or_null(cfg->schema_dir);
     if (!m->cfg.port)
         m->cfg.port = 3306;
     m->server_id = cfg->server_id ? cfg->server_id : 1000000000u + (uint32_t)(getpid() % 1000000);
@@ -148,6 +166,7 @@ static int my_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
         free(m->user);
         free(m->password);
         free(m->tls_ca);
+        free(m->schema_dir);
         free(m);
         return ox_errf(eb, OX_ENOMEM, "cannot create the binlog decoder");
     }
@@ -170,6 +189,10 @@ static void my_close(ox_source *s)
     struct mysql_source *m = S(s);
     drop_conn(m);
     ox_mysql_schema_free(m->schema);
+    ox_schema_hist_close(m->hist);
+    free(m->ci);
+    free(m->cipk);
+    free(m->schema_dir);
     ox_binlog_decoder_free(m->dec);
     ox_buf_free(&m->pending);
     if (m->password)
@@ -313,6 +336,43 @@ static int resolve_start(struct mysql_source *m, const ox_source_start *from,
     }
 }
 
+/* The history's first snapshot, at the start position. Started from the
+ * current end, the position is read again after the snapshot: if the binlog
+ * grew meanwhile (a DDL may have run between the two reads), the start moves
+ * to the new end and the snapshot is taken again. */
+static int take_snapshot(struct mysql_source *m, const ox_source_start *from,
+                         ox_mysql_binlog **logs, size_t *n, ox_errbuf *eb)
+{
+    for (int attempt = 0;; attempt++) {
+        ox_cat *cat = NULL;
+        int rc = ox_mysql_schema_snapshot(m->conn, &cat, eb);
+        if (rc != 0)
+            return rc;
+        if (from->kind == OX_SOURCE_FROM_NOW && attempt < 5) {
+            free(*logs);
+            *logs = NULL;
+            if ((rc = ox_mysql_list_binlogs(m->conn, &m->cfg, logs, n, eb)) != 0) {
+                ox_cat_free(cat);
+                return rc;
+            }
+            uint64_t old = m->resume_pos;
+            char oldf[256];
+            snprintf(oldf, sizeof oldf, "%s", m->resume_file);
+            if ((rc = resolve_start(m, from, *logs, *n, eb)) != 0) {
+                ox_cat_free(cat);
+                return rc;
+            }
+            if (old != m->resume_pos || strcmp(oldf, m->resume_file) != 0) {
+                ox_cat_free(cat);
+                continue;
+            }
+        }
+        uint64_t fi = m->have_resume ? ox_mysql_binlog_index(m->resume_file) : 0;
+        uint64_t off = m->have_resume ? m->resume_pos : 0;
+        return ox_schema_hist_snapshot(m->hist, fi == UINT64_MAX ? 0 : fi, off, cat, eb);
+    }
+}
+
 /* Opens the connection, checks the server, and (first time) resolves the
  * start; then starts the dump from the resume point or the GTID. */
 static int connect_and_dump(struct mysql_source *m, const ox_source_start *from, ox_errbuf *eb)
@@ -340,6 +400,9 @@ static int connect_and_dump(struct mysql_source *m, const ox_source_start *from,
         goto fail;
     if (from && from->kind != OX_SOURCE_FROM_GTID &&
         (rc = resolve_start(m, from, logs, n, eb)) != 0)
+        goto fail;
+    if (from && m->hist && ox_schema_hist_empty(m->hist) &&
+        (rc = take_snapshot(m, from, &logs, &n, eb)) != 0)
         goto fail;
     if (m->have_resume) {
         /* Also when reconnecting: say "purged" clearly rather than let the
@@ -407,6 +470,96 @@ fail:
     return rc;
 }
 
+/* Opens the history (cfg.schema_dir) if it is not open. */
+static int hist_open(struct mysql_source *m, ox_errbuf *eb)
+{
+    if (!m->schema_dir || m->hist)
+        return 0;
+    return ox_schema_hist_open(m->schema_dir, 0, &m->hist, eb);
+}
+
+/* Starts the history at the resume point when it is known (else the first
+ * event that needs the history starts it, see hist_ready). */
+static int hist_start_at_resume(struct mysql_source *m, ox_errbuf *eb)
+{
+    if (!m->hist || !m->have_resume || ox_schema_hist_started(m->hist))
+        return 0;
+    uint64_t fi = ox_mysql_binlog_index(m->resume_file);
+    return ox_schema_hist_start(m->hist, fi == UINT64_MAX ? 0 : fi, m->resume_pos, eb);
+}
+
+/* The history starts where the first event that needs it is, when the start
+ * position was not known up front (GTID). */
+static int hist_ready(struct mysql_source *m, uint64_t fi, uint64_t pos, ox_errbuf *eb)
+{
+    if (ox_schema_hist_started(m->hist))
+        return 0;
+    return ox_schema_hist_start(m->hist, fi, pos, eb);
+}
+
+/* The decoder's ox_binlog_schema_fn: the table as the history knows it. */
+static int history_columns(void *arg, const char *db, const char *table, ox_binlog_tableinfo *info)
+{
+    struct mysql_source *m = arg;
+    if (!m->hist)
+        return OX_ENOENT;
+    int rc = hist_ready(m, m->ev_fi, m->ev_pos, &m->hist_err);
+    if (rc != 0)
+        return rc;
+    const ox_cat_table *t = ox_cat_find(ox_schema_hist_catalog(m->hist), db, table);
+    if (!t || t->uncertain || t->ncols == 0)
+        return OX_ENOENT;
+    if (m->cicap < t->ncols) {
+        m->cicap = t->ncols;
+        m->ci = ox_xrealloc(m->ci, m->cicap * sizeof *m->ci);
+        m->cipk = ox_xrealloc(m->cipk, m->cicap * sizeof *m->cipk);
+    }
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        const ox_cat_col *c = &t->cols[i];
+        m->ci[i] = (ox_binlog_colinfo){.name = c->name,
+                                       .charset = c->charset,
+                                       .is_unsigned = c->is_unsigned,
+                                       .nmembers = c->nmembers,
+                                       .members = c->members};
+    }
+    info->ncols = t->ncols;
+    info->cols = m->ci;
+    info->npk = ox_cat_table_pk(t, m->cipk);
+    info->pk = m->cipk;
+    return 0;
+}
+
+/* Applies a DDL record to the history (before it is delivered, so that the
+ * next TABLE_MAP sees it); *unknown is set when the history could not apply
+ * it and a table became uncertain. */
+static int hist_ddl(struct mysql_source *m, const ox_change *c, bool *unknown, ox_errbuf *eb)
+{
+    *unknown = false;
+    if (!m->hist)
+        return ox_errf(eb, OX_ESTATE, "schema history not open");
+    if (!c->sql && !c->ddl_stmt)
+        return 0;
+    int rc = hist_ready(m, c->file_idx, c->offset, eb);
+    if (rc != 0)
+        return rc;
+    /* The decoder's reading (session database, sql_mode quoting), else our
+     * own with the session's database. */
+    ox_ddl_stmt *own = NULL;
+    const ox_ddl_stmt *st = c->ddl_stmt;
+    if (!st) {
+        const char *sdb = c->session_db ? c->session_db : c->db;
+        if (ox_mysql_ddl_parse(c->sql, strlen(c->sql), sdb, 0, &own) != 0)
+            return ox_errf(eb, OX_ENOMEM, "out of memory reading a DDL statement");
+        st = own;
+    }
+    int effect = OX_CAT_NONE;
+    rc = ox_schema_hist_apply(m->hist, c->file_idx, c->offset, st, &effect, eb);
+    ox_mysql_ddl_free(own);
+    *unknown = effect == OX_CAT_UNCERTAIN;
+    ox_binlog_decoder_forget_maps(m->dec);
+    return rc;
+}
+
 static int my_start(ox_source *s, const ox_source_start *from, ox_errbuf *eb)
 {
     struct mysql_source *m = S(s);
@@ -421,12 +574,21 @@ static int my_start(ox_source *s, const ox_source_start *from, ox_errbuf *eb)
             return ox_errf(eb, OX_EINVAL, "GTID start without a GTID position");
         m->start_gtid = ox_xstrdup(from->gtid);
     }
-    ox_binlog_decoder_set_columns_fn(m->dec, ox_mysql_schema_columns, m->schema);
-    int rc = connect_and_dump(m, from, eb);
+    int rc;
+    if (m->schema_dir) {
+        if ((rc = hist_open(m, eb)) != 0)
+            return rc;
+        ox_binlog_decoder_set_schema_fn(m->dec, history_columns, m);
+    } else {
+        ox_binlog_decoder_set_columns_fn(m->dec, ox_mysql_schema_columns, m->schema);
+    }
+    rc = connect_and_dump(m, from, eb);
     if (rc != 0)
         return rc;
     if (!m->need_names)
         ox_binlog_decoder_set_columns_fn(m->dec, NULL, NULL);
+    if ((rc = hist_start_at_resume(m, eb)) != 0)
+        return rc;
     m->started = true;
     return 0;
 }
@@ -436,7 +598,7 @@ static int my_start(ox_source *s, const ox_source_start *from, ox_errbuf *eb)
 static int on_change(void *arg, const ox_change *c)
 {
     struct mysql_source *m = arg;
-    ox_change hb;
+    ox_change hb, ddl;
     switch (c->op) {
     case OX_OP_BEGIN:
         m->in_txn = true;
@@ -451,6 +613,17 @@ static int on_change(void *arg, const ox_change *c)
         /* Any DDL may change any table's columns (RENAME, DROP DATABASE,
          * ALTER of a table named in another schema): forget them all. */
         ox_mysql_schema_invalidate(m->schema, NULL, NULL);
+        if (m->schema_dir) {
+            bool unknown = false;
+            int rc = hist_ddl(m, c, &unknown, &m->hist_err);
+            if (rc != 0)
+                return rc;
+            if (unknown) {
+                ddl = *c;
+                ddl.schema = OX_SCHEMA_UNKNOWN;
+                c = &ddl;
+            }
+        }
         if (!m->in_txn) {
             snprintf(m->resume_file, sizeof m->resume_file, "%s", c->file ? c->file : m->cur_file);
             m->resume_pos = c->next_offset;
@@ -494,12 +667,22 @@ static int handle_event(struct mysql_source *m, const uint8_t *ev, size_t len, o
         return 0;
     }
     uint64_t pos = m->cur_pos;
+    m->ev_fi = ox_mysql_binlog_index(m->cur_file);
+    if (m->ev_fi == UINT64_MAX)
+        m->ev_fi = 0;
     if (h.log_pos != 0 && h.type != OX_EV_HEARTBEAT && !(h.flags & OX_EV_ARTIFICIAL_F) &&
         h.log_pos >= len) {
         pos = h.log_pos - len;
         m->cur_pos = h.log_pos;
     }
-    return ox_binlog_decoder_feed(m->dec, ev, len, pos, on_change, m, eb);
+    m->ev_pos = pos;
+    int rc = ox_binlog_decoder_feed(m->dec, ev, len, pos, on_change, m, eb);
+    if (rc != 0 && m->hist_err.msg[0] && eb) {
+        /* on_change's own errors (the history's I/O) carry their text. */
+        ox_errf(eb, rc, "%s", m->hist_err.msg);
+    }
+    m->hist_err.msg[0] = '\0';
+    return rc;
 }
 
 /* The connection is gone: drop the partial transaction and plan a retry. */
@@ -510,6 +693,11 @@ static void go_down(struct mysql_source *m, ox_reset_fn reset)
     m->in_txn = false;
     ox_binlog_decoder_reset(m->dec);
     ox_mysql_schema_disconnect(m->schema);
+    /* The stream resumes after the last complete transaction: a DDL of the
+     * partial one (CREATE TABLE ... SELECT) comes again. The history is
+     * read again and started there, so it is never applied twice. */
+    ox_schema_hist_close(m->hist);
+    m->hist = NULL;
     drop_conn(m);
     m->have_pending = false;
     m->down = true;
@@ -533,6 +721,9 @@ static int try_reconnect(struct mysql_source *m, int64_t deadline, ox_errbuf *eb
         }
         ox_errbuf why;
         int rc = connect_and_dump(m, NULL, &why);
+        if (rc == 0 &&
+            ((rc = hist_open(m, &why)) != 0 || (rc = hist_start_at_resume(m, &why)) != 0))
+            return ox_errf(eb, rc, "%s", why.msg);
         if (rc == 0) {
             m->down = false;
             m->stats.reconnects++;

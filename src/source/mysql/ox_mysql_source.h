@@ -73,6 +73,11 @@ typedef struct ox_mysql_source_stats {
     uint64_t schema_lookups;
     uint64_t schema_hits;
     uint64_t events;
+    /* Addition (schema history): see ox_binlog_stats; records in the
+     * history file. */
+    uint64_t schema_mismatches;
+    uint64_t schema_unknown;
+    uint64_t schema_records;
 } ox_mysql_source_stats;
 
 void ox_mysql_source_stats_get(ox_source *s, ox_mysql_source_stats *out);
