@@ -299,6 +299,11 @@ static uint8_t charset_class(const ox_bl_col *c, bool mariadb)
     }
 }
 
+static bool is_enum_set(const ox_bl_col *c)
+{
+    return c->real == OX_MT_ENUM || c->real == OX_MT_SET;
+}
+
 static bool is_text_class(const ox_bl_col *c)
 {
     switch (c->real) {
@@ -594,7 +599,7 @@ static bool col_fits(const ox_bl_col *c, const ox_binlog_colinfo *ci)
         return ci->nmembers > 0;
     if (ci->nmembers > 0)
         return false;
-    if (is_character(c))
+    if (is_text_class(c))
         return ci->charset != NULL;
     return ci->charset == NULL || c->real == OX_MT_JSON || c->real == OX_MT_GEOMETRY;
 }
@@ -630,9 +635,9 @@ static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
         ox_bl_col *c = &t->c[i];
         free((char *)t->cols[i].name);
         t->cols[i].name = ox_xstrdup(ci->name);
-        if (ci->is_unsigned && is_numeric(c))
+        if (ci->is_unsigned && is_numeric(c, d->mariadb))
             c->unsig = t->cols[i].is_unsigned = true;
-        if (c->cs == CS_UNKNOWN && ci->charset && (is_character(c) || is_enum_set(c)))
+        if (c->cs == CS_UNKNOWN && ci->charset && (is_text_class(c) || is_enum_set(c)))
             c->cs = cs_of_name(ci->charset);
         if (is_enum_set(c) && c->nnames == 0) {
             c->names = ox_xcalloc(ci->nmembers, sizeof *c->names);
@@ -760,6 +765,7 @@ int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf 
             table_free(t);
             return rc;
         }
+        set_padding(t); /* the history may have named a BINARY column's charset */
     } else if (d->columns_fn && t->ncols && t->cols[0].name == NULL) {
         int rc = ask_hook(d, t, eb);
         if (rc != 0) {
