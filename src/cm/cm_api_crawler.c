@@ -62,7 +62,8 @@ static int pred_running(struct ox_cm *cm, const char *name)
     /* Running and answering, or definitely failing (no point waiting). */
     return c == NULL || c->desired != CM_RUN ||
            (strcmp(c->state, "running") == 0 && c->status != CM_ST_STARTING) ||
-           strcmp(c->state, "failed") == 0 || strcmp(c->state, "crashed") == 0;
+           strcmp(c->state, "failed") == 0 || strcmp(c->state, "crashed") == 0 ||
+           strcmp(c->state, "unresponsive") == 0;
 }
 
 static int pred_stopped(struct ox_cm *cm, const char *name)

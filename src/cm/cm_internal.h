@@ -33,6 +33,7 @@ enum {
     CM_ST_HOST_LOST = 1004,
     CM_ST_DESTROYING = 1005,
     CM_ST_FAILED = 1006,
+    CM_ST_UNRESPONSIVE = 1007, /* the process runs but its status stopped answering */
 };
 
 struct cm_topic {

@@ -343,6 +343,9 @@ static void apply_one(struct ox_cm *cm, const char *host_id, json_t *s)
     } else if (strcmp(state, "crashed") == 0) {
         c->status = CM_ST_CRASHED;
         c->err_msg = drc_msg(CM_ST_CRASHED, "Store %s exited; restarting: %s", name, error);
+    } else if (strcmp(state, "unresponsive") == 0) {
+        c->status = CM_ST_UNRESPONSIVE;
+        c->err_msg = drc_msg(CM_ST_UNRESPONSIVE, "Store %s is not answering: %s", name, error);
     } else if (strcmp(state, "destroyed") == 0) {
         c->status = CM_ST_DESTROYING;
         c->err_msg = ox_xstrdup("");

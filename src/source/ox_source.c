@@ -24,3 +24,10 @@ const struct ox_source_ops *ox_source_find(const char *name)
             return backends[i].ops;
     return NULL;
 }
+
+int64_t ox_source_dead_after_ms(int heartbeat_ms)
+{
+    if (heartbeat_ms <= 0)
+        return 0;
+    return (int64_t)heartbeat_ms + heartbeat_ms / 2 + 500;
+}

@@ -372,8 +372,9 @@ void *ox_store_capture_main(void *arg)
     (void)ox_filter_parse(c->whitelist, &cap.white, &eb);
     (void)ox_filter_parse(c->blacklist, &cap.black, &eb);
     int64_t backoff = BACKOFF_FIRST_MS, next_try = 0, last_retain = 0;
-    int64_t silence_limit =
-        3 * (int64_t)c->heartbeat_ms < 5000 ? 5000 : 3 * (int64_t)c->heartbeat_ms;
+    int64_t silence_limit = ox_source_dead_after_ms(c->heartbeat_ms);
+    if (silence_limit <= 0)
+        silence_limit = 5000;
     while (!*st->stop) {
         int64_t now = ox_store_mono_ms();
         if (now - last_retain >= 1000) {

@@ -37,6 +37,13 @@ struct ox_sv_config {
     int heartbeat_ms;            /* supervisor.heartbeat.ms, default 1000 */
     int backoff_max_ms;          /* supervisor.restart.backoff.max_ms, default 30000 */
     int stop_grace_ms;           /* supervisor.stop.grace_ms, default 10000 */
+    /* Liveness: a running store whose /v1/status has not answered for
+     * store_unresponsive_ms is reported "unresponsive" (CM status 1007);
+     * store_unresponsive_kill_ms later it is killed (SIGKILL) and restarted
+     * (0 = never). A store that has not answered once since it was spawned
+     * (still opening its log) gets at least 60 s before either. */
+    int store_unresponsive_ms;      /* supervisor.store.unresponsive_ms, default 5000 */
+    int store_unresponsive_kill_ms; /* supervisor.store.unresponsive.kill_ms, default 30000 */
 };
 
 typedef struct ox_supervisor ox_supervisor;

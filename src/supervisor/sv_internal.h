@@ -18,7 +18,7 @@ struct sv_store {
     int port;
     pid_t pid;
     int desired;
-    char state[16]; /* starting, running, stopped, crashed, failed, destroyed */
+    char state[16]; /* starting, running, unresponsive, stopped, crashed, failed, destroyed */
     int restarts;
     int backoff_ms;
     int64_t next_start_ms;
@@ -26,7 +26,9 @@ struct sv_store {
     int64_t stop_deadline_ms; /* non-zero while a stop is in progress */
     int killed;
     char error[256];
-    json_t *status; /* last /v1/status, or NULL */
+    json_t *status;     /* last /v1/status, or NULL */
+    int64_t last_ok_ms; /* last answered status poll (or the spawn), monotonic */
+    int answered;       /* the process answered a status poll since its spawn */
     /* What the CM wants the store to run with. */
     char topic[65];
     char checkpoint[96];

@@ -54,6 +54,19 @@ static int name_ok(const char *n)
     return 1;
 }
 
+/* Liveness rules (ox_supervisor.h): how long a store may stay silent before
+ * it is reported, and before it is killed (0 = never). */
+static int64_t silent_limit(const struct ox_supervisor *sv, const struct sv_store *s, int kill)
+{
+    int64_t lim = sv->cfg.store_unresponsive_ms;
+    if (!s->answered && lim < 60000)
+        lim = 60000;
+    if (kill)
+        return sv->cfg.store_unresponsive_kill_ms > 0 ? lim + sv->cfg.store_unresponsive_kill_ms
+                                                      : 0;
+    return lim;
+}
+
 static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
 {
     if (s->pid <= 0 || s->stop_deadline_ms != 0)
@@ -66,11 +79,59 @@ static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
     int code = sv_http(sv->curl_st, url, sv->cfg.store_token, NULL, 500, &body);
     json_t *st = code == 200 && body ? json_loads(body, 0, NULL) : NULL;
     free(body);
-    json_decref(s->status);
-    s->status = json_is_object(st) ? st : NULL;
-    if (s->status == NULL)
+    if (!json_is_object(st)) {
+        /* No answer: keep the last status until the store counts as silent
+         * (a busy store may miss one poll), then report it unresponsive. */
         json_decref(st);
-    snprintf(s->state, sizeof s->state, "%s", s->status ? "running" : "starting");
+        st = NULL;
+    } else {
+        json_decref(s->status);
+        s->status = st;
+    }
+    if (st != NULL) {
+        /* The port must answer as this store and this process: a status
+         * that belongs to another process is never reported as ours. */
+        const char *name = json_string_value(json_object_get(s->status, "name"));
+        json_int_t pid = json_integer_value(json_object_get(s->status, "pid"));
+        if (name == NULL || strcmp(name, s->name) != 0 || pid != (json_int_t)s->pid) {
+            snprintf(s->error, sizeof s->error,
+                     "port %d answers as store %.80s (pid %lld), not as this store (pid %d); "
+                     "another process holds the port",
+                     s->port, name ? name : "?", (long long)pid, (int)s->pid);
+            json_decref(s->status);
+            s->status = NULL;
+            snprintf(s->state, sizeof s->state, "failed");
+            return;
+        }
+        s->last_ok_ms = sv_now_ms();
+        s->answered = 1;
+        s->error[0] = '\0';
+        snprintf(s->state, sizeof s->state, "running");
+        return;
+    }
+    int64_t silent = sv_now_ms() - s->last_ok_ms;
+    int64_t kill_after = silent_limit(sv, s, 1);
+    if (kill_after > 0 && silent >= kill_after && !s->killed) {
+        fprintf(stderr,
+                "oxbow supervisor: store %s (pid %d) has not answered for %lld ms; killing it "
+                "(SIGKILL) to restart it\n",
+                s->name, (int)s->pid, (long long)silent);
+        kill(s->pid, SIGKILL);
+        s->killed = 1;
+    }
+    if (silent >= silent_limit(sv, s, 0)) {
+        json_decref(s->status);
+        s->status = NULL;
+        if (strcmp(s->state, "unresponsive") != 0)
+            fprintf(stderr, "oxbow supervisor: store %s (pid %d) is not answering on port %d\n",
+                    s->name, (int)s->pid, s->port);
+        snprintf(s->error, sizeof s->error,
+                 "pid %d has not answered its status on port %d for %lld s%s", (int)s->pid, s->port,
+                 (long long)(silent / 1000), s->killed ? "; killed, restarting" : "");
+        snprintf(s->state, sizeof s->state, "unresponsive");
+        return;
+    }
+    snprintf(s->state, sizeof s->state, "%s", s->answered ? "running" : "starting");
 }
 
 static char *build_report(struct ox_supervisor *sv, int wait_ms)

@@ -214,6 +214,8 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
     }
     s->pid = pid;
     s->started_ms = sv_now_ms();
+    s->last_ok_ms = s->started_ms;
+    s->answered = 0;
     s->stop_deadline_ms = 0;
     s->killed = 0;
     s->error[0] = '\0';
@@ -244,7 +246,11 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
         fprintf(stderr, "oxbow supervisor: store %s (pid %d) stopped\n", s->name, (int)pid);
         return 1;
     }
-    if (WIFSIGNALED(st))
+    if (WIFSIGNALED(st) && s->killed)
+        snprintf(s->error, sizeof s->error,
+                 "killed by the supervisor (signal %d): it stopped answering its status",
+                 WTERMSIG(st));
+    else if (WIFSIGNALED(st))
         snprintf(s->error, sizeof s->error, "killed by signal %d", WTERMSIG(st));
     else
         snprintf(s->error, sizeof s->error, "exited with status %d%s",

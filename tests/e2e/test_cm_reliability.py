@@ -73,3 +73,29 @@ def test_sqlite_second_cm_on_same_metadb_refused(cm, mariadb):
     finally:
         other.cleanup()
     assert cm.proc.poll() is None
+
+
+def test_hung_store_reported_and_restarted(mariadb):
+    """Item 10: a store stopped with SIGSTOP used to show 1002 "starting"
+    forever. The supervisor reports it unresponsive (1007) within
+    supervisor.store.unresponsive_ms, then kills and restarts it."""
+    c = CM(supervisor__store__unresponsive_ms=2000,
+           supervisor__store__unresponsive__kill_ms=4000)
+    try:
+        c.start()
+        c.create_topic(mariadb, topic="orders")
+        name = c.start_crawler(topic="orders")["name"]
+        c.wait_status(name, lambda x: x["status"] == 0)
+        pid = c.store_pid(name)
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        d = c.wait_status(name, lambda x: x["status"] == 1007, timeout=15)
+        assert time.monotonic() - t0 < 6
+        assert "DRC_1007" in d["errMsg"] and "not answering" in d["errMsg"], d
+        # Killed and restarted: a new process answers with status 0.
+        d = c.wait_status(name, lambda x: x["status"] == 0 and c.store_pid(name) not in (0, pid),
+                          timeout=30)
+        assert not pid_alive(pid)
+        assert "stopped answering its status" in c.log() or "killing it" in c.log()
+    finally:
+        c.cleanup()

@@ -64,3 +64,21 @@ def test_subscriber_timestamp_before_first_record_410(mariadb):
         sub.close()
     finally:
         s.cleanup()
+
+
+def test_killed_source_noticed_in_about_one_heartbeat(mariadb):
+    """Item 10: a kill -9ed source was noticed only after 5 s of silence;
+    with source.heartbeat.ms=500 the store shows status 1 within about one
+    heartbeat plus margin (1.25 s), measured here with the status poll."""
+    s = Store(mariadb, source__heartbeat__ms=500)
+    s.start()
+    try:
+        s.wait_status(lambda x: x["status"] == 0 and "started" in x["errMsg"], what="status 0")
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        mariadb.kill()
+        s.wait_status(lambda x: x["status"] == 1, timeout=20, what="status 1")
+        took = time.monotonic() - t0
+        assert took < 2.5, "dead source noticed after %.2f s" % took
+    finally:
+        s.cleanup()
