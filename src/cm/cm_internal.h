@@ -55,6 +55,9 @@ struct cm_host {
     int port;
     int64_t last_hb_ms;
     int hb_dirty;
+    int store_port_base; /* the supervisor's first store port (its heartbeats); not stored */
+    int busy[16];        /* ports the supervisor found held by other processes (ring) */
+    int nbusy;
 };
 
 struct cm_crawler {
@@ -140,6 +143,15 @@ void cm_bump_obs(struct ox_cm *cm);
 /* The effective status/errMsg of a crawler now (host liveness considered). */
 int cm_crawler_status(const struct ox_cm *cm, const struct cm_crawler *c, const char **err);
 int cm_host_live(const struct ox_cm *cm, const struct cm_host *h);
+/* The lowest port from the host's store port base that no crawler of the
+ * host has (and that is not the supervisor's own port); 0 if none. Needs
+ * `lock`. The metaDB's unique index (host_id, port) backs it up. */
+int cm_port_alloc(const struct ox_cm *cm, const struct cm_host *h);
+
+/* Refuses an empty metaDB while the in-process supervisor's directory holds
+ * stores (cm_orphans.c). Returns 0 or OX_ECONFIG with a message that says
+ * how to restore or go on. Never logs. */
+int cm_orphans_check(struct ox_cm *cm, ox_errbuf *eb);
 
 /* Health (cm_health.c). */
 int cm_active(const struct ox_cm *cm);

@@ -28,7 +28,18 @@ static const char *const migration_v1[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {NULL, migration_v1};
+/* Version 2: store ports are allocated by the CM and unique per host. Rows
+ * that an older CM recorded with a port another crawler of the same host
+ * already had (the bug this fixes) lose it (0: allocated again). */
+static const char *const migration_v2[] = {
+    "UPDATE ox_crawlers SET port = 0 WHERE port > 0 AND EXISTS (SELECT 1 FROM ox_crawlers o"
+    " WHERE o.host_id = ox_crawlers.host_id AND o.port = ox_crawlers.port"
+    " AND o.name < ox_crawlers.name)",
+    "CREATE UNIQUE INDEX ox_crawlers_host_port ON ox_crawlers(host_id, port) WHERE port > 0",
+    NULL,
+};
+
+static const char *const *const migrations[] = {NULL, migration_v1, migration_v2};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -89,6 +100,8 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
     [OX_MDB_SCHEMA_RECORD] = {"INSERT INTO ox_schema_migrations (version, applied_ms)"
                               " VALUES ($1, $2)",
                               NULL},
+    /* name, port */
+    [OX_MDB_CRAWLER_SET_PORT] = {"UPDATE ox_crawlers SET port = $2 WHERE name = $1", NULL},
 };
 
 static const char *stmt_sql(const ox_metadb *db, int id)

@@ -29,6 +29,7 @@ static const char *const cm_keys[] = {"cm.listen",
                                       "cm.http.max_body",
                                       "cm.http.threads",
                                       "cm.supervisor",
+                                      "cm.metadb.empty.ok",
                                       "cm.test.clock_offset_ms",
                                       "cm.test.metadb_delay_ms",
                                       "supervisor.*",
@@ -210,6 +211,8 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
         goto fail;
     ox_metadb_set_test_delay(cm->db, cm->cfg.test_metadb_delay_ms);
     if ((rc = cm_state_load(cm, eb)) != 0)
+        goto fail;
+    if ((rc = cm_orphans_check(cm, eb)) != 0)
         goto fail;
     if ((rc = cm_health_start(cm, eb)) != 0)
         goto fail;

@@ -32,7 +32,9 @@ struct sv_store {
     /* What the CM wants the store to run with. */
     char topic[65];
     char checkpoint[96];
-    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist"} */
+    int64_t created_ms; /* the crawler's creation time (CM): the directory's owner */
+    int port_busy;      /* the last spawn found `port` held by another process */
+    json_t *source;     /* {"type","host","port","user","password","whitelist","blacklist"} */
 };
 
 struct ox_supervisor {

@@ -143,10 +143,13 @@ static char *build_report(struct ox_supervisor *sv, int wait_ms)
             json_pack("{s:s,s:s,s:i,s:i,s:i,s:s}", "name", s->name, "state", s->state, "port",
                       s->port, "pid", (int)s->pid, "restarts", s->restarts, "error", s->error);
         json_object_set(o, "status", s->status ? s->status : json_null());
+        if (s->port_busy)
+            json_object_set_new(o, "portBusy", json_true());
         json_array_append_new(arr, o);
     }
-    json_t *r = json_pack("{s:s,s:i,s:I,s:i,s:o}", "host", sv->cfg.host_ip, "port", sv->cfg.port,
-                          "gen", (json_int_t)sv->gen, "waitMs", wait_ms, "stores", arr);
+    json_t *r = json_pack("{s:s,s:i,s:I,s:i,s:i,s:o}", "host", sv->cfg.host_ip, "port",
+                          sv->cfg.port, "gen", (json_int_t)sv->gen, "waitMs", wait_ms,
+                          "storePortBase", sv->cfg.store_port_base, "stores", arr);
     char *text = json_dumps(r, JSON_COMPACT);
     json_decref(r);
     return text;
@@ -188,6 +191,13 @@ static int apply_desired(struct ox_supervisor *sv, json_t *resp)
             sv->stores[sv->nstores++] = s;
         }
         s->desired = desired_of(d);
+        /* The CM allocates the port (unique per host); it applies at the
+         * next start. 0: a crawler from before that, keep our own choice. */
+        json_t *port = json_object_get(e, "port");
+        if (json_is_integer(port) && json_integer_value(port) > 0 &&
+            json_integer_value(port) < 65536 && s->pid <= 0)
+            s->port = (int)json_integer_value(port);
+        s->created_ms = json_integer_value(json_object_get(e, "createdMs"));
         const char *cp = json_string_value(json_object_get(e, "checkpoint"));
         snprintf(s->checkpoint, sizeof s->checkpoint, "%s", cp ? cp : "");
         const char *topic = json_string_value(json_object_get(e, "topic"));
@@ -214,6 +224,9 @@ static int act(struct ox_supervisor *sv)
                 sv_store_stop_step(sv, s); /* finish a stop before restarting */
             } else if (s->pid <= 0 && now >= s->next_start_ms) {
                 if (sv_store_spawn(sv, s) != 0) {
+                    if (strcmp(s->state, "failed") != 0)
+                        fprintf(stderr, "oxbow supervisor: cannot start store %s: %s\n", s->name,
+                                s->error);
                     snprintf(s->state, sizeof s->state, "failed");
                     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 1000;
                     if (s->backoff_ms > sv->cfg.backoff_max_ms)

@@ -26,6 +26,7 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "ox_durable.h"
 #include "sv_internal.h"
 
 int64_t sv_now_ms(void)
@@ -168,12 +169,81 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s)
     return rc == 0 ? 0 : OX_EIO;
 }
 
+/*
+ * The directory's owner: <dir>/owner holds "crawler=<name>\ncreatedMs=<ms>\n"
+ * of the crawler that created it (written durably before its first start).
+ * A crawler never runs in a directory whose owner is another crawler with
+ * the same name (a metaDB that was lost or replaced hands out old names
+ * again; the old directory holds a log of another whitelist). A directory
+ * from before owner files is adopted only if its store.properties was
+ * written after the crawler was created (minus a minute for clock skew
+ * between CM and host); otherwise it belongs to an older crawler.
+ * Returns 0 (owner written if it was missing) or OX_EBUSY with s->error set.
+ */
+static int claim_dir(struct sv_store *s)
+{
+    char path[1500], text[512];
+    ox_errbuf eb;
+    if (s->created_ms <= 0)
+        return 0; /* a CM that does not say: nothing to compare */
+    snprintf(path, sizeof path, "%s/owner", s->dir);
+    FILE *f = fopen(path, "re");
+    if (f != NULL) {
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        const char *cm = strstr(text, "createdMs=");
+        long long owner_ms = cm ? strtoll(cm + 10, NULL, 10) : -1;
+        if (owner_ms == (long long)s->created_ms)
+            return 0;
+        snprintf(s->error, sizeof s->error,
+                 "directory %.120s belongs to another crawler of this name (created at %lld ms, "
+                 "this one at %lld ms); move it away to start this crawler",
+                 s->dir, owner_ms, (long long)s->created_ms);
+        return OX_EBUSY;
+    }
+    struct stat st;
+    snprintf(path, sizeof path, "%s/store.properties", s->dir);
+    if (stat(path, &st) == 0) {
+        long long mtime_ms = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        if (mtime_ms < (long long)s->created_ms - 60000) {
+            snprintf(s->error, sizeof s->error,
+                     "directory %.120s was last used before this crawler was created (an older "
+                     "crawler of this name?); move it away to start this crawler",
+                     s->dir);
+            return OX_EBUSY;
+        }
+    }
+    if (mkdir_p(s->dir, 0700) != 0) {
+        snprintf(s->error, sizeof s->error, "mkdir %.150s: %.80s", s->dir, strerror(errno));
+        return OX_EIO;
+    }
+    int n = snprintf(text, sizeof text, "crawler=%s\ncreatedMs=%lld\n", s->name,
+                     (long long)s->created_ms);
+    if (ox_durable_create(s->dir, "owner", text, (size_t)n, 0, NULL, &eb) != 0) {
+        snprintf(s->error, sizeof s->error, "%.250s", eb.msg);
+        return OX_EIO;
+    }
+    return 0;
+}
+
 int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
 {
     if (s->port == 0 && (s->port = pick_port(sv)) == 0) {
         snprintf(s->error, sizeof s->error, "no free store port from %d", sv->cfg.store_port_base);
         return OX_EBUSY;
     }
+    int rc = claim_dir(s);
+    if (rc != 0)
+        return rc;
+    /* Checked at bind: the store fails too, but this says why. */
+    if (!port_free(s->port)) {
+        snprintf(s->error, sizeof s->error,
+                 "port %d (allocated by the CM) is in use by another process", s->port);
+        s->port_busy = 1; /* reported: the CM allocates another one */
+        return OX_EBUSY;
+    }
+    s->port_busy = 0;
     if (write_config(sv, s) != 0) {
         snprintf(s->error, sizeof s->error, "cannot write config in %.150s: %.80s", s->dir,
                  strerror(errno));

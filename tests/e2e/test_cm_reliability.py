@@ -5,6 +5,7 @@ store that stops answering leaves "starting"."""
 
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -97,5 +98,81 @@ def test_hung_store_reported_and_restarted(mariadb):
                           timeout=30)
         assert not pid_alive(pid)
         assert "stopped answering its status" in c.log() or "killing it" in c.log()
+    finally:
+        c.cleanup()
+
+
+def test_ports_unique_per_host_and_checked(cm, mariadb):
+    """Item 6: the supervisor reused the port of a leftover store.properties
+    although a running store held it; the second store crash-looped on
+    "cannot listen" while detail showed the first store's status and port.
+    Ports now come from the metaDB (unique per host), a port held by another
+    process is reported and replaced, and a status only counts if the port
+    answers with the store's own name and pid."""
+    cm.create_topic(mariadb, topic="orders")
+    a = cm.start_crawler(topic="orders")
+    a = cm.wait_status(a["name"], lambda c: c["status"] == 0)
+    # Crawler 2's directory left over with crawler 1's port in it.
+    b_name = a["name"][:-1] + "2"
+    bdir = cm.store_dir(b_name)
+    os.makedirs(bdir)
+    with open(os.path.join(bdir, "store.properties"), "w") as f:
+        f.write("store.port=%d\n" % a["port"])
+    # A foreign process holds the next port the CM would allocate.
+    foreign = socket.socket()
+    foreign.bind(("127.0.0.1", a["port"] + 1))
+    foreign.listen(1)
+    try:
+        b = cm.start_crawler(topic="orders")
+        assert b["name"] == b_name
+        b = cm.wait_status(b_name, lambda c: c["status"] == 0, timeout=40)
+        assert b["port"] not in (a["port"], a["port"] + 1), (a, b)
+        assert store_status(b["port"])["name"] == b_name
+        assert store_status(b["port"])["pid"] == cm.store_pid(b_name)
+        assert "in use by another process" in cm.log()
+    finally:
+        foreign.close()
+    # The metaDB enforces it: one port per host.
+    r = subprocess.run(["sqlite3", os.path.join(cm.data, "metadb.sqlite"),
+                        "SELECT sql FROM sqlite_master WHERE name='ox_crawlers_host_port'"],
+                       stdout=subprocess.PIPE, timeout=60)
+    assert b"UNIQUE" in r.stdout.upper()
+    ports = [c["port"] for c in cm.crawlers()]
+    assert len(set(ports)) == len(ports)
+
+
+def test_empty_metadb_next_to_stores_refused(mariadb):
+    """Item 9: a 0-byte or missing metadb.sqlite was silently a new, empty
+    metaDB while store directories existed; a new crawler then reused an old
+    directory with its old log."""
+    c = CM()
+    try:
+        c.start()
+        c.create_topic(mariadb, topic="orders", whiteList="shop.*")
+        name = c.start_crawler(topic="orders")["name"]
+        c.wait_status(name, lambda x: x["status"] == 0)
+        c.stop()
+        mdb = os.path.join(c.data, "metadb.sqlite")
+        for damage in ("truncate", "remove"):
+            if damage == "truncate":
+                os.truncate(mdb, 0)
+            else:
+                os.remove(mdb)
+            rc = c.start(expect_fail=True, timeout=60)
+            assert rc != 0, c.log()
+            log = c.log()
+            assert "the metaDB is empty" in log and "Restore it from a backup" in log, log
+            assert "cm.metadb.empty.ok=true" in log
+        # Going on anyway: the old directory is never reused by the new
+        # crawler that gets the same name.
+        old_files = sorted(os.listdir(os.path.join(c.store_dir(name), "data")))
+        c.keys["cm.metadb.empty.ok"] = "true"
+        c.start()
+        c.create_topic(mariadb, topic="orders", whiteList="other.*")
+        again = c.start_crawler(topic="orders")["name"]
+        assert again == name
+        d = c.wait_status(name, lambda x: x["status"] == 1006, timeout=30)
+        assert "belongs to another crawler" in d["errMsg"], d
+        assert sorted(os.listdir(os.path.join(c.store_dir(name), "data"))) == old_files
     finally:
         c.cleanup()
