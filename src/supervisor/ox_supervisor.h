@@ -9,6 +9,7 @@
  * On-disk layout under supervisor.dir (default ./oxbow-supervisor, or
  * <cm.data.dir>/supervisor for the CM's in-process supervisor):
  *   package/config/drc.properties       cm.url=..., host and port (0644)
+ *   stores/<store name>/owner            crawler=<name>, createdMs=<ms> (sv_store.c)
  *   stores/<store name>/store.properties the store's config (0600)
  *   stores/<store name>/source.password  the source password (0600)
  *   stores/<store name>/data/            store.dir: the change log, store.log
