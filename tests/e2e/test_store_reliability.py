@@ -1,6 +1,8 @@
 """Store reliability: a start before what the source or the store still has
 fails loudly instead of starting later (issue 8 item 5)."""
 
+import os
+import subprocess
 import time
 
 from oxtest_store import Store, rows_only
@@ -82,3 +84,55 @@ def test_killed_source_noticed_in_about_one_heartbeat(mariadb):
         assert took < 2.5, "dead source noticed after %.2f s" % took
     finally:
         s.cleanup()
+
+
+def test_disk_full_recovers_by_itself(mariadb, tmp_dir):
+    """Issue 14 item 7: after ENOSPC (status 4, DRC_504) freeing space left
+    the store logging "reopen it to recover" forever. It now retries, cuts
+    the log back to its last durable transaction, re-reads the source from
+    there, and every row arrives exactly once."""
+    mnt = os.path.join(tmp_dir, "small")
+    os.makedirs(mnt)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt], check=True)
+    s = None
+    try:
+        mariadb.execute_root("CREATE DATABASE shop",
+                             "CREATE TABLE shop.t (id INT PRIMARY KEY, pad VARCHAR(3000))")
+        s = Store(mariadb, store__dir=os.path.join(mnt, "data"),
+                  store__segment__bytes=1048576)
+        s.start()
+        s.wait_status(lambda x: x["status"] == 0, what="status 0")
+        pad = "p" * 2000
+        for i in range(50):
+            mariadb.execute_root("INSERT INTO shop.t VALUES (%d, '%s')" % (i, pad))
+        s.wait_status(lambda x: x["lastMsgId"] >= 100, what="100 records")
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        for i in range(50, 150):
+            mariadb.execute_root("INSERT INTO shop.t VALUES (%d, '%s')" % (i, pad))
+        st = s.wait_status(lambda x: x["status"] == 4, timeout=30, what="status 4")
+        assert "DRC_504" in st["errMsg"]
+        time.sleep(2)
+        assert s.status()["status"] == 4
+        os.remove(filler)
+        s.wait_status(lambda x: x["status"] == 0 and x["lastMsgId"] == 300, timeout=90,
+                      what="recovery with all 300 records")
+        assert "writable again" in s.log_tail(20000)
+        want = [r[0] for r in mariadb.query("SELECT id FROM shop.t ORDER BY id")]
+        assert want == list(range(150))
+        sub = s.subscribe("from=earliest")
+        recs = sub.take(300)
+        sub.close()
+        assert [r["msgId"] for r in recs] == list(range(1, 301))
+        assert [r["after"]["id"] for r in rows_only(recs)] == want
+        assert all(r["after"]["pad"] == pad for r in rows_only(recs))
+    finally:
+        if s is not None:
+            s.cleanup()
+        subprocess.run(["umount", "-l", mnt])
