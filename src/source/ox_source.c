@@ -29,5 +29,6 @@ int64_t ox_source_dead_after_ms(int heartbeat_ms)
 {
     if (heartbeat_ms <= 0)
         return 0;
-    return (int64_t)heartbeat_ms + heartbeat_ms / 2 + 500;
+    int64_t margin = heartbeat_ms / 2 > 1000 ? heartbeat_ms / 2 : 1000;
+    return (int64_t)heartbeat_ms + margin;
 }
