@@ -176,3 +176,14 @@ def test_empty_metadb_next_to_stores_refused(mariadb):
         assert sorted(os.listdir(os.path.join(c.store_dir(name), "data"))) == old_files
     finally:
         c.cleanup()
+
+
+def test_crawler_start_before_oldest_binlog(cm, mariadb):
+    """Issue 8 item 5: crawler/start with checkpoint=::::T: before the oldest
+    binlog answered status 0 and started later, silently."""
+    cm.create_topic(mariadb, topic="orders")
+    t = int(time.time()) - 86400
+    st, j = cm.post("/crawler/start", topic="orders", checkpoint="::::%d:" % t)
+    assert st == 200 and j["isSuccess"], j
+    d = cm.wait_status(j["crawler"]["name"], lambda c: c["status"] == 2)
+    assert "DRC_502" in d["errMsg"] and "before the oldest binlog" in d["errMsg"], d
