@@ -227,6 +227,7 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
         snprintf(sc.cm_url, sizeof sc.cm_url, "%s", cm->cfg.url);
         if (sc.token == NULL)
             sc.token = ox_xstrdup(cm->cfg.auth_token ? cm->cfg.auth_token : cm->sv_token);
+        sc.stores_outlive = 1; /* a crash of the CM does not take its stores down */
         ox_supervisor *sv = NULL;
         rc = ox_sv_start(&sc, &sv, eb);
         ox_sv_config_free(&sc);

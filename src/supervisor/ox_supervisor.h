@@ -45,6 +45,10 @@ struct ox_sv_config {
      * (still opening its log) gets at least 60 s before either. */
     int store_unresponsive_ms;      /* supervisor.store.unresponsive_ms, default 5000 */
     int store_unresponsive_kill_ms; /* supervisor.store.unresponsive.kill_ms, default 30000 */
+    /* Set by the CM for its in-process supervisor (not a key): its stores
+     * outlive a crash of the CM process (no PDEATHSIG), and the next start
+     * adopts the ones still running instead of starting them again. */
+    int stores_outlive;
 };
 
 typedef struct ox_supervisor ox_supervisor;

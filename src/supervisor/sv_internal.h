@@ -34,7 +34,9 @@ struct sv_store {
     char checkpoint[96];
     int64_t created_ms; /* the crawler's creation time (CM): the directory's owner */
     int port_busy;      /* the last spawn found `port` held by another process */
-    json_t *source;     /* {"type","host","port","user","password","whitelist","blacklist"} */
+    int adopted;        /* pid is a store from before this supervisor, not a child */
+    int adopt_tried;
+    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist"} */
 };
 
 struct ox_supervisor {
@@ -64,6 +66,11 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s);
 /* Drives a stop: SIGTERM, then SIGKILL after the grace period. Returns 1
  * once the process is gone. */
 int sv_store_stop_step(struct ox_supervisor *sv, struct sv_store *s);
+/* Once per store: if a store process from before this supervisor still runs
+ * in the store's directory (its data/store.lock names a live process whose
+ * command line is this store's config), takes it over instead of starting
+ * another. Returns 1 if adopted. Logs. */
+int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s);
 /* Removes the store's directory tree. Returns 0 or error. */
 int sv_store_remove_dir(struct sv_store *s, ox_errbuf *eb);
 

@@ -218,6 +218,8 @@ static int act(struct ox_supervisor *sv)
         struct sv_store *s = sv->stores[i];
         char before[16];
         snprintf(before, sizeof before, "%s", s->state);
+        if (sv->cfg.stores_outlive)
+            sv_store_adopt(sv, s); /* once per store: one left running by a crash */
         switch (s->desired) {
         case SV_RUN:
             if (s->pid > 0 && s->stop_deadline_ms != 0) {

@@ -262,9 +262,11 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
         /* Child: only async-signal-safe calls until exec. The store dies with
          * the supervisor thread (PDEATHSIG) and has its own process group so
          * that a terminal's ^C reaches the supervisor only. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(127);
+        if (!sv->cfg.stores_outlive) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(127);
+        }
         setpgid(0, 0);
         int in = open("/dev/null", O_RDONLY);
         int out = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -297,14 +299,85 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
     return 0;
 }
 
+/* A live process, not a zombie (an adopted store's parent may be an init
+ * that never reaps it). */
+static int pid_running(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno != ENOENT;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
+{
+    if (s->adopt_tried || s->pid > 0)
+        return 0;
+    s->adopt_tried = 1;
+    char path[1500], buf[4096];
+    snprintf(path, sizeof path, "%s/data/store.lock", s->dir);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    long pid = fgets(buf, sizeof buf, f) ? strtol(buf, NULL, 10) : 0;
+    fclose(f);
+    if (pid <= 1 || !pid_running((pid_t)pid))
+        return 0;
+    /* The pid must be this store: "oxbow store --config <dir>/store.properties". */
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char want[1500];
+    snprintf(want, sizeof want, "%s/store.properties", s->dir);
+    int match = 0;
+    for (ssize_t i = 0; i < n && !match; i += (ssize_t)strlen(buf + i) + 1)
+        match = strcmp(buf + i, want) == 0;
+    if (!match)
+        return 0;
+    s->pid = (pid_t)pid;
+    s->adopted = 1;
+    s->started_ms = sv_now_ms();
+    s->last_ok_ms = s->started_ms;
+    s->stop_deadline_ms = 0;
+    s->killed = 0;
+    snprintf(s->state, sizeof s->state, "starting");
+    fprintf(stderr, "oxbow supervisor: store %s still runs from before (pid %ld); adopted it\n",
+            s->name, pid);
+    return 1;
+}
+
 int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
 {
     if (s->pid <= 0)
         return 0;
     int st = 0;
-    pid_t r = waitpid(s->pid, &st, WNOHANG);
-    if (r == 0 || (r < 0 && errno == EINTR))
-        return 0;
+    if (s->adopted) {
+        /* Not our child: its exit status went to init; only the end shows. */
+        if (pid_running(s->pid))
+            return 0;
+        s->adopted = 0;
+        st = -1;
+    } else {
+        pid_t r = waitpid(s->pid, &st, WNOHANG);
+        if (r == 0 || (r < 0 && errno == EINTR))
+            return 0;
+    }
     int stopping = s->stop_deadline_ms != 0;
     pid_t pid = s->pid;
     s->pid = 0;
@@ -316,7 +389,9 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
         fprintf(stderr, "oxbow supervisor: store %s (pid %d) stopped\n", s->name, (int)pid);
         return 1;
     }
-    if (WIFSIGNALED(st) && s->killed)
+    if (st == -1)
+        snprintf(s->error, sizeof s->error, "exited (a store adopted from before; status unknown)");
+    else if (WIFSIGNALED(st) && s->killed)
         snprintf(s->error, sizeof s->error,
                  "killed by the supervisor (signal %d): it stopped answering its status",
                  WTERMSIG(st));

@@ -187,3 +187,33 @@ def test_crawler_start_before_oldest_binlog(cm, mariadb):
     assert st == 200 and j["isSuccess"], j
     d = cm.wait_status(j["crawler"]["name"], lambda c: c["status"] == 2)
     assert "DRC_502" in d["errMsg"] and "before the oldest binlog" in d["errMsg"], d
+
+
+def test_cm_crash_does_not_take_stores_down(mariadb):
+    """Item 8: a CM that dies (SIGBUS then, SIGKILL here) took every store
+    of its in-process supervisor with it. The stores keep running and
+    serving, and the restarted CM adopts them instead of starting others."""
+    mariadb.execute_root("CREATE DATABASE shop", "CREATE TABLE shop.t (id INT PRIMARY KEY)")
+    c = CM()
+    try:
+        c.start()
+        c.create_topic(mariadb, topic="orders", whiteList="shop.*")
+        name = c.start_crawler(topic="orders")["name"]
+        d = c.wait_status(name, lambda x: x["status"] == 0)
+        pid = c.store_pid(name)
+        c.stop(sig=signal.SIGKILL)
+        assert pid_alive(pid)
+        for i in range(5):
+            mariadb.execute_root("INSERT INTO shop.t VALUES (%d)" % i)
+        wait(lambda: store_status(d["port"])["lastMsgId"] >= 10, what="capture without the CM")
+        c.start()
+        d2 = c.wait_status(name, lambda x: x["status"] == 0 and x["checkpoints"] and
+                           x["checkpoints"][0] and x["checkpoints"][0][1]["msgId"] >= 10)
+        assert d2["port"] == d["port"]
+        assert c.store_pid(name) == pid
+        assert "adopted it" in c.log()
+        # A clean stop of the CM still stops its stores.
+        c.stop()
+        wait(lambda: not pid_alive(pid), timeout=30, what="store stopped with the CM")
+    finally:
+        c.cleanup()
