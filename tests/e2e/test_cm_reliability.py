@@ -217,3 +217,36 @@ def test_cm_crash_does_not_take_stores_down(mariadb):
         wait(lambda: not pid_alive(pid), timeout=30, what="store stopped with the CM")
     finally:
         c.cleanup()
+
+
+def test_empty_metadb_adopts_store_directories(mariadb):
+    """Item 9, the other way on: cm.metadb.adopt=true rebuilds a lost
+    metaDB from the store directories; each store runs again in its own
+    directory with its log, and new names do not collide with old ones."""
+    mariadb.execute_root("CREATE DATABASE shop", "CREATE TABLE shop.t (id INT PRIMARY KEY)")
+    c = CM()
+    try:
+        c.start()
+        c.create_topic(mariadb, topic="orders", whiteList="shop.*")
+        name = c.start_crawler(topic="orders")["name"]
+        for i in range(3):
+            mariadb.execute_root("INSERT INTO shop.t VALUES (%d)" % i)
+        d = c.wait_status(name, lambda x: x["status"] == 0 and x["checkpoints"] and
+                          x["checkpoints"][0] and x["checkpoints"][0][1]["msgId"] >= 6)
+        c.stop()
+        os.remove(os.path.join(c.data, "metadb.sqlite"))
+        c.keys["cm.metadb.adopt"] = "true"
+        c.start()
+        topics = c.topics()
+        assert [t["topic"] if "topic" in t else t.get("name") for t in topics] == ["orders"], topics
+        d2 = c.wait_status(name, lambda x: x["status"] == 0 and x["checkpoints"] and
+                           x["checkpoints"][0] and x["checkpoints"][0][1]["msgId"] >= 6)
+        assert d2["port"] == d["port"]
+        assert d2["checkpoints"][0][0]["msgId"] == 1  # its old log, not a new one
+        assert "belongs to another crawler" not in c.log()
+        mariadb.execute_root("INSERT INTO shop.t VALUES (3)")
+        c.wait_status(name, lambda x: x["checkpoints"][0][1]["msgId"] >= 8)
+        b = c.start_crawler(topic="orders")["name"]
+        assert b != name and b.endswith("0000000002")
+    finally:
+        c.cleanup()
