@@ -89,13 +89,6 @@ static void sleep_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
-/* The file system of dir has at least a MiB free for this user. */
-static int has_room(const char *dir)
-{
-    struct statvfs sv;
-    return statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize >= (1u << 20);
-}
-
 static int passes(const struct capture *cap, const ox_change *c)
 {
     size_t dl = c->db ? strlen(c->db) : 0, tl = c->table ? strlen(c->table) : 0;
@@ -362,6 +355,13 @@ static void drop_source(struct capture *cap)
     if (cap->src != NULL)
         cap->ops->close(cap->src);
     cap->src = NULL;
+}
+
+/* The file system of dir has at least a MiB free for this user. */
+static int has_room(const char *dir)
+{
+    struct statvfs sv;
+    return statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize >= (1u << 20);
 }
 
 static void retain(struct ox_store *st)
