@@ -79,6 +79,12 @@ def test_killed_source_noticed_in_about_one_heartbeat(mariadb):
     try:
         s.wait_status(lambda x: x["status"] == 0 and "started" in x["errMsg"], what="status 0")
         time.sleep(1.0)
+        # The binlog connection has TCP keepalive, timed from the heartbeat.
+        out = subprocess.run(["ss", "-tnpo", "state", "established", "dport",
+                              "= :%d" % mariadb.port], stdout=subprocess.PIPE,
+                             timeout=30).stdout.decode()
+        mine = [l for l in out.splitlines() if "pid=%d," % s.pid in l]
+        assert mine and all("keepalive" in l for l in mine), out
         t0 = time.monotonic()
         mariadb.kill()
         s.wait_status(lambda x: x["status"] == 1, timeout=20, what="status 1")
