@@ -62,7 +62,8 @@ static int pred_running(struct ox_cm *cm, const char *name)
     /* Running and answering, or definitely failing (no point waiting). */
     return c == NULL || c->desired != CM_RUN ||
            (strcmp(c->state, "running") == 0 && c->status != CM_ST_STARTING) ||
-           strcmp(c->state, "failed") == 0 || strcmp(c->state, "crashed") == 0;
+           strcmp(c->state, "failed") == 0 || strcmp(c->state, "crashed") == 0 ||
+           strcmp(c->state, "unresponsive") == 0;
 }
 
 static int pred_stopped(struct ox_cm *cm, const char *name)
@@ -174,8 +175,10 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
     struct cm_host *h = t ? pick_host(cm, want, &status, &err) : NULL;
     char name[OX_CM_NAME_MAX + 1], host_id[32] = "", datasource[300] = "";
     int64_t sub = 0;
+    int port = 0;
     if (t && h) {
         sub = t->next_sub;
+        port = cm_port_alloc(cm, h);
         snprintf(host_id, sizeof host_id, "%s", h->id);
         ox_cm_name_format(h->ip, h->port, topic, sub, name, sizeof name);
         snprintf(datasource, sizeof datasource, "%s:%d", t->host, t->port);
@@ -189,18 +192,23 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
         pthread_mutex_unlock(&cm->mut_lock);
         return cm_resp_error(resp, status, "%s", err);
     }
+    if (port == 0) {
+        pthread_mutex_unlock(&cm->mut_lock);
+        return cm_resp_error(resp, 503, "no free store port left on host %s", host_id);
+    }
     if (sub > 9999999999LL) {
         pthread_mutex_unlock(&cm->mut_lock);
         return cm_resp_error(resp, 409, "topic '%s' has used every subscription id", topic);
     }
-    char next[24], subs[24], ms[24];
+    char next[24], subs[24], ms[24], ports[16];
+    snprintf(ports, sizeof ports, "%d", port);
     int64_t now = cm_wall_ms();
     snprintf(next, sizeof next, "%" PRId64, sub + 1);
     snprintf(subs, sizeof subs, "%" PRId64, sub);
     snprintf(ms, sizeof ms, "%" PRId64, now);
     const char *p1[2] = {topic, next};
-    const char *p2[15] = {name,   topic,     subs,   host_id, "0", role, type, ud,
-                          cpnorm, "running", "1002", "",      "",  "0",  ms};
+    const char *p2[15] = {name,   topic,     subs,   host_id, ports, role, type, ud,
+                          cpnorm, "running", "1002", "",      "",    "0",  ms};
     /* One transaction: hold db_lock across it so that the health thread's
      * own transaction cannot interleave on the same connection. */
     pthread_mutex_lock(&cm->db_lock);
@@ -226,6 +234,7 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
     snprintf(c->name, sizeof c->name, "%s", name);
     snprintf(c->topic, sizeof c->topic, "%s", topic);
     c->sub_id = sub;
+    c->port = port;
     snprintf(c->host_id, sizeof c->host_id, "%s", host_id);
     snprintf(c->role, sizeof c->role, "%s", role);
     snprintf(c->type, sizeof c->type, "%s", type);

@@ -5,15 +5,20 @@
  * heartbeat is a long poll:
  *
  * request (JSON, bearer token required):
- *   {"host":"127.0.0.1","port":7100,"gen":41,"waitMs":1000,
+ *   {"host":"127.0.0.1","port":7100,"gen":41,"waitMs":1000,"storePortBase":17000,
  *    "stores":[{"name":"...","state":"running|starting|stopped|crashed|failed|destroyed",
  *               "port":17000,"pid":123,"restarts":0,"error":"...",
  *               "status":{...the store's /v1/status...}|null}]}
  * response:
  *   {"isSuccess":true,"hostId":"127.0.0.1-7100","gen":42,
  *    "stores":[{"name":"...","desired":"running|stopped|destroy","topic":"...",
- *               "checkpoint":"...","source":{"type":"mysql","host":"...","port":3306,
+ *               "checkpoint":"...","port":17000,"createdMs":1700000000000,"source":{"type":"mysql","host":"...","port":3306,
  *               "user":"...","password":"...","whitelist":"...","blacklist":"..."}}]}
+ *
+ * "port" is the store's port, allocated by the CM from the host's
+ * storePortBase and unique per host in the metaDB (0 for a crawler created
+ * before that: the supervisor picks one). "createdMs" identifies this
+ * crawler among crawlers that ever had its name (see sv_store.c, owner).
  *
  * When the supervisor's `gen` equals the CM's current desired-state
  * generation, the CM holds the answer until the generation changes or waitMs
@@ -142,6 +147,15 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         json_decref(in);
         return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
     }
+    json_t *base_j = json_object_get(in, "storePortBase");
+    if (json_is_integer(base_j) && json_integer_value(base_j) >= 1024 &&
+        json_integer_value(base_j) <= 65000) {
+        pthread_rwlock_wrlock(&cm->lock);
+        struct cm_host *h = cm_host_get(cm, id);
+        if (h != NULL)
+            h->store_port_base = (int)json_integer_value(base_j);
+        pthread_rwlock_unlock(&cm->lock);
+    }
     if (stores != NULL) {
         cm_state_apply_report(cm, id, stores);
         size_t i;
@@ -176,9 +190,10 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         json_t *src = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "type", t->db_type, "host",
                                 t->host, "port", t->port, "user", t->user, "password", t->password,
                                 "whitelist", t->whitelist, "blacklist", t->blacklist);
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", c->name, "desired",
-                                             desired, "topic", c->topic, "checkpoint",
-                                             c->checkpoint, "source", src));
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:o}", "name", c->name,
+                                             "desired", desired, "topic", c->topic, "checkpoint",
+                                             c->checkpoint, "port", c->port, "createdMs",
+                                             (json_int_t)c->created_ms, "source", src));
     }
     pthread_rwlock_unlock(&cm->lock);
     json_t *o = json_object();

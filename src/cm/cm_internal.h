@@ -34,6 +34,7 @@ enum {
     CM_ST_HOST_LOST = 1004,
     CM_ST_DESTROYING = 1005,
     CM_ST_FAILED = 1006,
+    CM_ST_UNRESPONSIVE = 1007, /* the process runs but its status stopped answering */
 };
 
 struct cm_topic {
@@ -55,6 +56,9 @@ struct cm_host {
     int port;
     int64_t last_hb_ms;
     int hb_dirty;
+    int store_port_base; /* the supervisor's first store port (its heartbeats); not stored */
+    int busy[16];        /* ports the supervisor found held by other processes (ring) */
+    int nbusy;
 };
 
 struct cm_crawler {
@@ -145,6 +149,15 @@ void cm_bump_obs(struct ox_cm *cm);
 /* The effective status/errMsg of a crawler now (host liveness considered). */
 int cm_crawler_status(const struct ox_cm *cm, const struct cm_crawler *c, const char **err);
 int cm_host_live(const struct ox_cm *cm, const struct cm_host *h);
+/* The lowest port from the host's store port base that no crawler of the
+ * host has (and that is not the supervisor's own port); 0 if none. Needs
+ * `lock`. The metaDB's unique index (host_id, port) backs it up. */
+int cm_port_alloc(const struct ox_cm *cm, const struct cm_host *h);
+
+/* Refuses an empty metaDB while the in-process supervisor's directory holds
+ * stores (cm_orphans.c). Returns 0 or OX_ECONFIG with a message that says
+ * how to restore or go on. Never logs. */
+int cm_orphans_check(struct ox_cm *cm, ox_errbuf *eb);
 
 /* Supervisor credentials (cm_cred.c). */
 /* 1 if s is a canonical host id "<ipv4>-<port>" (copied to canon). */

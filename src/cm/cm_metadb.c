@@ -35,7 +35,18 @@ static const char *const migration_v2[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {NULL, migration_v1, migration_v2};
+/* Version 3: store ports are allocated by the CM and unique per host. Rows
+ * that an older CM recorded with a port another crawler of the same host
+ * already had (the bug this fixes) lose it (0: allocated again). */
+static const char *const migration_v3[] = {
+    "UPDATE ox_crawlers SET port = 0 WHERE port > 0 AND EXISTS (SELECT 1 FROM ox_crawlers o"
+    " WHERE o.host_id = ox_crawlers.host_id AND o.port = ox_crawlers.port"
+    " AND o.name < ox_crawlers.name)",
+    "CREATE UNIQUE INDEX ox_crawlers_host_port ON ox_crawlers(host_id, port) WHERE port > 0",
+    NULL,
+};
+
+static const char *const *const migrations[] = {NULL, migration_v1, migration_v2, migration_v3};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -104,6 +115,8 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                               NULL},
     [OX_MDB_SVCRED_ALL] = {"SELECT host_id, token_hash FROM ox_sv_credentials ORDER BY host_id",
                            NULL},
+    /* name, port */
+    [OX_MDB_CRAWLER_SET_PORT] = {"UPDATE ox_crawlers SET port = $2 WHERE name = $1", NULL},
 };
 
 static const char *stmt_sql(const ox_metadb *db, int id)

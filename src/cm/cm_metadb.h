@@ -18,6 +18,8 @@
  * Version 2 adds:
  *   ox_sv_credentials(host_id PK, token_hash UNIQUE, created_ms)  the SHA-256
  *             (hex) of each host's supervisor credential; never the token
+ * Version 3: UNIQUE INDEX ox_crawlers_host_port ON ox_crawlers(host_id, port)
+ *   WHERE port > 0: the CM allocates each store's port, unique per host.
  * Times are milliseconds since the epoch. The password column holds the
  * source password: the metaDB is as sensitive as the sources (SQLite file is
  * created 0600).
@@ -54,6 +56,7 @@ enum ox_mdb_stmt {
     OX_MDB_SVCRED_INSERT,
     OX_MDB_SVCRED_DELETE,
     OX_MDB_SVCRED_ALL,
+    OX_MDB_CRAWLER_SET_PORT,
     OX_MDB_NSTMT
 };
 
@@ -108,6 +111,6 @@ int ox_metadb_reprepare(ox_metadb *db, ox_errbuf *eb);
 void ox_metadb_close(ox_metadb *db);
 
 /* The schema version this build creates. */
-#define OX_METADB_SCHEMA_VERSION 2
+#define OX_METADB_SCHEMA_VERSION 3
 
 #endif

@@ -1,6 +1,22 @@
-/* cm_metadb_sqlite.c - the SQLite metaDB back end (WAL, one file, 0600). */
+/*
+ * cm_metadb_sqlite.c - the SQLite metaDB back end (one file, 0600).
+ *
+ * The database uses a rollback journal (journal_mode=DELETE,
+ * synchronous=FULL), not WAL: WAL keeps its index in an mmapped <file>-shm,
+ * and a -shm that another process truncates, or a file system that cannot
+ * map it, kills the whole CM with SIGBUS, and with it the in-process
+ * supervisor's stores. A rollback journal has no shared memory; the CM is
+ * the only writer and its readers use the in-memory registry, so nothing is
+ * lost by it, and `sqlite3 .backup` still reads a consistent copy while the
+ * CM runs. An older metaDB in WAL mode is converted at open with exclusive
+ * locking (which keeps the WAL index in heap memory), so even that never
+ * maps the -shm. One CM per file: the open takes flock(LOCK_EX) on the
+ * database file and holds it until close.
+ */
 #include <fcntl.h>
+#include <errno.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +27,7 @@
 struct mdb_sqlite {
     struct ox_metadb base;
     sqlite3 *db;
+    int lock_fd; /* flock(LOCK_EX) held while open */
     sqlite3_stmt *st[OX_MDB_NSTMT];
 };
 
@@ -24,33 +41,53 @@ static int sq_open(ox_metadb **out, const char *path, ox_errbuf *eb)
     /* Create the file 0600 first: it holds source passwords. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
-        return ox_errf(eb, OX_EIO, "open metaDB %s failed", path);
-    close(fd);
+        return ox_errf(eb, OX_EIO, "open metaDB %s failed: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        return e == EWOULDBLOCK
+                   ? ox_errf(eb, OX_EDB,
+                             "metaDB %s is in use by another process (another CM on the same "
+                             "file?)",
+                             path)
+                   : ox_errf(eb, OX_EIO, "flock metaDB %s: %s", path, strerror(e));
+    }
     struct mdb_sqlite *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
+        close(fd);
         return ox_errf(eb, OX_ENOMEM, "out of memory");
+    }
     s->base.ops = &ox_metadb_sqlite_ops;
+    s->lock_fd = fd;
+    int rc = 0;
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
         SQLITE_OK) {
-        int rc = ox_errf(eb, OX_EDB, "sqlite open %s: %s", path,
-                         s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        sqlite3_close(s->db);
-        free(s);
-        return rc;
+        rc = ox_errf(eb, OX_EDB, "sqlite open %s: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    static const char *const pragmas[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                                          "PRAGMA foreign_keys=ON"};
+    /* Exclusive locking before the first read, so that converting an old WAL
+     * database never maps its -shm; back to normal locking afterwards so that
+     * backups can read the file (see the header comment). */
+    static const char *const pragmas[] = {
+        "PRAGMA locking_mode=EXCLUSIVE", "PRAGMA journal_mode=DELETE",
+        "PRAGMA locking_mode=NORMAL",    "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON",        "SELECT count(*) FROM sqlite_master"};
     for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
         if (sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
-            int rc = ox_errf(eb, OX_EDB, "sqlite %s: %s", pragmas[i], sqlite3_errmsg(s->db));
-            sqlite3_close(s->db);
-            free(s);
-            return rc;
+            rc =
+                ox_errf(eb, OX_EDB, "sqlite %s on %s: %s", pragmas[i], path, sqlite3_errmsg(s->db));
+            goto fail;
         }
     }
     *out = &s->base;
     return 0;
+fail:
+    sqlite3_close(s->db);
+    close(s->lock_fd);
+    free(s);
+    return rc;
 }
 
 static int sq_ddl(ox_metadb *db, const char *sql, ox_errbuf *eb)
@@ -132,6 +169,7 @@ static void sq_close(ox_metadb *db)
     for (int i = 0; i < OX_MDB_NSTMT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    close(s->lock_fd);
     free(s);
 }
 

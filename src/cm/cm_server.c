@@ -32,6 +32,8 @@ static const char *const cm_keys[] = {"cm.listen",
                                       "cm.http.max_connections_per_ip",
                                       "cm.http.timeout_s",
                                       "cm.supervisor",
+                                      "cm.metadb.empty.ok",
+                                      "cm.metadb.adopt",
                                       "cm.test.clock_offset_ms",
                                       "cm.test.metadb_delay_ms",
                                       "supervisor.*",
@@ -232,6 +234,8 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
         ox_sv_config_free(&lc);
         rc = 0;
     }
+    if ((rc = cm_orphans_check(cm, eb)) != 0)
+        goto fail;
     if ((rc = cm_health_start(cm, eb)) != 0)
         goto fail;
     if ((rc = cm_http_start(cm, eb)) != 0)
@@ -245,6 +249,7 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
         snprintf(sc.cm_url, sizeof sc.cm_url, "%s", cm->cfg.url);
         if (sc.token == NULL)
             sc.token = ox_xstrdup(cm->sv_token);
+        sc.stores_outlive = 1; /* a crash of the CM does not take its stores down */
         ox_supervisor *sv = NULL;
         rc = ox_sv_start(&sc, &sv, eb);
         ox_sv_config_free(&sc);

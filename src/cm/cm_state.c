@@ -273,6 +273,30 @@ int cm_host_live(const struct ox_cm *cm, const struct cm_host *h)
     return h != NULL && cm_wall_ms() - h->last_hb_ms <= cm->cfg.host_lost_ms;
 }
 
+static int port_taken(const struct ox_cm *cm, const char *host_id, int port, const char *except)
+{
+    for (int i = 0; i < cm->crawlers.n; i++) {
+        const struct cm_crawler *c = cm->crawlers.v[i];
+        if (c->port == port && strcmp(c->host_id, host_id) == 0 &&
+            (except == NULL || strcmp(c->name, except) != 0))
+            return 1;
+    }
+    return 0;
+}
+
+int cm_port_alloc(const struct ox_cm *cm, const struct cm_host *h)
+{
+    int base = h->store_port_base > 0 ? h->store_port_base : 17000;
+    for (int port = base; port < 65536; port++) {
+        int busy = 0;
+        for (int i = 0; i < h->nbusy && i < 16 && !busy; i++)
+            busy = h->busy[i] == port;
+        if (port != h->port && !busy && !port_taken(cm, h->id, port, NULL))
+            return port;
+    }
+    return 0;
+}
+
 /* "[Fri Sep 16 10:24:07 2022] DRC_<code>:<text>\n", the seed's errMsg shape. */
 static char *drc_msg(int code, const char *fmt, const char *name, const char *detail)
 {
@@ -311,9 +335,25 @@ static void apply_one(struct ox_cm *cm, const char *host_id, json_t *s)
     if (c == NULL || strcmp(c->host_id, host_id) != 0)
         return;
     const char *error = json_string_value(json_object_get(s, "error"));
+    /* The CM allocates ports; a crawler from before that (port 0) takes the
+     * port its supervisor chose, unless another crawler of the host has it. */
     json_t *port = json_object_get(s, "port");
-    if (json_is_integer(port) && json_integer_value(port) > 0)
+    if (c->port == 0 && json_is_integer(port) && json_integer_value(port) > 0 &&
+        !port_taken(cm, host_id, (int)json_integer_value(port), c->name))
         c->port = (int)json_integer_value(port);
+    /* Its port is held by a process that is not ours: remember that, and
+     * allocate another (persisted with the status by the health thread). */
+    struct cm_host *h = cm_host_get(cm, host_id);
+    if (json_is_true(json_object_get(s, "portBusy")) && h != NULL && json_is_integer(port) &&
+        json_integer_value(port) == c->port && c->port > 0) {
+        h->busy[h->nbusy++ % 16] = c->port;
+        int np = cm_port_alloc(cm, h);
+        if (np > 0) {
+            c->port = np;
+            c->dirty = 1;
+            cm_bump_gen(cm);
+        }
+    }
     json_t *st = json_object_get(s, "status");
     int old_status = c->status;
     char *old_msg = c->err_msg;
@@ -343,6 +383,9 @@ static void apply_one(struct ox_cm *cm, const char *host_id, json_t *s)
     } else if (strcmp(state, "crashed") == 0) {
         c->status = CM_ST_CRASHED;
         c->err_msg = drc_msg(CM_ST_CRASHED, "Store %s exited; restarting: %s", name, error);
+    } else if (strcmp(state, "unresponsive") == 0) {
+        c->status = CM_ST_UNRESPONSIVE;
+        c->err_msg = drc_msg(CM_ST_UNRESPONSIVE, "Store %s is not answering: %s", name, error);
     } else if (strcmp(state, "destroyed") == 0) {
         c->status = CM_ST_DESTROYING;
         c->err_msg = ox_xstrdup("");

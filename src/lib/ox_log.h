@@ -121,6 +121,19 @@ int ox_log_close(ox_log *log);
 int ox_log_append(ox_log *log, const ox_log_srcpos *src, const void *payload, uint32_t len,
                   uint32_t flags, uint64_t *msg_id, ox_errbuf *eb);
 
+/*
+ * After the log failed with OX_ENOSPC (disk full), returns it to the end of
+ * its last visible transaction and clears the failure, so that the writer
+ * can append again: everything appended after that point (committed but not
+ * yet durable, or open) is cut off, and the writer must append it again from
+ * its source (ox_log_info's last_src says where). Visible records are never
+ * touched, and readers keep reading. Returns 0 (also when the log had not
+ * failed), the original error for any other failure (only reopening
+ * recovers from those), or an error if cutting back failed (the log stays
+ * failed). Writer thread. Never logs.
+ */
+int ox_log_retry(ox_log *log, ox_errbuf *eb);
+
 /* Discards the open transaction, if any (its bytes are truncated). */
 int ox_log_abort(ox_log *log, ox_errbuf *eb);
 

@@ -29,7 +29,11 @@
  * Any failed write or fsync marks the log failed: no later append, commit or
  * sync succeeds and nothing more becomes visible until the log is reopened
  * and recovered, because after a failed fsync the kernel may already have
- * dropped the dirty pages that we would otherwise believe durable.
+ * dropped the dirty pages that we would otherwise believe durable. A full
+ * disk (OX_ENOSPC) is the one failure the writer may also clear in place,
+ * with ox_log_retry: it cuts the log back to the end of the last visible
+ * transaction, which was durable before the failure, so nothing that the
+ * failed writes may have left behind survives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -477,4 +481,55 @@ int ox_log_sync(ox_log *log, ox_errbuf *eb)
     if (log->failed)
         return failed_err(log, eb);
     return oxl_sync_now(log, eb);
+}
+
+int ox_log_retry(ox_log *log, ox_errbuf *eb)
+{
+    int failed = atomic_load(&log->failed);
+    if (failed == 0)
+        return 0;
+    if (failed != OX_ENOSPC)
+        return ox_errf(eb, failed,
+                       "log failed (%s); only a full disk is retried in place, "
+                       "reopen the log to recover",
+                       log->fail_msg);
+    ox_errbuf e2;
+    pthread_mutex_lock(&log->wlock);
+    wait_flusher_idle(log);
+    while (log->fl_writing)
+        pthread_cond_wait(&log->wcond, &log->wlock);
+    pthread_mutex_lock(&log->mlock);
+    uint64_t vseg = log->vis_seg, voff = log->vis_off, vid = log->vis_id;
+    ox_log_srcpos vsrc = log->vis_src;
+    pthread_mutex_unlock(&log->mlock);
+    /* Cut back as an abort of everything after the visible end would:
+     * later segments go, the visible one becomes the tail again, truncated
+     * at the visible end and its index rebuilt from the file. */
+    log->txn_seg = vseg;
+    log->txn_off = voff;
+    log->txn_first_id = vid + 1;
+    log->buf_len = 0;
+    int rc = abort_across_segments(log, &e2);
+    if (rc == 0) {
+        log->buf_off = voff;
+        log->tail_size = voff;
+        log->txn_open = 0;
+        log->pending = 0;
+        log->c_seg = vseg;
+        log->c_off = voff;
+        log->c_id = vid;
+        log->c_src = vsrc;
+        atomic_store(&log->next_id, vid + 1);
+        pthread_mutex_lock(&log->mlock);
+        log->segs[log->nsegs - 1].size = voff;
+        log->segs[log->nsegs - 1].last_id = vid;
+        pthread_mutex_unlock(&log->mlock);
+        log->fail_msg[0] = '\0';
+        atomic_store(&log->failed, 0);
+    } else {
+        ox_errf(eb, rc, "cutting the log back to msgId %llu after a full disk: %s",
+                (unsigned long long)vid, e2.msg);
+    }
+    pthread_mutex_unlock(&log->wlock);
+    return rc;
 }

@@ -24,3 +24,11 @@ const struct ox_source_ops *ox_source_find(const char *name)
             return backends[i].ops;
     return NULL;
 }
+
+int64_t ox_source_dead_after_ms(int heartbeat_ms)
+{
+    if (heartbeat_ms <= 0)
+        return 0;
+    int64_t margin = heartbeat_ms / 2 > 1000 ? heartbeat_ms / 2 : 1000;
+    return (int64_t)heartbeat_ms + margin;
+}

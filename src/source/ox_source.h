@@ -93,4 +93,14 @@ struct ox_source {
 /* Looks up a back end by name ("mysql"); NULL if unknown. */
 const struct ox_source_ops *ox_source_find(const char *name);
 
+/*
+ * The dead-link rule, owned here for every back end and the store: with
+ * heartbeats every heartbeat_ms, a link that delivered nothing (no change,
+ * no heartbeat) for longer than this is dead: about one heartbeat period
+ * plus a margin for scheduling and the network: the larger of half a
+ * period and one second.
+ * Returns 0 (no rule) when heartbeat_ms <= 0. Pure function.
+ */
+int64_t ox_source_dead_after_ms(int heartbeat_ms);
+
 #endif

@@ -35,8 +35,14 @@
  * Status: source errors set the store status (docs/store.md): unreachable
  * -> 1 (the source retries for 60 s itself, then this loop retries with
  * backoff up to 30 s, forever), purged position -> 2, refused (auth,
- * privileges, binlog format) -> 3, log failure -> 4. Silence longer than
- * the source's own dead-link limit also shows as 1 while it reconnects.
+ * privileges, binlog format) -> 3, log failure -> 4. A full disk is
+ * retried with the same backoff: ox_log_retry cuts the log back to its last
+ * durable transaction and capture re-reads the source from there, so
+ * nothing is lost or stored twice; the status stays 4 until a transaction
+ * is durable again (or capture is idle at the source's end with room on the
+ * disk). Other log failures need a restart. Silence longer than the
+ * source's dead-link limit (ox_source_dead_after_ms) shows as 1 while it
+ * reconnects.
  * Delay: the source time reached, from event times, and "now" whenever a
  * heartbeat proves capture is at the source's end.
  */
@@ -44,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "ox_filter.h"
@@ -71,7 +78,10 @@ struct capture {
     int cb_rc;              /* a log failure inside the callback */
     ox_errbuf cb_eb;
     int connected_before;
-    int silent; /* status shows the source as silent */
+    int silent;       /* status shows the source as silent */
+    int log_failed;   /* status shows a log failure (4) until a write succeeds */
+    uint64_t commits; /* COMMIT records appended (not necessarily durable yet) */
+    uint64_t commits_at_connect;
 };
 
 static void sleep_ms(int64_t ms)
@@ -170,6 +180,7 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     }
     __atomic_add_fetch(&cap->st->records_total, 1, __ATOMIC_RELAXED);
     if (flags & OX_LOG_COMMIT) {
+        cap->commits++;
         cap->last_commit_ms = ox_store_mono_ms();
         cap->txn_records = 0;
     } else {
@@ -389,6 +400,13 @@ static void drop_source(struct capture *cap)
     cap->src = NULL;
 }
 
+/* The file system of dir has at least a MiB free for this user. */
+static int has_room(const char *dir)
+{
+    struct statvfs sv;
+    return statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize >= (1u << 20);
+}
+
 static void retain(struct ox_store *st)
 {
     uint32_t segs = 0;
@@ -415,8 +433,9 @@ void *ox_store_capture_main(void *arg)
     (void)ox_filter_parse(c->whitelist, &cap.white, &eb);
     (void)ox_filter_parse(c->blacklist, &cap.black, &eb);
     int64_t backoff = BACKOFF_FIRST_MS, next_try = 0, last_retain = 0;
-    int64_t silence_limit =
-        3 * (int64_t)c->heartbeat_ms < 5000 ? 5000 : 3 * (int64_t)c->heartbeat_ms;
+    int64_t silence_limit = ox_source_dead_after_ms(c->heartbeat_ms);
+    if (silence_limit <= 0)
+        silence_limit = 5000;
     while (!*st->stop) {
         int64_t now = ox_store_mono_ms();
         if (now - last_retain >= 1000) {
@@ -435,6 +454,21 @@ void *ox_store_capture_main(void *arg)
                 sleep_ms(next_try - now < POLL_MS ? next_try - now : POLL_MS);
                 continue;
             }
+            if (cap.log_failed) {
+                /* A full disk may have room again: cut the log back to its
+                 * last durable transaction and read the source again from
+                 * there (nothing lost, nothing twice). Other log failures
+                 * need a restart (the log reopened). */
+                int rr = ox_log_retry(st->log, &eb);
+                if (rr != 0) {
+                    ox_store_set_status(st, OX_ST_LOG_FAILED, OX_LL_ERROR,
+                                        "Store %s: the change log failed: %s: %s; restart the "
+                                        "store to recover",
+                                        c->short_name, ox_strerror(rr), eb.msg);
+                    next_try = ox_store_mono_ms() + BACKOFF_MAX_MS;
+                    continue;
+                }
+            }
             int rc = connect_source(&cap, &eb);
             if (rc != 0) {
                 ox_store_set_status(st, status_for(rc), OX_LL_ERROR,
@@ -445,13 +479,19 @@ void *ox_store_capture_main(void *arg)
                 backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
                 continue;
             }
-            backoff = BACKOFF_FIRST_MS;
             cap.last_rx_ms = ox_store_mono_ms();
             cap.silent = 0;
-            ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO,
-                                cap.connected_before ? "Store %s reconnected to source"
-                                                     : "Store %s started successfully",
-                                c->short_name);
+            cap.commits_at_connect = cap.commits;
+            /* After a log failure the status stays 4 until a write succeeds
+             * (or capture is caught up with nothing to write); the backoff
+             * keeps growing until then. */
+            if (!cap.log_failed) {
+                backoff = BACKOFF_FIRST_MS;
+                ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO,
+                                    cap.connected_before ? "Store %s reconnected to source"
+                                                         : "Store %s started successfully",
+                                    c->short_name);
+            }
             cap.connected_before = 1;
         }
         int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
@@ -469,12 +509,23 @@ void *ox_store_capture_main(void *arg)
                 "Store %s: writing the change log failed: %s: %s; retrying in %" PRId64 " s",
                 c->short_name, ox_strerror(cap.cb_rc), cap.cb_eb.msg, backoff / 1000);
             cap.cb_rc = 0;
+            cap.log_failed = 1;
             drop_source(&cap);
             next_try = ox_store_mono_ms() + backoff;
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
             continue;
         }
         now = ox_store_mono_ms();
+        if (cap.log_failed && (rc == 0 || rc == OX_EAGAIN) &&
+            (cap.commits > cap.commits_at_connect || (rc == OX_EAGAIN && has_room(c->dir)))) {
+            /* A transaction became durable again, or capture is at the
+             * source's end with nothing to write and the disk has room. */
+            cap.log_failed = 0;
+            backoff = BACKOFF_FIRST_MS;
+            ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO,
+                                "Store %s: the change log is writable again; capture resumed",
+                                c->short_name);
+        }
         if (rc == 0) {
             if (cap.silent) {
                 cap.silent = 0;

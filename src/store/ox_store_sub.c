@@ -333,7 +333,19 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
     }
     ox_log_reader *r = NULL;
     ox_errbuf eb;
-    int rc = ox_log_reader_open(st->log, &q.start, &r, &eb);
+    int rc = 0;
+    if (q.start.kind == OX_LOG_FROM_TIMESTAMP) {
+        /* A time before the first record the store has may have changes the
+         * store never captured (it started later, or retention removed
+         * them): starting at its first record would skip them silently. */
+        ox_log_info fi;
+        ox_log_info_get(st->log, &fi);
+        if (fi.first_msg_id > 0 && q.start.timestamp < fi.first_src.timestamp)
+            rc = ox_errf(&eb, OX_EGONE, "timestamp %" PRId64 " is before the store's first record",
+                         q.start.timestamp);
+    }
+    if (rc == 0)
+        rc = ox_log_reader_open(st->log, &q.start, &r, &eb);
     if (rc != 0) {
         __atomic_sub_fetch(&st->subscribers, 1, __ATOMIC_RELAXED);
         ox_sub_query_free(&q);

@@ -9,6 +9,7 @@
  * On-disk layout under supervisor.dir (default ./oxbow-supervisor, or
  * <cm.data.dir>/supervisor for the CM's in-process supervisor):
  *   package/config/drc.properties       cm.url=..., host and port (0644)
+ *   stores/<store name>/owner            crawler=<name>, createdMs=<ms> (sv_store.c)
  *   stores/<store name>/store.properties the store's config (0600)
  *   stores/<store name>/source.password  the source password (0600)
  *   stores/<store name>/data/            store.dir: the change log, store.log
@@ -38,6 +39,17 @@ struct ox_sv_config {
     int heartbeat_ms;            /* supervisor.heartbeat.ms, default 1000 */
     int backoff_max_ms;          /* supervisor.restart.backoff.max_ms, default 30000 */
     int stop_grace_ms;           /* supervisor.stop.grace_ms, default 10000 */
+    /* Liveness: a running store whose /v1/status has not answered for
+     * store_unresponsive_ms is reported "unresponsive" (CM status 1007);
+     * store_unresponsive_kill_ms later it is killed (SIGKILL) and restarted
+     * (0 = never). A store that has not answered once since it was spawned
+     * (still opening its log) gets at least 60 s before either. */
+    int store_unresponsive_ms;      /* supervisor.store.unresponsive_ms, default 5000 */
+    int store_unresponsive_kill_ms; /* supervisor.store.unresponsive.kill_ms, default 30000 */
+    /* Set by the CM for its in-process supervisor (not a key): its stores
+     * outlive a crash of the CM process (no PDEATHSIG), and the next start
+     * adopts the ones still running instead of starting them again. */
+    int stores_outlive;
 };
 
 typedef struct ox_supervisor ox_supervisor;

@@ -25,6 +25,8 @@ const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
                                          "supervisor.heartbeat.ms",
                                          "supervisor.restart.backoff.max_ms",
                                          "supervisor.stop.grace_ms",
+                                         "supervisor.store.unresponsive_ms",
+                                         "supervisor.store.unresponsive.kill_ms",
                                          NULL};
 
 static const char *str(const ox_props *p, const char *k, const char *def)
@@ -111,6 +113,12 @@ int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_c
         return ox_errf(eb, OX_ECONFIG,
                        "supervisor.status.token.file: the token must be at least 16 characters");
     }
+    if ((rc = num(p, "supervisor.store.unresponsive_ms", 5000, 200, 3600000,
+                  &cfg->store_unresponsive_ms, eb)) != 0)
+        return rc;
+    if ((rc = num(p, "supervisor.store.unresponsive.kill_ms", 30000, 0, 86400000,
+                  &cfg->store_unresponsive_kill_ms, eb)) != 0)
+        return rc;
     const char *tf = str(p, "supervisor.cm.token.file", NULL);
     if (tf && (rc = ox_secret_read_file("supervisor.cm.token.file", tf, &cfg->token, eb)) != 0)
         return rc;

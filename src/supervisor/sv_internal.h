@@ -18,7 +18,7 @@ struct sv_store {
     int port;
     pid_t pid;
     int desired;
-    char state[16]; /* starting, running, stopped, crashed, failed, destroyed */
+    char state[16]; /* starting, running, unresponsive, stopped, crashed, failed, destroyed */
     int restarts;
     int backoff_ms;
     int64_t next_start_ms;
@@ -26,10 +26,16 @@ struct sv_store {
     int64_t stop_deadline_ms; /* non-zero while a stop is in progress */
     int killed;
     char error[256];
-    json_t *status; /* last /v1/status, or NULL */
+    json_t *status;     /* last /v1/status, or NULL */
+    int64_t last_ok_ms; /* last answered status poll (or the spawn), monotonic */
+    int answered;       /* the process answered a status poll since its spawn */
     /* What the CM wants the store to run with. */
     char topic[65];
     char checkpoint[96];
+    int64_t created_ms; /* the crawler's creation time (CM): the directory's owner */
+    int port_busy;      /* the last spawn found `port` held by another process */
+    int adopted;        /* pid is a store from before this supervisor, not a child */
+    int adopt_tried;
     json_t *source; /* {"type","host","port","user","password","whitelist","blacklist"} */
 };
 
@@ -60,6 +66,11 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s);
 /* Drives a stop: SIGTERM, then SIGKILL after the grace period. Returns 1
  * once the process is gone. */
 int sv_store_stop_step(struct ox_supervisor *sv, struct sv_store *s);
+/* Once per store: if a store process from before this supervisor still runs
+ * in the store's directory (its data/store.lock names a live process whose
+ * command line is this store's config), takes it over instead of starting
+ * another. Returns 1 if adopted. Logs. */
+int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s);
 /* Removes the store's directory tree. Returns 0 or error. */
 int sv_store_remove_dir(struct sv_store *s, ox_errbuf *eb);
 

@@ -54,6 +54,19 @@ static int name_ok(const char *n)
     return 1;
 }
 
+/* Liveness rules (ox_supervisor.h): how long a store may stay silent before
+ * it is reported, and before it is killed (0 = never). */
+static int64_t silent_limit(const struct ox_supervisor *sv, const struct sv_store *s, int kill)
+{
+    int64_t lim = sv->cfg.store_unresponsive_ms;
+    if (!s->answered && lim < 60000)
+        lim = 60000;
+    if (kill)
+        return sv->cfg.store_unresponsive_kill_ms > 0 ? lim + sv->cfg.store_unresponsive_kill_ms
+                                                      : 0;
+    return lim;
+}
+
 static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
 {
     if (s->pid <= 0 || s->stop_deadline_ms != 0)
@@ -66,11 +79,59 @@ static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
     int code = sv_http(sv->curl_st, url, sv->cfg.store_token, NULL, 500, &body);
     json_t *st = code == 200 && body ? json_loads(body, 0, NULL) : NULL;
     free(body);
-    json_decref(s->status);
-    s->status = json_is_object(st) ? st : NULL;
-    if (s->status == NULL)
+    if (!json_is_object(st)) {
+        /* No answer: keep the last status until the store counts as silent
+         * (a busy store may miss one poll), then report it unresponsive. */
         json_decref(st);
-    snprintf(s->state, sizeof s->state, "%s", s->status ? "running" : "starting");
+        st = NULL;
+    } else {
+        json_decref(s->status);
+        s->status = st;
+    }
+    if (st != NULL) {
+        /* The port must answer as this store and this process: a status
+         * that belongs to another process is never reported as ours. */
+        const char *name = json_string_value(json_object_get(s->status, "name"));
+        json_int_t pid = json_integer_value(json_object_get(s->status, "pid"));
+        if (name == NULL || strcmp(name, s->name) != 0 || pid != (json_int_t)s->pid) {
+            snprintf(s->error, sizeof s->error,
+                     "port %d answers as store %.80s (pid %lld), not as this store (pid %d); "
+                     "another process holds the port",
+                     s->port, name ? name : "?", (long long)pid, (int)s->pid);
+            json_decref(s->status);
+            s->status = NULL;
+            snprintf(s->state, sizeof s->state, "failed");
+            return;
+        }
+        s->last_ok_ms = sv_now_ms();
+        s->answered = 1;
+        s->error[0] = '\0';
+        snprintf(s->state, sizeof s->state, "running");
+        return;
+    }
+    int64_t silent = sv_now_ms() - s->last_ok_ms;
+    int64_t kill_after = silent_limit(sv, s, 1);
+    if (kill_after > 0 && silent >= kill_after && !s->killed) {
+        fprintf(stderr,
+                "oxbow supervisor: store %s (pid %d) has not answered for %lld ms; killing it "
+                "(SIGKILL) to restart it\n",
+                s->name, (int)s->pid, (long long)silent);
+        kill(s->pid, SIGKILL);
+        s->killed = 1;
+    }
+    if (silent >= silent_limit(sv, s, 0)) {
+        json_decref(s->status);
+        s->status = NULL;
+        if (strcmp(s->state, "unresponsive") != 0)
+            fprintf(stderr, "oxbow supervisor: store %s (pid %d) is not answering on port %d\n",
+                    s->name, (int)s->pid, s->port);
+        snprintf(s->error, sizeof s->error,
+                 "pid %d has not answered its status on port %d for %lld s%s", (int)s->pid, s->port,
+                 (long long)(silent / 1000), s->killed ? "; killed, restarting" : "");
+        snprintf(s->state, sizeof s->state, "unresponsive");
+        return;
+    }
+    snprintf(s->state, sizeof s->state, "%s", s->answered ? "running" : "starting");
 }
 
 static char *build_report(struct ox_supervisor *sv, int wait_ms)
@@ -82,10 +143,13 @@ static char *build_report(struct ox_supervisor *sv, int wait_ms)
             json_pack("{s:s,s:s,s:i,s:i,s:i,s:s}", "name", s->name, "state", s->state, "port",
                       s->port, "pid", (int)s->pid, "restarts", s->restarts, "error", s->error);
         json_object_set(o, "status", s->status ? s->status : json_null());
+        if (s->port_busy)
+            json_object_set_new(o, "portBusy", json_true());
         json_array_append_new(arr, o);
     }
-    json_t *r = json_pack("{s:s,s:i,s:I,s:i,s:o}", "host", sv->cfg.host_ip, "port", sv->cfg.port,
-                          "gen", (json_int_t)sv->gen, "waitMs", wait_ms, "stores", arr);
+    json_t *r = json_pack("{s:s,s:i,s:I,s:i,s:i,s:o}", "host", sv->cfg.host_ip, "port",
+                          sv->cfg.port, "gen", (json_int_t)sv->gen, "waitMs", wait_ms,
+                          "storePortBase", sv->cfg.store_port_base, "stores", arr);
     char *text = json_dumps(r, JSON_COMPACT);
     json_decref(r);
     return text;
@@ -127,6 +191,13 @@ static int apply_desired(struct ox_supervisor *sv, json_t *resp)
             sv->stores[sv->nstores++] = s;
         }
         s->desired = desired_of(d);
+        /* The CM allocates the port (unique per host); it applies at the
+         * next start. 0: a crawler from before that, keep our own choice. */
+        json_t *port = json_object_get(e, "port");
+        if (json_is_integer(port) && json_integer_value(port) > 0 &&
+            json_integer_value(port) < 65536 && s->pid <= 0)
+            s->port = (int)json_integer_value(port);
+        s->created_ms = json_integer_value(json_object_get(e, "createdMs"));
         const char *cp = json_string_value(json_object_get(e, "checkpoint"));
         snprintf(s->checkpoint, sizeof s->checkpoint, "%s", cp ? cp : "");
         const char *topic = json_string_value(json_object_get(e, "topic"));
@@ -147,12 +218,17 @@ static int act(struct ox_supervisor *sv)
         struct sv_store *s = sv->stores[i];
         char before[16];
         snprintf(before, sizeof before, "%s", s->state);
+        if (sv->cfg.stores_outlive)
+            sv_store_adopt(sv, s); /* once per store: one left running by a crash */
         switch (s->desired) {
         case SV_RUN:
             if (s->pid > 0 && s->stop_deadline_ms != 0) {
                 sv_store_stop_step(sv, s); /* finish a stop before restarting */
             } else if (s->pid <= 0 && now >= s->next_start_ms) {
                 if (sv_store_spawn(sv, s) != 0) {
+                    if (strcmp(s->state, "failed") != 0)
+                        fprintf(stderr, "oxbow supervisor: cannot start store %s: %s\n", s->name,
+                                s->error);
                     snprintf(s->state, sizeof s->state, "failed");
                     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 1000;
                     if (s->backoff_ms > sv->cfg.backoff_max_ms)

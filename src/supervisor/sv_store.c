@@ -26,6 +26,7 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "ox_durable.h"
 #include "sv_internal.h"
 
 int64_t sv_now_ms(void)
@@ -168,12 +169,81 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s)
     return rc == 0 ? 0 : OX_EIO;
 }
 
+/*
+ * The directory's owner: <dir>/owner holds "crawler=<name>\ncreatedMs=<ms>\n"
+ * of the crawler that created it (written durably before its first start).
+ * A crawler never runs in a directory whose owner is another crawler with
+ * the same name (a metaDB that was lost or replaced hands out old names
+ * again; the old directory holds a log of another whitelist). A directory
+ * from before owner files is adopted only if its store.properties was
+ * written after the crawler was created (minus a minute for clock skew
+ * between CM and host); otherwise it belongs to an older crawler.
+ * Returns 0 (owner written if it was missing) or OX_EBUSY with s->error set.
+ */
+static int claim_dir(struct sv_store *s)
+{
+    char path[1500], text[512];
+    ox_errbuf eb;
+    if (s->created_ms <= 0)
+        return 0; /* a CM that does not say: nothing to compare */
+    snprintf(path, sizeof path, "%s/owner", s->dir);
+    FILE *f = fopen(path, "re");
+    if (f != NULL) {
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        const char *cm = strstr(text, "createdMs=");
+        long long owner_ms = cm ? strtoll(cm + 10, NULL, 10) : -1;
+        if (owner_ms == (long long)s->created_ms)
+            return 0;
+        snprintf(s->error, sizeof s->error,
+                 "directory %.120s belongs to another crawler of this name (created at %lld ms, "
+                 "this one at %lld ms); move it away to start this crawler",
+                 s->dir, owner_ms, (long long)s->created_ms);
+        return OX_EBUSY;
+    }
+    struct stat st;
+    snprintf(path, sizeof path, "%s/store.properties", s->dir);
+    if (stat(path, &st) == 0) {
+        long long mtime_ms = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        if (mtime_ms < (long long)s->created_ms - 60000) {
+            snprintf(s->error, sizeof s->error,
+                     "directory %.120s was last used before this crawler was created (an older "
+                     "crawler of this name?); move it away to start this crawler",
+                     s->dir);
+            return OX_EBUSY;
+        }
+    }
+    if (mkdir_p(s->dir, 0700) != 0) {
+        snprintf(s->error, sizeof s->error, "mkdir %.150s: %.80s", s->dir, strerror(errno));
+        return OX_EIO;
+    }
+    int n = snprintf(text, sizeof text, "crawler=%s\ncreatedMs=%lld\n", s->name,
+                     (long long)s->created_ms);
+    if (ox_durable_create(s->dir, "owner", text, (size_t)n, 0, NULL, &eb) != 0) {
+        snprintf(s->error, sizeof s->error, "%.250s", eb.msg);
+        return OX_EIO;
+    }
+    return 0;
+}
+
 int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
 {
     if (s->port == 0 && (s->port = pick_port(sv)) == 0) {
         snprintf(s->error, sizeof s->error, "no free store port from %d", sv->cfg.store_port_base);
         return OX_EBUSY;
     }
+    int rc = claim_dir(s);
+    if (rc != 0)
+        return rc;
+    /* Checked at bind: the store fails too, but this says why. */
+    if (!port_free(s->port)) {
+        snprintf(s->error, sizeof s->error,
+                 "port %d (allocated by the CM) is in use by another process", s->port);
+        s->port_busy = 1; /* reported: the CM allocates another one */
+        return OX_EBUSY;
+    }
+    s->port_busy = 0;
     if (write_config(sv, s) != 0) {
         snprintf(s->error, sizeof s->error, "cannot write config in %.150s: %.80s", s->dir,
                  strerror(errno));
@@ -192,9 +262,11 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
         /* Child: only async-signal-safe calls until exec. The store dies with
          * the supervisor thread (PDEATHSIG) and has its own process group so
          * that a terminal's ^C reaches the supervisor only. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(127);
+        if (!sv->cfg.stores_outlive) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(127);
+        }
         setpgid(0, 0);
         int in = open("/dev/null", O_RDONLY);
         int out = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -214,6 +286,8 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
     }
     s->pid = pid;
     s->started_ms = sv_now_ms();
+    s->last_ok_ms = s->started_ms;
+    s->answered = 0;
     s->stop_deadline_ms = 0;
     s->killed = 0;
     s->error[0] = '\0';
@@ -225,14 +299,85 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
     return 0;
 }
 
+/* A live process, not a zombie (an adopted store's parent may be an init
+ * that never reaps it). */
+static int pid_running(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno != ENOENT;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
+{
+    if (s->adopt_tried || s->pid > 0)
+        return 0;
+    s->adopt_tried = 1;
+    char path[1500], buf[4096];
+    snprintf(path, sizeof path, "%s/data/store.lock", s->dir);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    long pid = fgets(buf, sizeof buf, f) ? strtol(buf, NULL, 10) : 0;
+    fclose(f);
+    if (pid <= 1 || !pid_running((pid_t)pid))
+        return 0;
+    /* The pid must be this store: "oxbow store --config <dir>/store.properties". */
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char want[1500];
+    snprintf(want, sizeof want, "%s/store.properties", s->dir);
+    int match = 0;
+    for (ssize_t i = 0; i < n && !match; i += (ssize_t)strlen(buf + i) + 1)
+        match = strcmp(buf + i, want) == 0;
+    if (!match)
+        return 0;
+    s->pid = (pid_t)pid;
+    s->adopted = 1;
+    s->started_ms = sv_now_ms();
+    s->last_ok_ms = s->started_ms;
+    s->stop_deadline_ms = 0;
+    s->killed = 0;
+    snprintf(s->state, sizeof s->state, "starting");
+    fprintf(stderr, "oxbow supervisor: store %s still runs from before (pid %ld); adopted it\n",
+            s->name, pid);
+    return 1;
+}
+
 int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
 {
     if (s->pid <= 0)
         return 0;
     int st = 0;
-    pid_t r = waitpid(s->pid, &st, WNOHANG);
-    if (r == 0 || (r < 0 && errno == EINTR))
-        return 0;
+    if (s->adopted) {
+        /* Not our child: its exit status went to init; only the end shows. */
+        if (pid_running(s->pid))
+            return 0;
+        s->adopted = 0;
+        st = -1;
+    } else {
+        pid_t r = waitpid(s->pid, &st, WNOHANG);
+        if (r == 0 || (r < 0 && errno == EINTR))
+            return 0;
+    }
     int stopping = s->stop_deadline_ms != 0;
     pid_t pid = s->pid;
     s->pid = 0;
@@ -244,7 +389,13 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
         fprintf(stderr, "oxbow supervisor: store %s (pid %d) stopped\n", s->name, (int)pid);
         return 1;
     }
-    if (WIFSIGNALED(st))
+    if (st == -1)
+        snprintf(s->error, sizeof s->error, "exited (a store adopted from before; status unknown)");
+    else if (WIFSIGNALED(st) && s->killed)
+        snprintf(s->error, sizeof s->error,
+                 "killed by the supervisor (signal %d): it stopped answering its status",
+                 WTERMSIG(st));
+    else if (WIFSIGNALED(st))
         snprintf(s->error, sizeof s->error, "killed by signal %d", WTERMSIG(st));
     else
         snprintf(s->error, sizeof s->error, "exited with status %d%s",

@@ -137,8 +137,13 @@ def test_from_timestamp(mariadb):
     assert ids(recs) == [3, 4, 5]
     recs, _ = capture(mariadb, "--from-timestamp", t2)
     assert ids(recs) == [5]
-    recs, _ = capture(mariadb, "--from-timestamp", 1000)
-    assert ids(recs) == [1, 2, 3, 4, 5]
+    # A time before the oldest binlog fails with that binlog's start time
+    # rather than silently starting later (issue 8 item 5).
+    recs, r = capture(mariadb, "--from-timestamp", 1000, check=False)
+    assert r.returncode != 0 and ids(recs) == []
+    err = r.stderr.decode()
+    assert "before the oldest binlog the source has" in err, err
+    assert mariadb.binlogs()[0][0] in err, err
     recs, _ = capture(mariadb, "--from-timestamp", int(time.time()) + 3600)
     assert ids(recs) == []
 

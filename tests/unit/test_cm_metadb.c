@@ -113,11 +113,37 @@ static void test_crawler_rows_and_clock(void **state)
     assert_int_equal(r.n, 1);
     assert_string_equal(r.first[0], c[0]);
     assert_string_equal(r.first[1], "t");
+    /* Ports are unique per host (migration 3); 0 (not allocated) repeats. */
+    const char *c2[15] = {"127.0.0.1-7100:t-000-0:0000000002",
+                          "t",
+                          "2",
+                          "127.0.0.1-7100",
+                          "17000",
+                          "master",
+                          "mysql2store",
+                          "",
+                          "",
+                          "running",
+                          "1002",
+                          "",
+                          "",
+                          "0",
+                          "9"};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_CRAWLER_INSERT, 15, c2, NULL, NULL, &eb), OX_EDB);
+    assert_non_null(strstr(eb.msg, "UNIQUE"));
+    c2[3] = "127.0.0.2-7100";
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_CRAWLER_INSERT, 15, c2, NULL, NULL, &eb), 0);
+    const char *sp[2] = {c2[0], "0"};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_CRAWLER_SET_PORT, 2, sp, NULL, NULL, &eb), 0);
+    c2[0] = "127.0.0.1-7100:t-000-0:0000000003";
+    c2[3] = "127.0.0.2-7100";
+    c2[4] = "0";
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_CRAWLER_INSERT, 15, c2, NULL, NULL, &eb), 0);
     const char *del[1] = {c[0]};
     assert_int_equal(ox_metadb_exec(db, OX_MDB_CRAWLER_DELETE, 1, del, NULL, NULL, &eb), 0);
     struct rows r2 = {0};
     assert_int_equal(ox_metadb_exec(db, OX_MDB_CRAWLER_ALL, 0, NULL, collect, &r2, &eb), 0);
-    assert_int_equal(r2.n, 0);
+    assert_int_equal(r2.n, 2);
 
     /* The heartbeat statement returns the database's clock (here: the host's). */
     struct timeval tv;

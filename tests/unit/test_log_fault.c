@@ -124,6 +124,67 @@ static void test_enospc_on_commit(void **state)
     verify_reopen(10, 300);
 }
 
+/* A full disk clears in place (ox_log_retry): the log is cut back to its last
+ * visible record, a reader open across the failure keeps reading, and the
+ * writer appends the rest again; nothing lost, nothing twice. Any other
+ * failure still needs a reopen. */
+static void test_enospc_retry(void **state)
+{
+    ox_log_options o = opts(OX_LOG_FSYNC_INTERVAL, 8192);
+    ox_log *log;
+    ox_errbuf eb;
+    assert_int_equal(ox_log_open(dir, &o, &log, NULL, &eb), 0);
+    ox_log_start st = {OX_LOG_FROM_EARLIEST, 0, 0, 0, 0};
+    ox_log_reader *r;
+    assert_int_equal(ox_log_reader_open(log, &st, &r, &eb), 0);
+    for (uint64_t i = 1; i <= 40; i++)
+        assert_int_equal(put(log, i, 700, OX_LOG_COMMIT, &eb), 0);
+    assert_int_equal(ox_log_sync(log, &eb), 0);
+    assert_int_equal(visible(log), 40);
+    /* Disk full from now on, across segment roll-overs. */
+    fi_fail(FI_PWRITE, 0, ENOSPC, 1);
+    fi_fail(FI_WRITE, 0, ENOSPC, 1);
+    int rc = 0;
+    uint64_t i = 41;
+    for (; i <= 80 && rc == 0; i++)
+        rc = put(log, i, 700, (i % 3 == 0) ? OX_LOG_COMMIT : 0, &eb);
+    if (rc == 0)
+        rc = ox_log_sync(log, &eb);
+    assert_int_equal(rc, OX_ENOSPC);
+    assert_int_equal(visible(log), 40);
+    /* Still full: retry cuts back, the next write fails again. */
+    assert_int_equal(ox_log_retry(log, &eb), 0);
+    rc = put(log, 41, 700, OX_LOG_COMMIT, &eb);
+    if (rc == 0)
+        rc = ox_log_sync(log, &eb);
+    assert_int_equal(rc, OX_ENOSPC);
+    /* Space is back. */
+    fi_reset();
+    assert_int_equal(ox_log_retry(log, &eb), 0);
+    assert_int_equal(visible(log), 40);
+    for (i = 41; i <= 100; i++)
+        assert_int_equal(put(log, i, 700, OX_LOG_COMMIT, &eb), 0);
+    assert_int_equal(ox_log_sync(log, &eb), 0);
+    assert_int_equal(visible(log), 100);
+    for (i = 1; i <= 100; i++) {
+        ox_log_record rr;
+        assert_int_equal(ox_log_reader_next(r, &rr, 2000, &eb), 0);
+        assert_int_equal(rr.msg_id, i);
+        assert_true(ltu_check(rr.payload, 700, i));
+    }
+    ox_log_reader_free(r);
+    /* Another kind of failure is not retried in place. */
+    fi_fail(FI_FDATASYNC, 0, EIO, 0);
+    assert_int_equal(put(log, 101, 700, OX_LOG_COMMIT, &eb), 0);
+    for (int k = 0; k < 200 && fi_fired[FI_FDATASYNC] == 0; k++)
+        usleep(5000);
+    usleep(20000);
+    assert_int_equal(ox_log_retry(log, &eb), OX_EIO);
+    assert_non_null(strstr(eb.msg, "reopen"));
+    ox_log_close(log);
+    verify_reopen(100, 700);
+}
+
 static void test_fsync_failure_commit_policy(void **state)
 {
     ox_log_options o = opts(OX_LOG_FSYNC_COMMIT, 1 << 20);
@@ -225,6 +286,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_short_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enospc_on_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enospc_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsync_failure_commit_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsync_failure_flusher, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_in_roll_and_abort, setup, teardown),

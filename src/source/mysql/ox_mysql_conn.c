@@ -2,6 +2,9 @@
 #include "ox_mysql_conn.h"
 
 #include <errmsg.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <mysqld_error.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,6 +89,29 @@ int ox_mysql_error(MYSQL *m, const ox_source_config *cfg, const char *what, ox_e
     }
 }
 
+/* TCP keepalive sized from the heartbeat period, so that a peer that died
+ * without closing the connection (host down, cable cut) is noticed by the
+ * kernel in about ox_source_dead_after_ms too, also where reads block (TLS).
+ * Best effort: a failure leaves the dead-link rule of the poll loop. */
+static void set_keepalive(MYSQL *m, const ox_source_config *cfg)
+{
+    int fd = (int)mysql_get_socket(m);
+    if (fd < 0)
+        return;
+    int hb = cfg->heartbeat_ms > 0 ? cfg->heartbeat_ms : 10000;
+    int64_t dead = ox_source_dead_after_ms(hb);
+    int on = 1, idle = (hb + 999) / 1000, intvl = 1, cnt = (int)((dead - hb + 999) / 1000);
+    if (cnt < 1)
+        cnt = 1;
+    unsigned int user_timeout = (unsigned int)(dead + 5000);
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    /* Unacknowledged sends (a dump request to a vanished host) give up too. */
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
+}
+
 int ox_mysql_connect(const ox_source_config *cfg, int read_timeout_s, MYSQL **out, ox_errbuf *eb)
 {
     *out = NULL;
@@ -121,6 +147,7 @@ int ox_mysql_connect(const ox_source_config *cfg, int read_timeout_s, MYSQL **ou
         mysql_close(m);
         return rc;
     }
+    set_keepalive(m, cfg);
     *out = m;
     return 0;
 }

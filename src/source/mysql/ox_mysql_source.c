@@ -775,12 +775,10 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         if (m->delivered >= POLL_BATCH || (m->delivered && !ox_mysql_dump_ready(m->conn)))
             return 0;
         int wait = m->delivered ? 0 : (int)(deadline > t ? deadline - t : 0);
-        /* Silence longer than a few heartbeat periods: the link is dead even
-         * if TCP has not noticed. */
+        /* Silence longer than about one heartbeat period: the link is dead
+         * even if TCP has not noticed (ox_source_dead_after_ms). */
         if (m->cfg.heartbeat_ms > 0 && !m->nonblock) {
-            int64_t limit = 3 * (int64_t)m->cfg.heartbeat_ms;
-            if (limit < 5000)
-                limit = 5000;
+            int64_t limit = ox_source_dead_after_ms(m->cfg.heartbeat_ms);
             if (t - m->last_rx_ms > limit) {
                 go_down(m, reset);
                 continue;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ox_alloc.h"
 #include "ox_mysql_conn.h"
@@ -156,6 +157,26 @@ int ox_mysql_find_timestamp(const ox_source_config *cfg, bool mariadb, bool chec
             lo = mid + 1;
         else
             hi = mid;
+    }
+    if (lo == 0) {
+        /* Every file begins at or after ts: is the oldest one later than ts?
+         * Then the transactions of [ts, its start) are gone (purged, or
+         * never logged): starting later would lose them silently. */
+        int64_t t0;
+        int rc = first_event_time(cfg, mariadb, server_id, logs[0].name, &t0, eb);
+        if (rc != 0)
+            return rc;
+        if (t0 > ts) {
+            char when[40], asked[40];
+            time_t tt = (time_t)t0, ta = (time_t)ts;
+            struct tm tm;
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&tt, &tm));
+            strftime(asked, sizeof asked, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&ta, &tm));
+            return ox_errf(eb, OX_EGONE,
+                           "start time %lld (%s) is before the oldest binlog the source has: "
+                           "%s begins at %lld (%s); start at or after that time",
+                           (long long)ts, asked, logs[0].name, (long long)t0, when);
+        }
     }
     size_t start = lo > 0 ? lo - 1 : 0;
     /* Scan from that file on; the dump continues across rotations. */

@@ -59,8 +59,9 @@ uint64_t ox_mysql_binlog_index(const char *name);
 /*
  * Finds the first transaction whose events have timestamp >= ts, among the
  * n binlogs (in order). Opens its own short-lived connections. Fills
- * file/pos; if no event reaches ts, the end of the last binlog. Returns 0
- * or an OX_E* code.
+ * file/pos; if no event reaches ts (a time in the future), the end of the
+ * last binlog. A ts before the first event of the oldest binlog is OX_EGONE
+ * with the oldest available time in eb. Returns 0 or an OX_E* code.
  */
 int ox_mysql_find_timestamp(const ox_source_config *cfg, bool mariadb, bool checksum,
                             uint32_t server_id, const ox_mysql_binlog *logs, size_t n, int64_t ts,
