@@ -21,6 +21,8 @@ static const char *const p_start[] = {"topic",    "checkpoint", "role", "type",
 static const char *const p_crawler[] = {"crawler", NULL};
 static const char *const p_detail[] = {"filters", "crawler", NULL};
 static const char *const p_list[] = {"topic", NULL};
+static const char *const p_log[] = {"crawler", "lines", "file", NULL};
+static const char *const p_login[] = {"token", NULL};
 
 const struct cm_route cm_routes[] = {
     {"POST", "/topic/create", cm_h_topic_create, 0, 0, p_topic_create},
@@ -36,6 +38,17 @@ const struct cm_route cm_routes[] = {
     {"GET", "/host/list", cm_h_host_list, 0, 0, p_none},
     {"GET", "/cm/health", cm_h_health, 0, 0, p_none},
     {"POST", "/supervisor/heartbeat", cm_h_sv_heartbeat, 8u << 20, 1, NULL},
+    /* Operations (cm_metrics.c, cm_console.c; docs/operations.md). */
+    {"GET", "/metrics", cm_h_metrics, 0, 0, p_none},
+    {"GET", "/alert/list", cm_h_alert_list, 0, 0, p_none},
+    {"GET", "/crawler/history", cm_h_crawler_history, 0, 0, p_crawler},
+    {"GET", "/crawler/log", cm_h_crawler_log, 0, 0, p_log},
+    {"GET", "/", cm_h_console_file, 0, 0, p_none},
+    {"GET", "/index.html", cm_h_console_file, 0, 0, p_none},
+    {"GET", "/app.js", cm_h_console_file, 0, 0, p_none},
+    {"GET", "/app.css", cm_h_console_file, 0, 0, p_none},
+    {"POST", "/console/login", cm_h_console_login, 0, 0, p_login},
+    {"POST", "/console/logout", cm_h_console_logout, 0, 0, p_none},
 };
 const int cm_nroutes = (int)(sizeof cm_routes / sizeof cm_routes[0]);
 

@@ -18,6 +18,16 @@ int cm_h_crawler_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
 int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_health(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+/* Operations (cm_metrics.c, cm_console.c). */
+int cm_h_metrics(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_alert_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_history(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_console_file(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_console_login(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_console_logout(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+/* The request's path without the query string. */
+const char *cm_req_path(struct cm_req *req);
 
 /* Helpers shared by the handlers. */
 int cm_text_ok(const char *s, size_t max);

@@ -78,6 +78,10 @@ struct cm_crawler {
     int64_t status_ms;
     int64_t created_ms;
     int dirty; /* status changed since last persisted */
+    /* From the supervisor's reports (cm_ops.c reads them). */
+    int restarts;     /* the supervisor's restart count for this store */
+    char *last_crash; /* the cause of the last crash, or NULL */
+    int64_t last_crash_ms;
 };
 
 struct cm_vec {
@@ -109,6 +113,7 @@ struct ox_cm {
     struct MHD_Daemon *mhd;
     atomic_int workers; /* POST handlers running on their own threads */
     void *sv;           /* in-process supervisor (ox_supervisor *) */
+    struct cm_ops *ops; /* metrics, history, alerts, console (cm_ops.c) */
 };
 
 /* Clocks in ms since the epoch; cm_now_ms applies the test clock offset. */
@@ -140,6 +145,24 @@ void cm_bump_obs(struct ox_cm *cm);
 int cm_crawler_status(const struct ox_cm *cm, const struct cm_crawler *c, const char **err);
 int cm_host_live(const struct ox_cm *cm, const struct cm_host *h);
 
+struct cm_route;
+/* Operations (cm_ops.c, cm_metrics.c, cm_console.c): request counters,
+ * metaDB latency, a bounded per-store history of RPS and delay, alerts, and
+ * the console's session. cm_ops_init never fails (aborts on OOM); cm_ops_tick
+ * runs on the health thread every round; cm_ops_free(NULL-safe). */
+void cm_ops_init(struct ox_cm *cm);
+void cm_ops_free(struct ox_cm *cm);
+void cm_ops_tick(struct ox_cm *cm);
+/* Counts one answered request (route NULL = not in the table). */
+void cm_ops_count_request(struct ox_cm *cm, const struct cm_route *route, unsigned code);
+/* Records the duration of one metaDB write (statement or transaction). */
+void cm_ops_observe_metadb(struct ox_cm *cm, int64_t ms);
+/* True for the routes served without the token: the console's login page
+ * and its files (cm_console.c). */
+int cm_ops_route_public(const struct cm_route *rt);
+/* True if the request carries the console's session cookie. */
+int cm_ops_cookie_ok(struct ox_cm *cm, const char *cookie_header);
+
 /* Health (cm_health.c). */
 int cm_active(const struct ox_cm *cm);
 int cm_health_start(struct ox_cm *cm, ox_errbuf *eb);
@@ -158,8 +181,11 @@ int cm_detail_filters_check(const char *filters, ox_errbuf *eb);
 struct cm_req;
 struct cm_resp {
     int http_status;
-    json_t *body; /* owned; must contain isSuccess */
-    char *raw;    /* or: complete JSON text (malloc'd, owned), used when set */
+    json_t *body;             /* owned; must contain isSuccess */
+    char *raw;                /* or: complete JSON text (malloc'd, owned), used when set */
+    const char *content_type; /* NULL = application/json; else raw is sent as is */
+    char *set_cookie;         /* owned; a Set-Cookie header value, or NULL */
+    size_t raw_len;           /* with content_type: the length of raw */
 };
 typedef int (*cm_handler_fn)(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 struct cm_route {

@@ -100,6 +100,7 @@ void cm_crawler_free(struct cm_crawler *c)
     free(c->user_data);
     free(c->err_msg);
     free(c->status_json);
+    free(c->last_crash);
     json_decref(c->checkpoints);
     free(c);
 }
@@ -108,7 +109,9 @@ int cm_db_exec(struct ox_cm *cm, int id, int n, const char *const *p, ox_mdb_row
                ox_errbuf *eb)
 {
     pthread_mutex_lock(&cm->db_lock);
+    int64_t t0 = cm_wall_ms();
     int rc = ox_metadb_exec(cm->db, id, n, p, fn, arg, eb);
+    cm_ops_observe_metadb(cm, cm_wall_ms() - t0);
     if (rc < 0) {
         atomic_store(&cm->write_ok, 0);
         snprintf(cm->health_err, sizeof cm->health_err, "%s", eb ? eb->msg : "metaDB error");
@@ -315,6 +318,16 @@ static void apply_one(struct ox_cm *cm, const char *host_id, json_t *s)
     if (json_is_integer(port) && json_integer_value(port) > 0)
         c->port = (int)json_integer_value(port);
     json_t *st = json_object_get(s, "status");
+    json_t *restarts = json_object_get(s, "restarts");
+    if (json_is_integer(restarts))
+        c->restarts = (int)json_integer_value(restarts);
+    if (strcmp(state, "crashed") == 0 && error != NULL && *error &&
+        (c->last_crash == NULL || strcmp(c->last_crash, error) != 0 ||
+         c->status != CM_ST_CRASHED)) {
+        free(c->last_crash);
+        c->last_crash = ox_xstrdup(error);
+        c->last_crash_ms = cm_wall_ms();
+    }
     int old_status = c->status;
     char *old_msg = c->err_msg;
     c->err_msg = NULL;

@@ -133,7 +133,19 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     }
     ox_buf_printf(out,
                   "],\"delay\":%.3f,\"recordsPerSec\":%.1f,\"bytes\":%" PRIu64
-                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64 "}\n",
+                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64,
                   delay, rate, info.bytes, __atomic_load_n(&st->subscribers, __ATOMIC_RELAXED),
                   info.last_msg_id);
+    /* Counters since the store started and log figures, for GET /metrics on
+     * the CM (docs/operations.md). */
+    ox_buf_printf(out,
+                  ",\"recordsTotal\":%" PRIu64 ",\"capturedBytes\":%" PRIu64
+                  ",\"recordsSent\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"segments\":%" PRIu32
+                  ",\"firstTimestamp\":%" PRId64 ",\"lastEventMs\":%" PRId64 ",\"startMs\":%" PRId64
+                  "}\n",
+                  __atomic_load_n(&st->records_total, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->bytes_total, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->served_total, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->reconnects, __ATOMIC_RELAXED), info.segments,
+                  info.first_msg_id ? info.first_src.timestamp : (int64_t)0, src_ms, st->start_ms);
 }

@@ -43,6 +43,7 @@
 #include "ox_json_out.h"
 #include "ox_payload.h"
 #include "ox_store_ckpt.h"
+#include "ox_metrics.h"
 #include "ox_store_priv.h"
 #include "ox_sub_query.h"
 
@@ -67,7 +68,8 @@ struct sub {
     int in_txn; /* delivered (or resumed inside) the current transaction */
     int ended;  /* stop after draining the staged bytes */
     int64_t last_out_ms;
-    uint64_t sent;
+    uint64_t sent;           /* atomic: read by GET /metrics */
+    struct sub *next, *prev; /* st->subs, under st->mu */
 };
 
 static size_t take(uint8_t *dst, size_t room, const uint8_t *src, size_t len, size_t *off)
@@ -232,7 +234,8 @@ static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
         int rc = ox_log_reader_next(s->r, &rec, n ? 0 : WAIT_MS, &eb);
         if (rc == 0) {
             if (stage_record(s, &rec) != 0) {
-                s->sent++;
+                __atomic_add_fetch(&s->sent, 1, __ATOMIC_RELAXED);
+                __atomic_add_fetch(&s->st->served_total, 1, __ATOMIC_RELAXED);
                 s->last_out_ms = ox_store_mono_ms();
             }
             continue;
@@ -270,6 +273,14 @@ static void on_free(void *cls)
     struct sub *s = cls;
     ox_slog_printf(s->st->slog, OX_LL_INFO,
                    "subscriber %" PRIu64 " closed after %" PRIu64 " records", s->id, s->sent);
+    pthread_mutex_lock(&s->st->mu);
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (s->st->subs == s)
+        s->st->subs = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&s->st->mu);
     ox_log_reader_free(s->r);
     ox_sub_query_free(&s->q);
     ox_buf_free(&s->head);
@@ -391,7 +402,28 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
                    "subscriber %" PRIu64 " from %s: start kind %d, format %s, filter %s", s->id,
                    peer, q.start.kind, q.format == OX_SUB_BINARY ? "binary" : "json",
                    q.filter ? "yes" : "none");
+    pthread_mutex_lock(&st->mu);
+    s->next = st->subs;
+    if (st->subs)
+        st->subs->prev = s;
+    st->subs = s;
+    pthread_mutex_unlock(&st->mu);
     int ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+void ox_store_sub_metrics(struct ox_store *st, ox_buf *out)
+{
+    ox_metrics_family(out, "oxbow_store_subscriber_records_sent_total", "counter",
+                      "Records sent to each connected subscriber since it connected.");
+    pthread_mutex_lock(&st->mu);
+    for (struct sub *s = st->subs; s; s = s->next) {
+        char id[24];
+        snprintf(id, sizeof id, "%" PRIu64, s->id);
+        const char *labels[] = {"subscriber", id, NULL};
+        ox_metrics_sample(out, "oxbow_store_subscriber_records_sent_total", labels,
+                          (double)__atomic_load_n(&s->sent, __ATOMIC_RELAXED));
+    }
+    pthread_mutex_unlock(&st->mu);
 }
