@@ -57,6 +57,10 @@ static const struct store_family {
     {"oxbow_store_log_last_msg_id", "gauge", "msgId of the latest record in the change log.",
      V_JSON, "lastMsgId"},
     {"oxbow_store_subscribers", "gauge", "Subscribers connected now.", V_JSON, "subscribers"},
+    {"oxbow_store_filesystem_size_bytes", "gauge",
+     "Size of the file system holding the store's directory.", V_JSON, "fsSize"},
+    {"oxbow_store_filesystem_avail_bytes", "gauge",
+     "Bytes available to the store on the file system holding its directory.", V_JSON, "fsAvail"},
 };
 
 static double store_value(const struct ox_cm *cm, const struct cm_crawler *c,

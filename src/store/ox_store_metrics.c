@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "ox_buf.h"
 #include "ox_log.h"
@@ -81,6 +82,15 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
         (double)__atomic_load_n(&st->subscribers, __ATOMIC_RELAXED));
     one(&b, "oxbow_store_source_reconnects_total", "counter",
         "Times capture reconnected to the source since the store started.", ld(&st->reconnects));
+    struct statvfs vfs;
+    if (statvfs(st->cfg->dir, &vfs) == 0) {
+        one(&b, "oxbow_store_filesystem_size_bytes", "gauge",
+            "Size of the file system holding the store's directory.",
+            (double)vfs.f_blocks * (double)vfs.f_frsize);
+        one(&b, "oxbow_store_filesystem_avail_bytes", "gauge",
+            "Bytes available to the store on the file system holding its directory.",
+            (double)vfs.f_bavail * (double)vfs.f_frsize);
+    }
     ox_metrics_http_write(st->http_counts, &b);
     struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
     ox_buf_free(&b);

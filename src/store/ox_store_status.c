@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,11 +142,19 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     ox_buf_printf(out,
                   ",\"recordsTotal\":%" PRIu64 ",\"capturedBytes\":%" PRIu64
                   ",\"recordsSent\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"segments\":%" PRIu32
-                  ",\"firstTimestamp\":%" PRId64 ",\"lastEventMs\":%" PRId64 ",\"startMs\":%" PRId64
-                  "}\n",
+                  ",\"firstTimestamp\":%" PRId64 ",\"lastEventMs\":%" PRId64
+                  ",\"startMs\":%" PRId64,
                   __atomic_load_n(&st->records_total, __ATOMIC_RELAXED),
                   __atomic_load_n(&st->bytes_total, __ATOMIC_RELAXED),
                   __atomic_load_n(&st->served_total, __ATOMIC_RELAXED),
                   __atomic_load_n(&st->reconnects, __ATOMIC_RELAXED), info.segments,
                   info.first_msg_id ? info.first_src.timestamp : (int64_t)0, src_ms, st->start_ms);
+    /* The file system of the store's directory, for the disk alert. */
+    struct statvfs vfs;
+    uint64_t fs_size = 0, fs_avail = 0;
+    if (statvfs(c->dir, &vfs) == 0) {
+        fs_size = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+        fs_avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    }
+    ox_buf_printf(out, ",\"fsSize\":%" PRIu64 ",\"fsAvail\":%" PRIu64 "}\n", fs_size, fs_avail);
 }
