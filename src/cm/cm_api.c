@@ -41,6 +41,7 @@ const struct cm_route cm_routes[] = {
     /* Operations (cm_metrics.c, cm_console.c; docs/operations.md). */
     {"GET", "/metrics", cm_h_metrics, 0, 0, p_none},
     {"GET", "/alert/list", cm_h_alert_list, 0, 0, p_none},
+    {"GET", "/console/stores", cm_h_console_stores, 0, 0, p_none},
     {"GET", "/crawler/history", cm_h_crawler_history, 0, 0, p_crawler},
     {"GET", "/crawler/log", cm_h_crawler_log, 0, 0, p_log},
     {"GET", "/", cm_h_console_file, 0, 0, p_none},

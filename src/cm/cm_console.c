@@ -266,3 +266,71 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
     free(text);
     return cm_resp_ok(resp, out);
 }
+
+/* The word the console shows for a status: Running, Stopped or Exception
+ * (the OMS console's three), from the CM's view of the store. */
+static const char *status_word(const struct cm_crawler *c, int status)
+{
+    if (status == 0 && strcmp(c->state, "running") == 0)
+        return "Running";
+    if (c->desired == CM_STOP && status == CM_ST_STOPPED)
+        return "Stopped";
+    if (status == CM_ST_STARTING)
+        return "Starting";
+    return "Exception";
+}
+
+static json_int_t checkpoint_ts(const struct cm_crawler *c, size_t which)
+{
+    json_t *cp = c->checkpoints ? json_array_get(c->checkpoints, which) : NULL;
+    json_t *ts = cp ? json_object_get(cp, "timestamp") : NULL;
+    return json_is_integer(ts) ? json_integer_value(ts) : 0;
+}
+
+/* GET /console/stores: one row per store with the Stores page's columns, so
+ * that the page needs one request per refresh. */
+int cm_h_console_stores(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    (void)req;
+    json_t *arr = json_array();
+    char loc[16];
+    snprintf(loc, sizeof loc, "%d", cm->cfg.location);
+    pthread_rwlock_rdlock(&cm->lock);
+    for (int i = 0; i < cm->crawlers.n; i++) {
+        struct cm_crawler *c = cm->crawlers.v[i];
+        const char *err = "";
+        int status = cm_crawler_status(cm, c, &err);
+        int live = status == 0 && strcmp(c->state, "running") == 0;
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(c->name));
+        json_object_set_new(o, "topic", json_string(c->topic));
+        json_object_set_new(o, "location", json_string(loc));
+        json_object_set_new(o, "type", json_string(c->type));
+        json_object_set_new(o, "host", json_string(c->host_id));
+        json_object_set_new(o, "port", json_integer(c->port));
+        json_object_set_new(o, "status", json_integer(status));
+        json_object_set_new(o, "statusText", json_string(status_word(c, status)));
+        json_object_set_new(o, "errMsg", json_string(err ? err : ""));
+        json_object_set_new(
+            o, "rps", json_real(live ? cm_ops_status_num(c->status_json, "recordsPerSec") : 0));
+        json_object_set_new(o, "delay",
+                            json_real(live ? cm_ops_status_num(c->status_json, "delay") : 0));
+        json_object_set_new(
+            o, "subscribers",
+            json_integer(live ? (json_int_t)cm_ops_status_num(c->status_json, "subscribers") : 0));
+        json_object_set_new(o, "startTimestamp", json_integer(checkpoint_ts(c, 0)));
+        json_object_set_new(o, "currentTimestamp", json_integer(checkpoint_ts(c, 1)));
+        json_object_set_new(o, "restarts", json_integer(c->restarts));
+        json_object_set_new(o, "desired",
+                            json_string(c->desired == CM_RUN    ? "running"
+                                        : c->desired == CM_STOP ? "stopped"
+                                                                : "destroy"));
+        json_array_append_new(arr, o);
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "stores", arr);
+    json_object_set_new(out, "active", json_boolean(cm_active(cm)));
+    pthread_rwlock_unlock(&cm->lock);
+    json_object_set_new(out, "authRequired", json_boolean(cm->cfg.auth_token != NULL));
+    return cm_resp_ok(resp, out);
+}

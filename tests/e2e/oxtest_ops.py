@@ -165,3 +165,63 @@ class Prometheus:
             procs.kill_pid(self.proc.pid)
             self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+CONSOLE_DIR = os.path.join(ROOT, "tests", "e2e", "console")
+SHOTS = os.path.join(ROOT, "build", "console-screenshots")
+
+
+class Browser:
+    """Headless Debian chromium, driven by tests/e2e/console/drive.mjs
+    (puppeteer-core from the lockfile; scripts/deps.sh runs npm ci). One
+    command per call; a failed command raises with the browser's message."""
+
+    def __init__(self):
+        if not os.path.isdir(os.path.join(CONSOLE_DIR, "node_modules", "puppeteer-core")):
+            raise RuntimeError("run `npm ci` in tests/e2e/console (scripts/deps.sh does)")
+        self.dir = tempfile.mkdtemp(prefix="oxtest-chromium-")
+        self.proc = procs.spawn(["node", os.path.join(CONSOLE_DIR, "drive.mjs"), self.dir],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=open(os.path.join(self.dir, "driver.log"), "wb"),
+                                cwd=CONSOLE_DIR)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("browser did not start:\n" + self.log())
+        self.chromium_pid = json.loads(line)["pid"]
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "driver.log"), errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def cmd(self, op, **kw):
+        kw["op"] = op
+        self.proc.stdin.write((json.dumps(kw) + "\n").encode())
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("driver exited:\n" + self.log())
+        r = json.loads(line)
+        if not r["ok"]:
+            raise AssertionError("%s %s: %s" % (op, kw, r["error"]))
+        return r["value"]
+
+    def shot(self, name):
+        os.makedirs(SHOTS, exist_ok=True)
+        return self.cmd("screenshot", path=os.path.join(SHOTS, name + ".png"))
+
+    def cleanup(self):
+        try:
+            if self.proc.poll() is None:
+                self.proc.stdin.write(b'{"op":"close"}\n')
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        if self.proc.poll() is None:
+            procs.kill_pid(self.proc.pid)
+        if procs.pid_alive(self.chromium_pid):
+            procs.kill_pid(self.chromium_pid)
+        shutil.rmtree(self.dir, ignore_errors=True)
