@@ -242,7 +242,10 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
     char def[1200], path[PATH_MAX + 1500];
     snprintf(def, sizeof def, "%s/supervisor", cm->cfg.data_dir);
     const char *dir = cm->cfg.props ? ox_props_get_str(cm->cfg.props, "supervisor.dir", def) : def;
-    snprintf(path, sizeof path, "%s/stores/%s/%s.log", dir, name, which);
+    /* store.log is in the store's data directory, console.log (its stdout
+     * and stderr, kept by the supervisor) beside it (src/supervisor/sv_store.c). */
+    snprintf(path, sizeof path, "%s/stores/%s/%s%s.log", dir, name,
+             strcmp(which, "store") == 0 ? "data/" : "", which);
     size_t len = 0;
     char *text = cm->sv ? read_tail(path, (size_t)lines * 400 + 4096, &len) : NULL;
     if (text == NULL)
