@@ -10,7 +10,18 @@ libmariadb-dev mariadb-server mariadb-client
 libpq-dev postgresql-15 postgresql-client-15
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libzstd-dev zstd zlib1g-dev libcmocka-dev
 libcurl4-openssl-dev curl wrk hyperfine nodejs npm
-python3 python3-pytest python3-pymysql python3-psycopg2 openssl"
+python3 python3-pytest python3-pymysql python3-psycopg2 openssl
+chromium prometheus"
+
+# The console's browser test drives Debian's chromium with puppeteer-core
+# from tests/e2e/console/package-lock.json (no browser download).
+console_npm() {
+    dir=$(dirname "$0")/../tests/e2e/console
+    if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules/puppeteer-core" ]; then
+        echo "deps: npm ci in tests/e2e/console"
+        (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+    fi
+}
 
 missing=""
 for p in $PKGS; do
@@ -25,6 +36,7 @@ fi
 missing=$(echo "$missing" | xargs echo)
 if [ -z "$missing" ]; then
     echo "deps: all packages present"
+    console_npm
     exit 0
 fi
 echo "deps: installing:$missing" | fold -s -w 78
@@ -40,4 +52,5 @@ fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+console_npm
 echo "deps: done"
