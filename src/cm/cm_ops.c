@@ -111,11 +111,10 @@ void cm_ops_observe_metadb(struct ox_cm *cm, int64_t ms)
         ox_metrics_hist_observe(cm->ops->mdb, (double)ms / 1000.0);
 }
 
-int cm_ops_cookie_ok(struct ox_cm *cm, const char *cookie)
+int cm_ops_cookie_match(const char *cookie, const char *want)
 {
-    if (cm->ops == NULL || cookie == NULL)
+    if (cookie == NULL || want == NULL || *want == '\0')
         return 0;
-    const char *want = cm->ops->session;
     size_t wl = strlen(want);
     for (const char *p = cookie; (p = strstr(p, "oxbow_session=")) != NULL; p++) {
         if (p != cookie && p[-1] != ' ' && p[-1] != ';')
@@ -129,6 +128,11 @@ int cm_ops_cookie_ok(struct ox_cm *cm, const char *cookie)
             return 1;
     }
     return 0;
+}
+
+int cm_ops_cookie_ok(struct ox_cm *cm, const char *cookie)
+{
+    return cm->ops != NULL && cm_ops_cookie_match(cookie, cm->ops->session);
 }
 
 double cm_ops_status_num(const char *status_json, const char *key)

@@ -54,6 +54,10 @@ struct cm_ops {
     char web_dir[PATH_MAX];
 };
 
+/* True if the Cookie header value carries oxbow_session=<want> (compared in
+ * constant time). A parser of outside bytes: tests/fuzz/fuzz_cm_cookie.c. */
+int cm_ops_cookie_match(const char *cookie, const char *want);
+
 /* Reads the status_json number `key`, or 0. */
 double cm_ops_status_num(const char *status_json, const char *key);
 
