@@ -4,7 +4,8 @@
  * text node (el() below); nothing is ever assigned to innerHTML, so a store
  * or table name with markup in it is shown as text.
  *
- * Pages (hash routes): #/stores, #/store/<name>, #/hosts, #/alerts, #/create.
+ * Pages (hash routes): #/stores, #/store/<name>, #/hosts, #/alerts, #/audit,
+ * #/create.
  * api() is the one fetch wrapper: form-encoded bodies, the session cookie
  * (HttpOnly; the page never sees the token after login), the CM's error
  * shape {"isSuccess":false,"errMsg":...}, and 401 -> the login form.
@@ -321,6 +322,21 @@ function pageAlerts() {
   return every(load);
 }
 
+function pageAudit() {
+  const box = el('div', {});
+  setPage(el('h1', {}, 'Audit log'), el('p', { class: 'muted' },
+    'Every state-changing API call, newest first, as recorded in the metaDB.'), box);
+  const load = () => guard(async () => {
+    const j = await api('GET', '/audit/list', { limit: 200 });
+    box.replaceChildren(table('audit', ['When', 'From', 'Action', 'Crawler / topic', 'Result'],
+      j.audit.map((a) => el('tr', { 'data-action': a.action }, el('td', {}, fmtMs(a.at)),
+        el('td', {}, a.remote), el('td', {}, a.action), el('td', { class: 'name' }, a.target),
+        el('td', { class: a.result >= 400 ? 'st st-Exception' : 'st st-Running' }, a.result)))));
+  });
+  load();
+  return every(load);
+}
+
 function field(label, name, attrs) {
   return [el('label', { for: 'f-' + name }, label), el('input', Object.assign({ id: 'f-' + name, name }, attrs || {}))];
 }
@@ -372,6 +388,7 @@ function route() {
   else if (page === 'hosts') stop = pageHosts();
   else if (page === 'alerts') stop = pageAlerts();
   else if (page === 'create') stop = pageCreate();
+  else if (page === 'audit') stop = pageAudit();
   else stop = pageStores();
 }
 

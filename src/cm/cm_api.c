@@ -23,6 +23,7 @@ static const char *const p_detail[] = {"filters", "crawler", NULL};
 static const char *const p_list[] = {"topic", NULL};
 static const char *const p_log[] = {"crawler", "lines", "file", NULL};
 static const char *const p_login[] = {"token", NULL};
+static const char *const p_audit[] = {"limit", NULL};
 
 const struct cm_route cm_routes[] = {
     {"POST", "/topic/create", cm_h_topic_create, 0, 0, p_topic_create},
@@ -42,6 +43,7 @@ const struct cm_route cm_routes[] = {
     {"GET", "/metrics", cm_h_metrics, 0, 0, p_none},
     {"GET", "/alert/list", cm_h_alert_list, 0, 0, p_none},
     {"GET", "/console/stores", cm_h_console_stores, 0, 0, p_none},
+    {"GET", "/audit/list", cm_h_audit_list, 0, 0, p_audit},
     {"GET", "/crawler/history", cm_h_crawler_history, 0, 0, p_crawler},
     {"GET", "/crawler/log", cm_h_crawler_log, 0, 0, p_log},
     {"GET", "/", cm_h_console_file, 0, 0, p_none},

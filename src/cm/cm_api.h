@@ -26,6 +26,7 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
 int cm_h_console_file(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_console_login(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_console_stores(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_audit_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_console_logout(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 /* The request's path without the query string. */
 const char *cm_req_path(struct cm_req *req);

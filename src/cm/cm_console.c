@@ -17,6 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+
 #include "cm_api.h"
 #include "cm_ops.h"
 #include "ox_alloc.h"
@@ -335,5 +340,67 @@ int cm_h_console_stores(struct ox_cm *cm, struct cm_req *req, struct cm_resp *re
     json_object_set_new(out, "active", json_boolean(cm_active(cm)));
     pthread_rwlock_unlock(&cm->lock);
     json_object_set_new(out, "authRequired", json_boolean(cm->cfg.auth_token != NULL));
+    return cm_resp_ok(resp, out);
+}
+
+void cm_ops_audit(struct ox_cm *cm, struct MHD_Connection *con, const struct cm_route *route,
+                  const char *crawler, const char *topic, unsigned code)
+{
+    if (route->supervisor_auth)
+        return;
+    char remote[64] = "?";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
+        char ip[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        snprintf(remote, sizeof remote, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
+    }
+    char at[24], res[16], target[300];
+    snprintf(at, sizeof at, "%" PRId64, cm_wall_ms());
+    snprintf(res, sizeof res, "%u", code);
+    /* Names only; never a password or token from the request. */
+    snprintf(target, sizeof target, "%s", crawler ? crawler : topic ? topic : "");
+    if (!cm_text_ok(target, sizeof target - 1))
+        snprintf(target, sizeof target, "(invalid)");
+    const char *p[5] = {at, remote, route->path, target, res};
+    ox_errbuf eb;
+    cm_db_exec(cm, OX_MDB_AUDIT_INSERT, 5, p, NULL, NULL, &eb);
+}
+
+static int audit_row(void *arg, int n, const char *const *v)
+{
+    if (n < 5)
+        return 0;
+    json_array_append_new(arg, json_pack("{s:I,s:s,s:s,s:s,s:i}", "at",
+                                         (json_int_t)strtoll(v[0] ? v[0] : "0", NULL, 10), "remote",
+                                         v[1] ? v[1] : "", "action", v[2] ? v[2] : "", "target",
+                                         v[3] ? v[3] : "", "result", v[4] ? atoi(v[4]) : 0));
+    return 0;
+}
+
+/* GET /audit/list[?limit=N]: the newest state-changing calls first. */
+int cm_h_audit_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    const char *ls = cm_req_param(req, "limit");
+    long limit = 200;
+    if (ls != NULL) {
+        char *end;
+        limit = strtol(ls, &end, 10);
+        if (*ls == '\0' || *end != '\0' || limit < 1 || limit > 10000)
+            return cm_resp_error(resp, 400, "limit must be 1-10000");
+    }
+    char lim[16];
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *p[1] = {lim};
+    json_t *arr = json_array();
+    ox_errbuf eb;
+    if (cm_db_exec(cm, OX_MDB_AUDIT_RECENT, 1, p, audit_row, arr, &eb) != 0) {
+        json_decref(arr);
+        return cm_resp_error(resp, 503, "metaDB read failed: %s", eb.msg);
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "audit", arr);
     return cm_resp_ok(resp, out);
 }

@@ -129,6 +129,9 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);
     cm_ops_count_request(r->cm, r->route, ci ? ci->http_status : 0);
+    if (r->route != NULL && strcmp(r->route->method, "POST") == 0 && r->started)
+        cm_ops_audit(r->cm, con, r->route, cm_req_param(r, "crawler"), cm_req_param(r, "topic"),
+                     ci ? ci->http_status : 0);
     free(r->uri);
     json_decref(r->resp.body);
     free(r->resp.raw);

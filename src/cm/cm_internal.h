@@ -155,6 +155,12 @@ void cm_ops_free(struct ox_cm *cm);
 void cm_ops_tick(struct ox_cm *cm);
 /* Counts one answered request (route NULL = not in the table). */
 void cm_ops_count_request(struct ox_cm *cm, const struct cm_route *route, unsigned code);
+/* Appends a state-changing call (POST) to the audit log in the metaDB: when,
+ * the client address, the route, the crawler or topic named, the HTTP
+ * result. Supervisor heartbeats are not recorded. Never logs. */
+struct MHD_Connection;
+void cm_ops_audit(struct ox_cm *cm, struct MHD_Connection *con, const struct cm_route *route,
+                  const char *crawler, const char *topic, unsigned code);
 /* Records the duration of one metaDB write (statement or transaction). */
 void cm_ops_observe_metadb(struct ox_cm *cm, int64_t ms);
 /* True for the routes served without the token: the console's login page

@@ -28,7 +28,15 @@ static const char *const migration_v1[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {NULL, migration_v1};
+/* v2: the audit log of state-changing API calls (docs/operations.md). */
+static const char *const migration_v2[] = {
+    "CREATE TABLE ox_audit (at_ms BIGINT NOT NULL, remote VARCHAR(64) NOT NULL,"
+    " action VARCHAR(64) NOT NULL, target TEXT NOT NULL, result INTEGER NOT NULL)",
+    "CREATE INDEX ox_audit_at ON ox_audit(at_ms)",
+    NULL,
+};
+
+static const char *const *const migrations[] = {NULL, migration_v1, migration_v2};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -85,6 +93,15 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                           " (extract(epoch from clock_timestamp()) * 1000)::bigint)"
                           " ON CONFLICT (id) DO UPDATE SET cm_ms = excluded.cm_ms,"
                           " db_ms = excluded.db_ms RETURNING db_ms"},
+    /* at_ms, remote, action, target, result */
+    [OX_MDB_AUDIT_INSERT] = {"INSERT INTO ox_audit (at_ms, remote, action, target, result)"
+                             " VALUES ($1, $2, $3, $4, $5)",
+                             NULL},
+    /* limit; newest first */
+    [OX_MDB_AUDIT_RECENT] = {"SELECT at_ms, remote, action, target, result FROM ox_audit"
+                             " ORDER BY at_ms DESC LIMIT $1",
+                             "SELECT at_ms, remote, action, target, result FROM ox_audit"
+                             " ORDER BY at_ms DESC LIMIT $1::bigint"},
     [OX_MDB_SCHEMA_VERSION] = {"SELECT COALESCE(MAX(version), 0) FROM ox_schema_migrations", NULL},
     [OX_MDB_SCHEMA_RECORD] = {"INSERT INTO ox_schema_migrations (version, applied_ms)"
                               " VALUES ($1, $2)",

@@ -15,6 +15,8 @@
  *               checkpoint, desired, status, err_msg, status_json, status_ms,
  *               created_ms)
  *   ox_cm_heartbeat(id PK, cm_ms, db_ms)   one row the CM rewrites for health
+ * Version 2 adds
+ *   ox_audit(at_ms, remote, action, target, result)   state-changing API calls
  * Times are milliseconds since the epoch. The password column holds the
  * source password: the metaDB is as sensitive as the sources (SQLite file is
  * created 0600).
@@ -46,6 +48,8 @@ enum ox_mdb_stmt {
     OX_MDB_CRAWLER_DELETE,
     OX_MDB_CRAWLER_ALL,
     OX_MDB_HEARTBEAT,
+    OX_MDB_AUDIT_INSERT,
+    OX_MDB_AUDIT_RECENT,
     OX_MDB_SCHEMA_VERSION,
     OX_MDB_SCHEMA_RECORD,
     OX_MDB_NSTMT
@@ -102,6 +106,6 @@ int ox_metadb_reprepare(ox_metadb *db, ox_errbuf *eb);
 void ox_metadb_close(ox_metadb *db);
 
 /* The schema version this build creates. */
-#define OX_METADB_SCHEMA_VERSION 1
+#define OX_METADB_SCHEMA_VERSION 2
 
 #endif

@@ -128,6 +128,16 @@ def test_console_store_life_cycle(mariadb):
         b.cmd("wait", selector="#stores-count", text="0 of 0 stores", timeout=30000)
         st, j = cm.detail(name)
         assert st == 404, j
+        # The audit log shows what was done, from where, with the result.
+        b.cmd("goto", url=cm.url + "/#/audit")
+        b.cmd("wait", selector='tr[data-action="/crawler/destroy"]', text=name)
+        acts = b.cmd("eval", js="[...document.querySelectorAll('#audit tbody tr')]"
+                                ".map(r => [...r.children].map(td => td.textContent))")
+        assert [a[2] for a in acts][:4] == ["/crawler/destroy", "/crawler/restore",
+                                            "/crawler/clear", "/console/login"], acts
+        assert all(a[1].startswith("127.0.0.1:") for a in acts)
+        assert acts[0][3] == name and acts[0][4] == "200"
+        b.shot("09-audit")
         # No script errors; the only failed loads are the 401s before login.
         errs = [e for e in b.cmd("errors") if "status of 401" not in e]
         assert errs == [], errs
