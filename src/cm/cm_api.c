@@ -24,11 +24,14 @@ static const char *const p_list[] = {"topic", NULL};
 static const char *const p_log[] = {"crawler", "lines", "file", NULL};
 static const char *const p_login[] = {"token", NULL};
 static const char *const p_audit[] = {"limit", NULL};
+static const char *const p_topic_update[] = {"topic",     "password",  "whiteList",
+                                             "blackList", "retention", NULL};
 
 const struct cm_route cm_routes[] = {
     {"POST", "/topic/create", cm_h_topic_create, 0, 0, p_topic_create},
     {"GET", "/topic/list", cm_h_topic_list, 0, 0, p_none},
     {"POST", "/topic/delete", cm_h_topic_delete, 0, 0, p_topic},
+    {"POST", "/topic/update", cm_h_topic_update, 0, 0, p_topic_update},
     {"POST", "/crawler/start", cm_h_crawler_start, 0, 0, p_start},
     {"POST", "/crawler/clear", cm_h_crawler_clear, 0, 0, p_crawler},
     {"POST", "/crawler/stop", cm_h_crawler_clear, 0, 0, p_crawler},
@@ -85,7 +88,7 @@ static int host_ok(const char *s)
     return 1;
 }
 
-static int filter_list_ok(const char *s)
+int cm_filter_list_ok(const char *s)
 {
     if (strlen(s) > 4096)
         return 0;
@@ -158,7 +161,7 @@ int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         wl = "";
     if (bl == NULL)
         bl = "";
-    if (!filter_list_ok(wl) || !filter_list_ok(bl))
+    if (!cm_filter_list_ok(wl) || !cm_filter_list_ok(bl))
         return cm_resp_error(resp, 400,
                              "whiteList/blackList must be comma-separated db.table patterns");
 

@@ -46,6 +46,7 @@ struct cm_topic {
     char *blacklist;
     int64_t next_sub;
     int64_t created_ms;
+    int64_t retention_s; /* store.clearer.outdated, 0 = the store's default */
 };
 
 struct cm_host {

@@ -33,6 +33,8 @@ static const char *const migration_v2[] = {
     "CREATE TABLE ox_audit (at_ms BIGINT NOT NULL, remote VARCHAR(64) NOT NULL,"
     " action VARCHAR(64) NOT NULL, target TEXT NOT NULL, result INTEGER NOT NULL)",
     "CREATE INDEX ox_audit_at ON ox_audit(at_ms)",
+    /* topic/update's retention (store.clearer.outdated), 0 = the store's default */
+    "ALTER TABLE ox_topics ADD COLUMN retention_s BIGINT NOT NULL DEFAULT 0",
     NULL,
 };
 
@@ -57,8 +59,13 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                              NULL},
     [OX_MDB_TOPIC_DELETE] = {"DELETE FROM ox_topics WHERE name = $1", NULL},
     [OX_MDB_TOPIC_ALL] = {"SELECT name, db_type, host, port, username, password, whitelist,"
-                          " blacklist, next_sub_id, created_ms FROM ox_topics ORDER BY name",
+                          " blacklist, next_sub_id, created_ms, retention_s FROM ox_topics"
+                          " ORDER BY name",
                           NULL},
+    /* name, password, whitelist, blacklist, retention_s */
+    [OX_MDB_TOPIC_UPDATE] = {"UPDATE ox_topics SET password = $2, whitelist = $3, blacklist = $4,"
+                             " retention_s = $5 WHERE name = $1",
+                             NULL},
     [OX_MDB_TOPIC_SET_NEXT_SUB] = {"UPDATE ox_topics SET next_sub_id = $2 WHERE name = $1", NULL},
     /* id, ip, port, last_heartbeat_ms */
     [OX_MDB_HOST_UPSERT] = {"INSERT INTO ox_hosts (id, ip, port, last_heartbeat_ms, created_ms)"

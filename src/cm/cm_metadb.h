@@ -17,6 +17,7 @@
  *   ox_cm_heartbeat(id PK, cm_ms, db_ms)   one row the CM rewrites for health
  * Version 2 adds
  *   ox_audit(at_ms, remote, action, target, result)   state-changing API calls
+ *   ox_topics.retention_s   store.clearer.outdated set by /topic/update (0 = default)
  * Times are milliseconds since the epoch. The password column holds the
  * source password: the metaDB is as sensitive as the sources (SQLite file is
  * created 0600).
@@ -39,6 +40,7 @@ enum ox_mdb_stmt {
     OX_MDB_TOPIC_DELETE,
     OX_MDB_TOPIC_ALL,
     OX_MDB_TOPIC_SET_NEXT_SUB,
+    OX_MDB_TOPIC_UPDATE,
     OX_MDB_HOST_UPSERT,
     OX_MDB_HOST_HEARTBEAT,
     OX_MDB_HOST_ALL,

@@ -146,6 +146,7 @@ static int load_topic(void *arg, int n, const char *const *v)
     t->blacklist = ox_xstrdup(v[7] ? v[7] : "");
     t->next_sub = to_i64(v[8]);
     t->created_ms = to_i64(v[9]);
+    t->retention_s = n > 10 ? to_i64(v[10]) : 0;
     int pos;
     if (cm_vec_find(&cm->topics, t->name, &pos))
         cm_topic_free(t);

@@ -30,7 +30,9 @@ struct sv_store {
     /* What the CM wants the store to run with. */
     char topic[65];
     char checkpoint[96];
-    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist"} */
+    json_t
+        *source; /* {"type","host","port","user","password","whitelist","blacklist","retention"} */
+    int reconfigure; /* the source changed while running: restart with the new config */
 };
 
 struct ox_supervisor {

@@ -132,6 +132,10 @@ static int apply_desired(struct ox_supervisor *sv, json_t *resp)
         const char *topic = json_string_value(json_object_get(e, "topic"));
         snprintf(s->topic, sizeof s->topic, "%s", topic ? topic : "");
         json_t *src = json_object_get(e, "source");
+        /* A changed source (topic/update) restarts a running store; it
+         * resumes from its own change log, so nothing is lost. */
+        if (s->source != NULL && json_is_object(src) && !json_equal(s->source, src) && s->pid > 0)
+            s->reconfigure = 1;
         json_decref(s->source);
         s->source = json_is_object(src) ? json_incref(src) : json_object();
     }
@@ -149,9 +153,10 @@ static int act(struct ox_supervisor *sv)
         snprintf(before, sizeof before, "%s", s->state);
         switch (s->desired) {
         case SV_RUN:
-            if (s->pid > 0 && s->stop_deadline_ms != 0) {
+            if (s->pid > 0 && (s->stop_deadline_ms != 0 || s->reconfigure)) {
                 sv_store_stop_step(sv, s); /* finish a stop before restarting */
             } else if (s->pid <= 0 && now >= s->next_start_ms) {
+                s->reconfigure = 0;
                 if (sv_store_spawn(sv, s) != 0) {
                     snprintf(s->state, sizeof s->state, "failed");
                     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 1000;
