@@ -227,6 +227,24 @@ function pageStore(name) {
       load();
     });
   } }, label);
+  let topicName = '';
+  const updateForm = el('form', { class: 'create card', id: 'update-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const p = { topic: topicName };
+    for (const [k, v] of new FormData(ev.target)) if (v !== '') p[k] = v;
+    if (!(await confirmAction('Update topic ' + topicName + '? Its running stores restart ' +
+                              '(they resume from their own log; nothing is lost).'))) return;
+    await guard(async () => {
+      const j = await api('POST', '/topic/update', p);
+      ev.target.reset();
+      toast('Topic ' + j.topic.topic + ' updated; restarting ' + j.restarting.length + ' store(s)');
+      load();
+    });
+  } }, ...field('White list', 'whiteList', { placeholder: 'unchanged', id: 'u-whiteList' }),
+  ...field('Black list', 'blackList', { placeholder: 'unchanged' }),
+  ...field('Retention (s)', 'retention', { placeholder: 'unchanged; store.clearer.outdated' }),
+  ...field('Source password', 'password', { type: 'password', autocomplete: 'new-password', placeholder: 'unchanged' }),
+  el('span', {}), el('button', { class: 'primary', type: 'submit', id: 'act-update' }, 'Update'));
   const actions = el('div', { class: 'toolbar' },
     act('Pause', 'act-pause', '/crawler/clear', 'Pause store ' + name + '? Capture stops; its log is kept.'),
     act('Start', 'act-start', '/crawler/restore', null, 'primary'),
@@ -238,6 +256,7 @@ function pageStore(name) {
     el('div', { class: 'grid' }, el('div', { class: 'card' }, rpsC), el('div', { class: 'card' }, delayC)),
     el('h2', {}, 'Checkpoints'),
     el('table', {}, el('thead', {}, el('tr', {}, ...['', 'msgId', 'checkpoint', 'timestamp', 'fileIdx', 'offset'].map((h) => el('th', {}, h)))), cps),
+    el('h2', {}, 'Update the topic'), updateForm,
     el('h2', {}, 'Log ', dl), logPre);
   const loadLog = () => guard(async () => {
     const j = await api('GET', '/crawler/log', { crawler: name, lines: 200 });
@@ -250,6 +269,7 @@ function pageStore(name) {
     const [d, h] = await Promise.all([api('GET', '/crawler/detail', { filters: '', crawler: name }),
                                       api('GET', '/crawler/history', { crawler: name })]);
     const c = d.crawler, info = h.info || {}, ss = info.storeStatus || {};
+    topicName = info.topic || '';
     setActive(c.active);
     const word = c.status === 0 ? 'Running' : c.status === 1001 ? 'Stopped' : c.status === 1002 ? 'Starting' : 'Exception';
     detailBox.replaceChildren(el('h2', {}, 'Detail'), kv([
@@ -338,7 +358,8 @@ function pageAudit() {
 }
 
 function field(label, name, attrs) {
-  return [el('label', { for: 'f-' + name }, label), el('input', Object.assign({ id: 'f-' + name, name }, attrs || {}))];
+  const a = Object.assign({ id: 'f-' + name, name }, attrs || {});
+  return [el('label', { for: a.id }, label), el('input', a)];
 }
 
 function pageCreate() {
@@ -368,7 +389,6 @@ function pageCreate() {
   ...field('Checkpoint', 'checkpoint', { placeholder: 'empty = now; ::::<unix time>: for a time' }),
   ...field('User data', 'userData'), el('span', {}),
   el('button', { class: 'primary', type: 'submit' }, 'Start store'));
-  storeForm.querySelector('input[name=topic]').id = 'f-stopic';
   setPage(el('h1', {}, 'Create'), el('h2', {}, 'Topic (a source)'), topicForm,
           el('h2', {}, 'Store'), storeForm, out);
   return null;

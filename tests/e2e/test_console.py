@@ -96,6 +96,16 @@ def test_console_store_life_cycle(mariadb):
         b.cmd("click", selector="#act-start")
         b.cmd("wait", selector="#status-word", text="Running", timeout=30000)
         assert cm.detail(name)[1]["crawler"]["status"] == 0
+        # Update its topic's white list (with confirmation): the store restarts.
+        pid2 = cm.store_pid(name)
+        b.cmd("type", selector="#u-whiteList", text="shop.orders")
+        b.cmd("click", selector="#act-update")
+        b.cmd("wait", selector="#confirm[open]")
+        b.cmd("click", selector="#confirm-ok")
+        b.cmd("wait", selector="#toast", text="restarting 1 store(s)")
+        assert [t["whiteList"] for t in cm.topics()] == ["shop.orders"]
+        wait(lambda: cm.store_pid(name) not in (0, pid2), what="restart after the update")
+        b.cmd("wait", selector="#status-word", text="Running", timeout=30000)
         # Its log.
         b.cmd("click", selector="#act-log")
         b.cmd("wait", selector="#log", text="started successfully")
@@ -133,8 +143,9 @@ def test_console_store_life_cycle(mariadb):
         b.cmd("wait", selector='tr[data-action="/crawler/destroy"]', text=name)
         acts = b.cmd("eval", js="[...document.querySelectorAll('#audit tbody tr')]"
                                 ".map(r => [...r.children].map(td => td.textContent))")
-        assert [a[2] for a in acts][:4] == ["/crawler/destroy", "/crawler/restore",
-                                            "/crawler/clear", "/console/login"], acts
+        assert [a[2] for a in acts][:5] == ["/crawler/destroy", "/topic/update",
+                                            "/crawler/restore", "/crawler/clear",
+                                            "/console/login"], acts
         assert all(a[1].startswith("127.0.0.1:") for a in acts)
         assert acts[0][3] == name and acts[0][4] == "200"
         b.shot("09-audit")
