@@ -268,7 +268,9 @@ function pageStore(name) {
   const load = () => guard(async () => {
     const [d, h] = await Promise.all([api('GET', '/crawler/detail', { filters: '', crawler: name }),
                                       api('GET', '/crawler/history', { crawler: name })]);
-    const c = d.crawler, info = h.info || {}, ss = info.storeStatus || {};
+    const c = d.crawler, info = h.info || {};
+    /* The store's own figures only while it runs: a stopped store's last report is stale. */
+    const ss = c.status === 0 ? (info.storeStatus || {}) : {};
     topicName = info.topic || '';
     setActive(c.active);
     const word = c.status === 0 ? 'Running' : c.status === 1001 ? 'Stopped' : c.status === 1002 ? 'Starting' : 'Exception';

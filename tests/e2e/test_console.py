@@ -160,6 +160,17 @@ def test_console_store_life_cycle(mariadb):
         cm.cleanup()
 
 
+def cpu_seconds(pid, seconds):
+    """User+system CPU seconds `pid` used during the next `seconds`."""
+    def now():
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    a = now()
+    time.sleep(seconds)
+    return now() - a
+
+
 def fake_supervisor(cm, names, stop):
     """Heartbeats as a supervisor on 127.0.0.2-7104 that runs `names`."""
     with open(os.path.join(cm.data, "supervisor.token")) as f:
@@ -221,6 +232,15 @@ def test_console_first_paint_100_stores(mariadb):
         assert p["stores-rendered"] < 300, p
         assert b.cmd("eval", js="document.querySelectorAll('#stores-body tr').length") == 100
         b.shot("08-stores-100")
+        # CPU the open console adds to the CM at rest: the CM's CPU time over
+        # 10 s with the Stores page open, minus 10 s with the page closed.
+        open_s = cpu_seconds(cm.proc.pid, 10)
+        b.cmd("goto", url="about:blank")
+        closed_s = cpu_seconds(cm.proc.pid, 10)
+        added = (open_s - closed_s) / 10 * 100
+        print("CM CPU at rest, 100 stores: %.2f%% with the console open, %.2f%% without; "
+              "the console adds %.2f%%" % (open_s * 10, closed_s * 10, added))
+        assert added < 1.0
         assert b.cmd("errors") == []
     finally:
         stop.set()
