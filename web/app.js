@@ -216,6 +216,7 @@ function pageStore(name) {
   const infoBox = el('div', { class: 'card', id: 'info' });
   const rpsC = el('canvas', { id: 'chart-rps' }), delayC = el('canvas', { id: 'chart-delay' });
   const cps = el('tbody', {});
+  const subsBody = el('tbody', {});
   const logPre = el('pre', { class: 'log', id: 'log' }, '');
   const dl = el('a', { id: 'log-download', download: 'store.log', href: '#' }, 'Download');
   const act = (label, id, path, confirmText, cls) => el('button', { id, class: cls, onclick: async () => {
@@ -256,6 +257,8 @@ function pageStore(name) {
     el('div', { class: 'grid' }, el('div', { class: 'card' }, rpsC), el('div', { class: 'card' }, delayC)),
     el('h2', {}, 'Checkpoints'),
     el('table', {}, el('thead', {}, el('tr', {}, ...['', 'msgId', 'checkpoint', 'timestamp', 'fileIdx', 'offset'].map((h) => el('th', {}, h)))), cps),
+    el('h2', {}, 'Subscribers'),
+    el('table', { id: 'subs' }, el('thead', {}, el('tr', {}, ...['id', 'from', 'since', 'position (msgId)', 'records sent', 'lag (records)'].map((h) => el('th', {}, h)))), subsBody),
     el('h2', {}, 'Update the topic'), updateForm,
     el('h2', {}, 'Log ', dl), logPre);
   const loadLog = () => guard(async () => {
@@ -289,6 +292,10 @@ function pageStore(name) {
     cps.replaceChildren(...pair.map((p, i) => el('tr', {}, el('td', {}, i ? 'latest' : 'earliest'),
       el('td', { class: 'num' }, p.msgId), el('td', {}, p.checkpoint), el('td', {}, fmtTs(p.timestamp)),
       el('td', { class: 'num' }, p.fileIdx), el('td', { class: 'num' }, p.offset))));
+    subsBody.replaceChildren(...(ss.subscriberList || []).map((s) => el('tr', {},
+      el('td', { class: 'num' }, s.id), el('td', {}, s.peer), el('td', {}, fmtMs(s.since)),
+      el('td', { class: 'num' }, s.position), el('td', { class: 'num' }, s.sent),
+      el('td', { class: 'num' }, s.lagRecords))));
     chart(rpsC, h.t, h.rps, 'RPS, last hour', 'records/s');
     chart(delayC, h.t, h.delay, 'Delay, last hour', 's');
   });

@@ -96,6 +96,9 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn);
 int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn);
 extern const char *const ox_store_http_routes[];
 extern const int ox_store_http_nroutes;
+/* Appends ,"subscriberList":[{"id","peer","since","position","sent","lagRecords"}]
+ * for the live subscribers (at most 100) to the status JSON. */
+void ox_store_sub_status_json(struct ox_store *st, struct ox_buf *out, uint64_t last_msg_id);
 /* Appends oxbow_store_subscriber_records_sent_total for live subscribers. */
 void ox_store_sub_metrics(struct ox_store *st, struct ox_buf *out);
 

@@ -156,5 +156,7 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
         fs_size = (uint64_t)vfs.f_blocks * vfs.f_frsize;
         fs_avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
     }
-    ox_buf_printf(out, ",\"fsSize\":%" PRIu64 ",\"fsAvail\":%" PRIu64 "}\n", fs_size, fs_avail);
+    ox_buf_printf(out, ",\"fsSize\":%" PRIu64 ",\"fsAvail\":%" PRIu64, fs_size, fs_avail);
+    ox_store_sub_status_json(st, out, info.last_msg_id);
+    OX_JSON_LIT(out, "}\n");
 }

@@ -70,6 +70,9 @@ struct sub {
     int64_t last_out_ms;
     uint64_t sent;           /* atomic: read by GET /metrics */
     struct sub *next, *prev; /* st->subs, under st->mu */
+    char peer[64];           /* set before it is listed */
+    int64_t since_ms;
+    uint64_t pos; /* atomic: msgId of the last record read (sent or filtered out) */
 };
 
 static size_t take(uint8_t *dst, size_t room, const uint8_t *src, size_t len, size_t *off)
@@ -233,6 +236,7 @@ static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
         ox_errbuf eb;
         int rc = ox_log_reader_next(s->r, &rec, n ? 0 : WAIT_MS, &eb);
         if (rc == 0) {
+            __atomic_store_n(&s->pos, rec.msg_id, __ATOMIC_RELAXED);
             if (stage_record(s, &rec) != 0) {
                 __atomic_add_fetch(&s->sent, 1, __ATOMIC_RELAXED);
                 __atomic_add_fetch(&s->st->served_total, 1, __ATOMIC_RELAXED);
@@ -402,6 +406,8 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
                    "subscriber %" PRIu64 " from %s: start kind %d, format %s, filter %s", s->id,
                    peer, q.start.kind, q.format == OX_SUB_BINARY ? "binary" : "json",
                    q.filter ? "yes" : "none");
+    snprintf(s->peer, sizeof s->peer, "%s", peer);
+    s->since_ms = ox_store_now_ms();
     pthread_mutex_lock(&st->mu);
     s->next = st->subs;
     if (st->subs)
@@ -426,4 +432,26 @@ void ox_store_sub_metrics(struct ox_store *st, ox_buf *out)
                           (double)__atomic_load_n(&s->sent, __ATOMIC_RELAXED));
     }
     pthread_mutex_unlock(&st->mu);
+}
+
+void ox_store_sub_status_json(struct ox_store *st, ox_buf *out, uint64_t last_msg_id)
+{
+    OX_JSON_LIT(out, ",\"subscriberList\":[");
+    int n = 0;
+    pthread_mutex_lock(&st->mu);
+    /* At most 100: the list travels in every supervisor report. */
+    for (struct sub *s = st->subs; s && n < 100; s = s->next, n++) {
+        uint64_t pos = __atomic_load_n(&s->pos, __ATOMIC_RELAXED);
+        if (n)
+            ox_buf_putc(out, ',');
+        ox_buf_printf(out, "{\"id\":%" PRIu64 ",\"peer\":", s->id);
+        ox_json_str(out, s->peer, strlen(s->peer));
+        ox_buf_printf(out,
+                      ",\"since\":%" PRId64 ",\"position\":%" PRIu64 ",\"sent\":%" PRIu64
+                      ",\"lagRecords\":%" PRIu64 "}",
+                      s->since_ms, pos, __atomic_load_n(&s->sent, __ATOMIC_RELAXED),
+                      last_msg_id > pos ? last_msg_id - pos : 0);
+    }
+    pthread_mutex_unlock(&st->mu);
+    ox_buf_putc(out, ']');
 }

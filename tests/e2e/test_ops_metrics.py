@@ -4,6 +4,7 @@ bytes captured, records sent to a subscriber, delay, log size, subscribers,
 HTTP requests by route and code, metaDB write latency, and the CM's copy of
 each store's figures with store, topic and host labels)."""
 
+import json
 import time
 import urllib.request
 
@@ -51,6 +52,11 @@ def test_store_and_cm_metrics(mariadb):
         assert metric(s, "oxbow_store_records_sent_total") >= n
         assert metric(s, "oxbow_store_subscriber_records_sent_total", subscriber="1") >= n
         assert metric(s, "oxbow_store_subscribers") == 1
+        # The status lists the subscriber with its position and lag.
+        with urllib.request.urlopen("http://127.0.0.1:%d/v1/status" % port, timeout=10) as r2:
+            sl = json.loads(r2.read())["subscriberList"]
+        assert len(sl) == 1 and sl[0]["id"] == 1 and sl[0]["peer"].startswith("127.0.0.1:")
+        assert sl[0]["sent"] >= n and sl[0]["position"] >= n and sl[0]["lagRecords"] >= 0
         assert metric(s, "oxbow_store_log_size_bytes") > 0
         assert metric(s, "oxbow_store_log_segments") >= 1
         assert 0 <= metric(s, "oxbow_store_delay_seconds") < 60
