@@ -316,10 +316,18 @@ function pageHosts() {
   setPage(el('h1', {}, 'Hosts'), box);
   const load = () => guard(async () => {
     const j = await api('GET', '/host/list');
-    box.replaceChildren(table('hosts', ['Host', 'State', 'Last heartbeat', 'Stores'], j.hosts.map((h) =>
-      el('tr', { 'data-host': h.host }, el('td', {}, h.host),
+    const pct = (used, total) => (total > 0 ? (100 * used / total).toFixed(0) + ' %' : '—');
+    box.replaceChildren(table('hosts', ['Host', 'State', 'Last heartbeat', 'CPU (load / cores)',
+                                        'Memory used', 'Disk used (data dir)', 'Stores'], j.hosts.map((h) => {
+      const s = h.system || {};
+      return el('tr', { 'data-host': h.host }, el('td', {}, h.host),
         el('td', { class: 'st ' + (h.live ? 'st-Running' : 'st-Exception') }, h.live ? 'Up' : 'Down'),
-        el('td', {}, fmtMs(h.lastHeartbeat)), el('td', { class: 'num' }, h.crawlers.length)))));
+        el('td', {}, fmtMs(h.lastHeartbeat)),
+        el('td', { class: 'num' }, s.cpus ? fmtNum(s.load1, 2) + ' / ' + s.cpus : '—'),
+        el('td', { class: 'num mem' }, pct(s.memTotal - s.memAvail, s.memTotal)),
+        el('td', { class: 'num disk' }, pct(s.diskSize - s.diskAvail, s.diskSize)),
+        el('td', { class: 'num' }, h.crawlers.length));
+    })));
   });
   load();
   return every(load);

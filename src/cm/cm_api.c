@@ -271,6 +271,9 @@ int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
                               json_pack("{s:s,s:s,s:i,s:I,s:b,s:o}", "host", h->id, "ip", h->ip,
                                         "port", h->port, "lastHeartbeat", (json_int_t)h->last_hb_ms,
                                         "live", cm_host_live(cm, h), "crawlers", names));
+        json_t *sys = cm_ops_host_system_get(cm, h->id);
+        json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "system",
+                            sys ? sys : json_null());
     }
     pthread_rwlock_unlock(&cm->lock);
     json_t *o = json_object();

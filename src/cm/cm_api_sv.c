@@ -137,6 +137,7 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         json_decref(in);
         return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
     }
+    cm_ops_host_system(cm, id, json_object_get(in, "system"));
     if (stores != NULL) {
         cm_state_apply_report(cm, id, stores);
         size_t i;

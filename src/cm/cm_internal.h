@@ -162,6 +162,11 @@ void cm_ops_count_request(struct ox_cm *cm, const struct cm_route *route, unsign
 struct MHD_Connection;
 void cm_ops_audit(struct ox_cm *cm, struct MHD_Connection *con, const struct cm_route *route,
                   const char *crawler, const char *topic, unsigned code);
+/* Keeps the host figures of a supervisor's heartbeat ("system"), for
+ * /host/list and the console; `system` may be NULL. Returns a new reference
+ * from cm_ops_host_system_get, or NULL if none was reported. */
+void cm_ops_host_system(struct ox_cm *cm, const char *host_id, json_t *system);
+json_t *cm_ops_host_system_get(struct ox_cm *cm, const char *host_id);
 /* Records the duration of one metaDB write (statement or transaction). */
 void cm_ops_observe_metadb(struct ox_cm *cm, int64_t ms);
 /* True for the routes served without the token: the console's login page

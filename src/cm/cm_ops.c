@@ -54,6 +54,7 @@ void cm_ops_init(struct ox_cm *cm)
     o->mdb = ox_metrics_hist_create(mdb_bounds, (int)(sizeof mdb_bounds / sizeof mdb_bounds[0]));
     o->hist_interval_ms = prop_int(cm, "cm.history.interval_ms", 10000, 100, 600000);
     o->delay_alert_s = (double)prop_int(cm, "cm.alert.delay_seconds", 300, 1, 86400 * 30);
+    o->disk_alert_pct = (double)prop_int(cm, "cm.alert.disk_percent", 90, 1, 100);
     o->restart_alert_n = (int)prop_int(cm, "cm.alert.restarts", 3, 1, 1000000);
     o->restart_window_ms = prop_int(cm, "cm.alert.restart_window_s", 900, 10, 86400) * 1000;
     pick_web_dir(cm, o->web_dir, sizeof o->web_dir);
@@ -87,6 +88,12 @@ void cm_ops_free(struct ox_cm *cm)
         hist_free(o->hist.v[i]);
     for (int i = 0; i < o->alerts.n; i++)
         free(o->alerts.v[i]);
+    for (int i = 0; i < o->systems.n; i++) {
+        struct cm_system *s = o->systems.v[i];
+        json_decref(s->system);
+        free(s);
+    }
+    free(o->systems.v);
     free(o->hist.v);
     free(o->alerts.v);
     ox_metrics_http_free(o->http);
@@ -226,6 +233,16 @@ void cm_ops_tick(struct ox_cm *cm)
             alert_set(o, now, "OxbowHostDown", "critical", h->id,
                       "supervisor %s has not reported for %lld s", h->id,
                       (long long)((now - h->last_hb_ms) / 1000));
+        int pos;
+        if (cm_vec_find(&o->systems, h->id, &pos)) {
+            json_t *sys = ((struct cm_system *)o->systems.v[pos])->system;
+            double size = json_number_value(json_object_get(sys, "diskSize"));
+            double avail = json_number_value(json_object_get(sys, "diskAvail"));
+            if (size > 0 && (1 - avail / size) * 100 > o->disk_alert_pct)
+                alert_set(o, now, "OxbowDiskFull", "critical", h->id,
+                          "the supervisor's disk is %.0f%% full (over %.0f%%)",
+                          (1 - avail / size) * 100, o->disk_alert_pct);
+        }
     }
     for (int i = 0; i < cm->crawlers.n; i++) {
         struct cm_crawler *c = cm->crawlers.v[i];
@@ -275,4 +292,46 @@ void cm_ops_tick(struct ox_cm *cm)
         if (!((struct cm_alert *)o->alerts.v[i])->seen)
             free(cm_vec_remove(&o->alerts, i));
     pthread_mutex_unlock(&o->mu);
+}
+
+void cm_ops_host_system(struct ox_cm *cm, const char *host_id, json_t *system)
+{
+    struct cm_ops *o = cm->ops;
+    if (o == NULL || !json_is_object(system))
+        return;
+    pthread_mutex_lock(&o->mu);
+    int pos;
+    struct cm_system *s;
+    if (cm_vec_find(&o->systems, host_id, &pos)) {
+        s = o->systems.v[pos];
+        json_decref(s->system);
+    } else {
+        s = ox_xcalloc(1, sizeof *s);
+        snprintf(s->id, sizeof s->id, "%s", host_id);
+        cm_vec_insert(&o->systems, pos, s);
+    }
+    /* Only numbers pass: the console shows them as figures. */
+    s->system = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(system, k, v)
+    {
+        if (json_is_number(v) && strlen(k) < 32)
+            json_object_set(s->system, k, v);
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
+json_t *cm_ops_host_system_get(struct ox_cm *cm, const char *host_id)
+{
+    struct cm_ops *o = cm->ops;
+    json_t *r = NULL;
+    if (o == NULL)
+        return NULL;
+    pthread_mutex_lock(&o->mu);
+    int pos;
+    if (cm_vec_find(&o->systems, host_id, &pos))
+        r = json_deep_copy(((struct cm_system *)o->systems.v[pos])->system);
+    pthread_mutex_unlock(&o->mu);
+    return r;
 }

@@ -39,15 +39,22 @@ struct cm_alert {
     int seen;
 };
 
+struct cm_system {
+    char id[32]; /* host id (cm_vec key) */
+    json_t *system;
+};
+
 struct cm_ops {
     pthread_mutex_t mu;
     ox_metrics_http *http;
     const char **route_names;
     ox_metrics_hist *mdb;
-    struct cm_vec hist;   /* struct cm_hist, by name */
-    struct cm_vec alerts; /* struct cm_alert, by key */
+    struct cm_vec hist;    /* struct cm_hist, by name */
+    struct cm_vec alerts;  /* struct cm_alert, by key */
+    struct cm_vec systems; /* struct cm_system, by host id */
     int64_t hist_interval_ms, last_hist_ms;
     double delay_alert_s;
+    double disk_alert_pct;
     int restart_alert_n;
     int64_t restart_window_ms;
     char session[65]; /* the console cookie's value (random, per CM run) */

@@ -70,4 +70,8 @@ int sv_store_remove_dir(struct sv_store *s, ox_errbuf *eb);
 int sv_http(void *curl, const char *url, const char *token, const char *body, long timeout_ms,
             char **out);
 
+/* {"cpus","load1","memTotal","memAvail","diskSize","diskAvail"} of this host
+ * and the file system of `dir` (sv_system.c); a new reference. */
+json_t *sv_system_json(const char *dir);
+
 #endif

@@ -86,6 +86,7 @@ static char *build_report(struct ox_supervisor *sv, int wait_ms)
     }
     json_t *r = json_pack("{s:s,s:i,s:I,s:i,s:o}", "host", sv->cfg.host_ip, "port", sv->cfg.port,
                           "gen", (json_int_t)sv->gen, "waitMs", wait_ms, "stores", arr);
+    json_object_set_new(r, "system", sv_system_json(sv->cfg.dir));
     char *text = json_dumps(r, JSON_COMPACT);
     json_decref(r);
     return text;

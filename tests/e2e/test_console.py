@@ -122,6 +122,12 @@ def test_console_store_life_cycle(mariadb):
              what="second supervisor registered")
         b.cmd("goto", url=cm.url + "/#/hosts")
         b.cmd("wait", selector='tr[data-host="%s"]' % sv.host_id, text="Up")
+        # CPU, memory and disk as the supervisor reports them.
+        disk = b.cmd("eval", js="document.querySelector('tr[data-host=\"%s\"] .disk')"
+                                ".textContent" % sv.host_id)
+        assert disk.endswith(" %") and 0 <= int(disk[:-2]) <= 100, disk
+        h = [h for h in cm.hosts() if h["host"] == sv.host_id][0]
+        assert h["system"]["cpus"] >= 1 and h["system"]["diskSize"] > 0
         procs.kill_pid(sv.proc.pid, sig=9)
         b.cmd("wait", selector='tr[data-host="%s"]' % sv.host_id, text="Down", timeout=20000)
         b.shot("06-hosts")
