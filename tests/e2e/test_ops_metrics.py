@@ -133,3 +133,38 @@ def test_metrics_escape_and_token(mariadb):
         assert rc == 0, out
     finally:
         cm.cleanup()
+
+
+def test_crash_is_visible(mariadb):
+    """A store killed with SIGKILL is restarted by its supervisor; the CM keeps
+    the restart count and the crash cause (crawler/history, /metrics), not
+    only a fresh "started successfully"."""
+    import os
+    import signal
+    shop(mariadb)
+    cm = CM()
+    try:
+        cm.start()
+        cm.create_topic(mariadb, topic="orders")
+        name = cm.start_crawler(topic="orders")["name"]
+        cm.wait_status(name, lambda c: c["status"] == 0)
+        pid = cm.store_pid(name)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            st, h = cm.get("/crawler/history", crawler=name)
+            assert st == 200, h
+            if h["info"]["restarts"] >= 1 and cm.store_pid(name) not in (0, pid):
+                break
+            assert time.monotonic() < deadline, h
+            time.sleep(0.2)
+        assert "signal 9" in h["info"]["lastCrash"] or "killed" in h["info"]["lastCrash"], h
+        assert h["info"]["lastCrashMs"] > 0
+        cm.wait_status(name, lambda c: c["status"] == 0)
+        s = parse_metrics(http_text(cm.url + "/metrics")[2])
+        assert metric(s, "oxbow_store_restarts_total", store=name) >= 1
+        # Still there once the store runs again.
+        st, h = cm.get("/crawler/history", crawler=name)
+        assert h["info"]["lastCrash"]
+    finally:
+        cm.cleanup()
