@@ -111,7 +111,8 @@ int cm_db_exec(struct ox_cm *cm, int id, int n, const char *const *p, ox_mdb_row
     pthread_mutex_lock(&cm->db_lock);
     int64_t t0 = cm_wall_ms();
     int rc = ox_metadb_exec(cm->db, id, n, p, fn, arg, eb);
-    cm_ops_observe_metadb(cm, cm_wall_ms() - t0);
+    if (fn == NULL) /* a write: reads (with a row callback) are not timed */
+        cm_ops_observe_metadb(cm, cm_wall_ms() - t0);
     if (rc < 0) {
         atomic_store(&cm->write_ok, 0);
         snprintf(cm->health_err, sizeof cm->health_err, "%s", eb ? eb->msg : "metaDB error");
