@@ -173,8 +173,10 @@ static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *res
 {
     if (resp->content_type != NULL) {
         /* Not JSON: the console's files and /metrics (cm_console.c, cm_metrics.c). */
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            resp->raw_len, resp->raw ? resp->raw : (char *)"", MHD_RESPMEM_MUST_FREE);
+        struct MHD_Response *r =
+            resp->raw
+                ? MHD_create_response_from_buffer(resp->raw_len, resp->raw, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
         resp->raw = NULL;
         MHD_add_response_header(r, "Content-Type", resp->content_type);
         MHD_add_response_header(r, "Cache-Control", "no-store");
