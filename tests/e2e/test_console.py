@@ -155,6 +155,23 @@ def test_console_store_life_cycle(mariadb):
         assert all(a[1].startswith("127.0.0.1:") for a in acts)
         assert acts[0][3] == name and acts[0][4] == "200"
         b.shot("09-audit")
+        # Create a topic and a store from the forms.
+        b.cmd("goto", url=cm.url + "/#/create")
+        for sel, val in (("#f-topic", "made_in_ui"), ("#f-host", mariadb.host),
+                         ("#f-username", mariadb.user), ("#f-password", mariadb.password),
+                         ("#f-whiteList", "shop.*")):
+            b.cmd("type", selector=sel, text=val)
+        b.cmd("eval", js="(() => { const p = document.querySelector('#f-port'); "
+                         "p.value = '%d'; return 1; })()" % mariadb.port)
+        b.cmd("click", selector="#topic-form button[type=submit]")
+        b.cmd("wait", selector="#create-msg", text="Topic made_in_ui created.")
+        t = [t for t in cm.topics() if t["topic"] == "made_in_ui"][0]
+        assert t["port"] == mariadb.port and t["whiteList"] == "shop.*"
+        b.cmd("click", selector="#store-form button[type=submit]")
+        b.cmd("wait", selector="#status-word", text="Running", timeout=30000)
+        made = b.cmd("eval", js="document.querySelector('#store-name').textContent")
+        assert ":made_in_ui-000-0:" in made and cm.detail(made)[1]["crawler"]["status"] == 0
+        b.shot("10-created")
         # No script errors; the only failed loads are the 401s before login.
         errs = [e for e in b.cmd("errors") if "status of 401" not in e]
         assert errs == [], errs
