@@ -98,3 +98,38 @@ def test_prometheus_fires_when_store_paused(mariadb):
         if prom is not None:
             prom.cleanup()
         cm.cleanup()
+
+
+def test_cm_alert_list_sets_and_clears(mariadb):
+    """The CM's own alerts (GET /alert/list, the console's Alerts page): a
+    paused store raises OxbowStoreNotRunning with its start time, which keeps
+    while the condition holds and clears when the store runs again."""
+    cm = CM()
+    try:
+        cm.start()
+        cm.create_topic(mariadb, topic="orders")
+        name = cm.start_crawler(topic="orders")["name"]
+        cm.wait_status(name, lambda c: c["status"] == 0)
+        assert cm.get("/alert/list")[1]["alerts"] == []
+        t0 = time.time() * 1000
+        assert cm.post("/crawler/clear", crawler=name)[0] == 200
+
+        def not_running():
+            return [a for a in cm.get("/alert/list")[1]["alerts"]
+                    if a["alert"] == "OxbowStoreNotRunning" and a["subject"] == name]
+        deadline = time.monotonic() + 10
+        while not not_running():
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        a = not_running()[0]
+        assert a["severity"] == "warning" and "1001" in a["message"]  # paused on purpose
+        assert t0 - 2000 <= a["since"] <= time.time() * 1000
+        time.sleep(1.5)
+        assert not_running()[0]["since"] == a["since"]
+        assert cm.post("/crawler/restore", crawler=name)[0] == 200
+        deadline = time.monotonic() + 10
+        while not_running():
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        cm.cleanup()
