@@ -11,7 +11,18 @@ libpq-dev postgresql-15 postgresql-client-15
 libmicrohttpd-dev nettle-dev libjansson-dev libsqlite3-dev libzstd-dev zstd zlib1g-dev libcmocka-dev
 libcurl4-openssl-dev curl wrk hyperfine nodejs npm
 python3 python3-pytest python3-pymysql python3-psycopg2 openssl
-mariadb-test-data sqlite3 iproute2"
+mariadb-test-data sqlite3 iproute2
+chromium prometheus"
+
+# The console's browser test drives Debian's chromium with puppeteer-core
+# from tests/e2e/console/package-lock.json (no browser download).
+console_npm() {
+    dir=$(dirname "$0")/../tests/e2e/console
+    if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules/puppeteer-core" ]; then
+        echo "deps: npm ci in tests/e2e/console"
+        (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+    fi
+}
 
 missing=""
 for p in $PKGS; do
@@ -26,6 +37,7 @@ fi
 missing=$(echo "$missing" | xargs echo)
 if [ -z "$missing" ]; then
     echo "deps: all packages present"
+    console_npm
     exit 0
 fi
 echo "deps: installing:$missing" | fold -s -w 78
@@ -41,4 +53,5 @@ fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+console_npm
 echo "deps: done"

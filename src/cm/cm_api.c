@@ -22,11 +22,17 @@ static const char *const p_crawler[] = {"crawler", NULL};
 static const char *const p_detail[] = {"filters", "crawler", NULL};
 static const char *const p_list[] = {"topic", NULL};
 static const char *const p_host[] = {"host", NULL};
+static const char *const p_log[] = {"crawler", "lines", "file", NULL};
+static const char *const p_login[] = {"token", NULL};
+static const char *const p_audit[] = {"limit", NULL};
+static const char *const p_topic_update[] = {"topic",     "password",  "whiteList",
+                                             "blackList", "retention", NULL};
 
 const struct cm_route cm_routes[] = {
     {"POST", "/topic/create", cm_h_topic_create, 0, 0, p_topic_create},
     {"GET", "/topic/list", cm_h_topic_list, 0, 0, p_none},
     {"POST", "/topic/delete", cm_h_topic_delete, 0, 0, p_topic},
+    {"POST", "/topic/update", cm_h_topic_update, 0, 0, p_topic_update},
     {"POST", "/crawler/start", cm_h_crawler_start, 0, 0, p_start},
     {"POST", "/crawler/clear", cm_h_crawler_clear, 0, 0, p_crawler},
     {"POST", "/crawler/stop", cm_h_crawler_clear, 0, 0, p_crawler},
@@ -38,6 +44,19 @@ const struct cm_route cm_routes[] = {
     {"GET", "/cm/health", cm_h_health, 0, 0, p_none},
     {"POST", "/supervisor/heartbeat", cm_h_sv_heartbeat, 8u << 20, 1, NULL},
     {"POST", "/host/revoke", cm_h_sv_revoke, 0, 0, p_host},
+    /* Operations (cm_metrics.c, cm_console.c; docs/operations.md). */
+    {"GET", "/metrics", cm_h_metrics, 0, 0, p_none},
+    {"GET", "/alert/list", cm_h_alert_list, 0, 0, p_none},
+    {"GET", "/console/stores", cm_h_console_stores, 0, 0, p_none},
+    {"GET", "/audit/list", cm_h_audit_list, 0, 0, p_audit},
+    {"GET", "/crawler/history", cm_h_crawler_history, 0, 0, p_crawler},
+    {"GET", "/crawler/log", cm_h_crawler_log, 0, 0, p_log},
+    {"GET", "/", cm_h_console_file, 0, 0, p_none},
+    {"GET", "/index.html", cm_h_console_file, 0, 0, p_none},
+    {"GET", "/app.js", cm_h_console_file, 0, 0, p_none},
+    {"GET", "/app.css", cm_h_console_file, 0, 0, p_none},
+    {"POST", "/console/login", cm_h_console_login, 0, 0, p_login},
+    {"POST", "/console/logout", cm_h_console_logout, 0, 0, p_none},
 };
 const int cm_nroutes = (int)(sizeof cm_routes / sizeof cm_routes[0]);
 
@@ -71,7 +90,7 @@ static int host_ok(const char *s)
     return 1;
 }
 
-static int filter_list_ok(const char *s)
+int cm_filter_list_ok(const char *s)
 {
     if (strlen(s) > 4096)
         return 0;
@@ -144,7 +163,7 @@ int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         wl = "";
     if (bl == NULL)
         bl = "";
-    if (!filter_list_ok(wl) || !filter_list_ok(bl))
+    if (!cm_filter_list_ok(wl) || !cm_filter_list_ok(bl))
         return cm_resp_error(resp, 400,
                              "whiteList/blackList must be comma-separated db.table patterns");
 
@@ -255,6 +274,9 @@ int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
                                         "port", h->port, "lastHeartbeat", (json_int_t)h->last_hb_ms,
                                         "live", cm_host_live(cm, h), "crawlers", names,
                                         "credential", cm_cred_kind(cm, h->id)));
+        json_t *sys = cm_ops_host_system_get(cm, h->id);
+        json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "system",
+                            sys ? sys : json_null());
     }
     pthread_rwlock_unlock(&cm->lock);
     json_t *o = json_object();

@@ -8,6 +8,7 @@
 
 int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_topic_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_topic_update(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_topic_delete(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_crawler_clear(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
@@ -19,9 +20,23 @@ int cm_h_host_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_health(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_sv_revoke(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+/* Operations (cm_metrics.c, cm_console.c). */
+int cm_h_metrics(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_alert_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_history(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_console_file(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_console_login(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_console_stores(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_audit_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_console_logout(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+/* The request's path without the query string. */
+const char *cm_req_path(struct cm_req *req);
 
 /* Helpers shared by the handlers. */
 int cm_text_ok(const char *s, size_t max);
+/* Comma-separated db.table patterns of at most 4096 bytes. */
+int cm_filter_list_ok(const char *s);
 int cm_parse_port(const char *s, int *out);
 /* Waits until pred(cm, name) holds (checked under the read lock) or
  * timeout_ms passes; returns 1 if it holds. */

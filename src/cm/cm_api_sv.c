@@ -156,6 +156,7 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
             h->store_port_base = (int)json_integer_value(base_j);
         pthread_rwlock_unlock(&cm->lock);
     }
+    cm_ops_host_system(cm, id, json_object_get(in, "system"));
     if (stores != NULL) {
         cm_state_apply_report(cm, id, stores);
         size_t i;
@@ -190,6 +191,7 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         json_t *src = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "type", t->db_type, "host",
                                 t->host, "port", t->port, "user", t->user, "password", t->password,
                                 "whitelist", t->whitelist, "blacklist", t->blacklist);
+        json_object_set_new(src, "retention", json_integer((json_int_t)t->retention_s));
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:o}", "name", c->name,
                                              "desired", desired, "topic", c->topic, "checkpoint",
                                              c->checkpoint, "port", c->port, "createdMs",

@@ -122,6 +122,7 @@ int cm_health_round(struct ox_cm *cm)
     }
     pthread_mutex_unlock(&cm->db_lock);
     int64_t took = cm_wall_ms() - t0;
+    cm_ops_observe_metadb(cm, took);
     if (rc != 0) {
         /* The statuses were not persisted: mark them dirty again. */
         pthread_rwlock_wrlock(&cm->lock);
@@ -157,6 +158,7 @@ static void *health_main(void *arg)
     while (!atomic_load(&cm->stopping)) {
         int64_t start = cm_wall_ms();
         cm_health_round(cm);
+        cm_ops_tick(cm);
         int64_t left = cm->cfg.health_interval_ms - (cm_wall_ms() - start);
         /* Sleep in small steps so that stopping is prompt. */
         while (left > 0 && !atomic_load(&cm->stopping)) {

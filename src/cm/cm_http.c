@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cm_api.h"
 #include "cm_internal.h"
 #include "cm_params.h"
 #include "ox_alloc.h"
@@ -74,6 +75,11 @@ const char *cm_req_sv_host(struct cm_req *req)
 const char *cm_req_param(struct cm_req *req, const char *key)
 {
     return ox_cm_params_get(&req->params, key);
+}
+
+const char *cm_req_path(struct cm_req *req)
+{
+    return req->route ? req->route->path : "";
 }
 
 const char *cm_req_body(struct cm_req *req, size_t *len)
@@ -151,6 +157,12 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     struct cm_req *r = *con_cls;
     if (r == NULL)
         return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);
+    cm_ops_count_request(r->cm, r->route, ci ? ci->http_status : 0);
+    if (r->route != NULL && strcmp(r->route->method, "POST") == 0 && r->started)
+        cm_ops_audit(r->cm, con, r->route, cm_req_param(r, "crawler"), cm_req_param(r, "topic"),
+                     ci ? ci->http_status : 0);
     free(r->uri);
     if (r->bearer != NULL) {
         memset(r->bearer, 0, strlen(r->bearer));
@@ -158,6 +170,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     }
     json_decref(r->resp.body);
     free(r->resp.raw);
+    free(r->resp.set_cookie);
     ox_buf_free(&r->body);
     ox_cm_params_free(&r->params);
     free(r);
@@ -183,12 +196,15 @@ static int authorised(struct ox_cm *cm, struct cm_req *r, const struct cm_route 
     const char *h = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Authorization");
     const char *tok = h != NULL && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
     if (rt != NULL && rt->supervisor_auth) {
+        /* The host's own credential, checked by the handler (cm_cred.c). */
         if (tok == NULL || *tok == '\0')
             return 0;
         r->bearer = ox_xstrdup(tok);
         return 1;
     }
-    if (cm->cfg.auth_token == NULL)
+    if (cm->cfg.auth_token == NULL || (rt != NULL && cm_ops_route_public(rt)))
+        return 1;
+    if (cm_ops_cookie_ok(cm, MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Cookie")))
         return 1;
     return tok != NULL && token_eq(tok, cm->cfg.auth_token);
 }
@@ -196,6 +212,24 @@ static int authorised(struct ox_cm *cm, struct cm_req *r, const struct cm_route 
 static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *resp,
                                  const char *allow)
 {
+    if (resp->content_type != NULL) {
+        /* Not JSON: the console's files and /metrics (cm_console.c, cm_metrics.c). */
+        struct MHD_Response *r =
+            resp->raw
+                ? MHD_create_response_from_buffer(resp->raw_len, resp->raw, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+        resp->raw = NULL;
+        MHD_add_response_header(r, "Content-Type", resp->content_type);
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        enum MHD_Result ret = MHD_queue_response(con, (unsigned)resp->http_status, r);
+        MHD_destroy_response(r);
+        json_decref(resp->body);
+        resp->body = NULL;
+        return ret;
+    }
     char *text = resp->raw ? resp->raw : json_dumps(resp->body, JSON_COMPACT | JSON_SORT_KEYS);
     resp->raw = NULL;
     if (text == NULL)
@@ -211,6 +245,11 @@ static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *res
         MHD_add_response_header(r, "Allow", allow);
     if (resp->http_status == 401)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    if (resp->set_cookie) {
+        MHD_add_response_header(r, "Set-Cookie", resp->set_cookie);
+        free(resp->set_cookie);
+        resp->set_cookie = NULL;
+    }
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)resp->http_status, r);
     MHD_destroy_response(r);
     json_decref(resp->body);
@@ -253,7 +292,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
 {
     struct ox_cm *cm = cls;
     struct cm_req *r = *con_cls;
-    struct cm_resp resp = {200, NULL, NULL};
+    struct cm_resp resp = {.http_status = 200};
     if (r == NULL)
         return MHD_NO;
     if (!r->started) {

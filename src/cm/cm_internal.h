@@ -48,6 +48,7 @@ struct cm_topic {
     char *blacklist;
     int64_t next_sub;
     int64_t created_ms;
+    int64_t retention_s; /* store.clearer.outdated, 0 = the store's default */
 };
 
 struct cm_host {
@@ -83,6 +84,10 @@ struct cm_crawler {
     int64_t status_ms;
     int64_t created_ms;
     int dirty; /* status changed since last persisted */
+    /* From the supervisor's reports (cm_ops.c reads them). */
+    int restarts;     /* the supervisor's restart count for this store */
+    char *last_crash; /* the cause of the last crash, or NULL */
+    int64_t last_crash_ms;
 };
 
 struct cm_vec {
@@ -119,6 +124,7 @@ struct ox_cm {
     atomic_llong creds_loaded_ms; /* last reload of creds */
     ox_ratelimit http_log_rl;     /* libmicrohttpd's messages to stderr */
     int http_log_rl_init;
+    struct cm_ops *ops;           /* metrics, history, alerts, console (cm_ops.c) */
 };
 
 /* Clocks in ms since the epoch; cm_now_ms applies the test clock offset. */
@@ -175,6 +181,35 @@ int cm_cred_revoke(struct ox_cm *cm, const char *host_id, ox_errbuf *eb);
 /* Writes 2*nbytes hex digits from /dev/urandom and a NUL to hex. */
 int cm_random_hex(size_t nbytes, char *hex, ox_errbuf *eb);
 
+struct cm_route;
+/* Operations (cm_ops.c, cm_metrics.c, cm_console.c): request counters,
+ * metaDB latency, a bounded per-store history of RPS and delay, alerts, and
+ * the console's session. cm_ops_init never fails (aborts on OOM); cm_ops_tick
+ * runs on the health thread every round; cm_ops_free(NULL-safe). */
+void cm_ops_init(struct ox_cm *cm);
+void cm_ops_free(struct ox_cm *cm);
+void cm_ops_tick(struct ox_cm *cm);
+/* Counts one answered request (route NULL = not in the table). */
+void cm_ops_count_request(struct ox_cm *cm, const struct cm_route *route, unsigned code);
+/* Appends a state-changing call (POST) to the audit log in the metaDB: when,
+ * the client address, the route, the crawler or topic named, the HTTP
+ * result. Supervisor heartbeats are not recorded. Never logs. */
+struct MHD_Connection;
+void cm_ops_audit(struct ox_cm *cm, struct MHD_Connection *con, const struct cm_route *route,
+                  const char *crawler, const char *topic, unsigned code);
+/* Keeps the host figures of a supervisor's heartbeat ("system"), for
+ * /host/list and the console; `system` may be NULL. Returns a new reference
+ * from cm_ops_host_system_get, or NULL if none was reported. */
+void cm_ops_host_system(struct ox_cm *cm, const char *host_id, json_t *system);
+json_t *cm_ops_host_system_get(struct ox_cm *cm, const char *host_id);
+/* Records the duration of one metaDB write (statement or transaction). */
+void cm_ops_observe_metadb(struct ox_cm *cm, int64_t ms);
+/* True for the routes served without the token: the console's login page
+ * and its files (cm_console.c). */
+int cm_ops_route_public(const struct cm_route *rt);
+/* True if the request carries the console's session cookie. */
+int cm_ops_cookie_ok(struct ox_cm *cm, const char *cookie_header);
+
 /* Health (cm_health.c). */
 int cm_active(const struct ox_cm *cm);
 int cm_health_start(struct ox_cm *cm, ox_errbuf *eb);
@@ -193,8 +228,11 @@ int cm_detail_filters_check(const char *filters, ox_errbuf *eb);
 struct cm_req;
 struct cm_resp {
     int http_status;
-    json_t *body; /* owned; must contain isSuccess */
-    char *raw;    /* or: complete JSON text (malloc'd, owned), used when set */
+    json_t *body;             /* owned; must contain isSuccess */
+    char *raw;                /* or: complete JSON text (malloc'd, owned), used when set */
+    const char *content_type; /* NULL = application/json; else raw is sent as is */
+    char *set_cookie;         /* owned; a Set-Cookie header value, or NULL */
+    size_t raw_len;           /* with content_type: the length of raw */
 };
 typedef int (*cm_handler_fn)(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 struct cm_route {

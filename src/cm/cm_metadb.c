@@ -46,7 +46,18 @@ static const char *const migration_v3[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {NULL, migration_v1, migration_v2, migration_v3};
+/* v4: the audit log of state-changing API calls (docs/operations.md). */
+static const char *const migration_v4[] = {
+    "CREATE TABLE ox_audit (at_ms BIGINT NOT NULL, remote VARCHAR(64) NOT NULL,"
+    " action VARCHAR(64) NOT NULL, target TEXT NOT NULL, result INTEGER NOT NULL)",
+    "CREATE INDEX ox_audit_at ON ox_audit(at_ms)",
+    /* topic/update's retention (store.clearer.outdated), 0 = the store's default */
+    "ALTER TABLE ox_topics ADD COLUMN retention_s BIGINT NOT NULL DEFAULT 0",
+    NULL,
+};
+
+static const char *const *const migrations[] = {NULL, migration_v1, migration_v2, migration_v3,
+                                                   migration_v4};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -67,8 +78,13 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                              NULL},
     [OX_MDB_TOPIC_DELETE] = {"DELETE FROM ox_topics WHERE name = $1", NULL},
     [OX_MDB_TOPIC_ALL] = {"SELECT name, db_type, host, port, username, password, whitelist,"
-                          " blacklist, next_sub_id, created_ms FROM ox_topics ORDER BY name",
+                          " blacklist, next_sub_id, created_ms, retention_s FROM ox_topics"
+                          " ORDER BY name",
                           NULL},
+    /* name, password, whitelist, blacklist, retention_s */
+    [OX_MDB_TOPIC_UPDATE] = {"UPDATE ox_topics SET password = $2, whitelist = $3, blacklist = $4,"
+                             " retention_s = $5 WHERE name = $1",
+                             NULL},
     [OX_MDB_TOPIC_SET_NEXT_SUB] = {"UPDATE ox_topics SET next_sub_id = $2 WHERE name = $1", NULL},
     /* id, ip, port, last_heartbeat_ms */
     [OX_MDB_HOST_UPSERT] = {"INSERT INTO ox_hosts (id, ip, port, last_heartbeat_ms, created_ms)"
@@ -103,6 +119,15 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                           " (extract(epoch from clock_timestamp()) * 1000)::bigint)"
                           " ON CONFLICT (id) DO UPDATE SET cm_ms = excluded.cm_ms,"
                           " db_ms = excluded.db_ms RETURNING db_ms"},
+    /* at_ms, remote, action, target, result */
+    [OX_MDB_AUDIT_INSERT] = {"INSERT INTO ox_audit (at_ms, remote, action, target, result)"
+                             " VALUES ($1, $2, $3, $4, $5)",
+                             NULL},
+    /* limit; newest first */
+    [OX_MDB_AUDIT_RECENT] = {"SELECT at_ms, remote, action, target, result FROM ox_audit"
+                             " ORDER BY at_ms DESC LIMIT $1",
+                             "SELECT at_ms, remote, action, target, result FROM ox_audit"
+                             " ORDER BY at_ms DESC LIMIT $1::bigint"},
     [OX_MDB_SCHEMA_VERSION] = {"SELECT COALESCE(MAX(version), 0) FROM ox_schema_migrations", NULL},
     [OX_MDB_SCHEMA_RECORD] = {"INSERT INTO ox_schema_migrations (version, applied_ms)"
                               " VALUES ($1, $2)",

@@ -20,6 +20,9 @@
  *             (hex) of each host's supervisor credential; never the token
  * Version 3: UNIQUE INDEX ox_crawlers_host_port ON ox_crawlers(host_id, port)
  *   WHERE port > 0: the CM allocates each store's port, unique per host.
+ * Version 4 adds
+ *   ox_audit(at_ms, remote, action, target, result)   state-changing API calls
+ *   ox_topics.retention_s   store.clearer.outdated set by /topic/update (0 = default)
  * Times are milliseconds since the epoch. The password column holds the
  * source password: the metaDB is as sensitive as the sources (SQLite file is
  * created 0600).
@@ -42,6 +45,7 @@ enum ox_mdb_stmt {
     OX_MDB_TOPIC_DELETE,
     OX_MDB_TOPIC_ALL,
     OX_MDB_TOPIC_SET_NEXT_SUB,
+    OX_MDB_TOPIC_UPDATE,
     OX_MDB_HOST_UPSERT,
     OX_MDB_HOST_HEARTBEAT,
     OX_MDB_HOST_ALL,
@@ -51,6 +55,8 @@ enum ox_mdb_stmt {
     OX_MDB_CRAWLER_DELETE,
     OX_MDB_CRAWLER_ALL,
     OX_MDB_HEARTBEAT,
+    OX_MDB_AUDIT_INSERT,
+    OX_MDB_AUDIT_RECENT,
     OX_MDB_SCHEMA_VERSION,
     OX_MDB_SCHEMA_RECORD,
     OX_MDB_SVCRED_INSERT,
@@ -111,6 +117,6 @@ int ox_metadb_reprepare(ox_metadb *db, ox_errbuf *eb);
 void ox_metadb_close(ox_metadb *db);
 
 /* The schema version this build creates. */
-#define OX_METADB_SCHEMA_VERSION 3
+#define OX_METADB_SCHEMA_VERSION 4
 
 #endif

@@ -36,6 +36,9 @@ static const char *const cm_keys[] = {"cm.listen",
                                       "cm.metadb.adopt",
                                       "cm.test.clock_offset_ms",
                                       "cm.test.metadb_delay_ms",
+                                      "cm.history.interval_ms",
+                                      "cm.alert.*",
+                                      "cm.web.dir",
                                       "supervisor.*",
                                       NULL};
 
@@ -197,6 +200,7 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
     pthread_mutex_init(&cm->cond_mu, NULL);
     pthread_cond_init(&cm->cond, NULL);
     atomic_store(&cm->write_ok, 1);
+    cm_ops_init(cm);
     int rc;
     if (mkdir(cm->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
         rc = ox_errf(eb, OX_EIO, "cannot create cm.data.dir %s: %s", cm->cfg.data_dir,
@@ -281,6 +285,7 @@ void ox_cm_stop(ox_cm *cm)
     ox_metadb_close(cm->db);
     cm_state_free(cm);
     cm_cred_free(cm);
+    cm_ops_free(cm);
     ox_cm_config_free(&cm->cfg);
     free(cm->sv_token);
     pthread_mutex_destroy(&cm->db_lock);

@@ -100,6 +100,7 @@ void cm_crawler_free(struct cm_crawler *c)
     free(c->user_data);
     free(c->err_msg);
     free(c->status_json);
+    free(c->last_crash);
     json_decref(c->checkpoints);
     free(c);
 }
@@ -108,7 +109,10 @@ int cm_db_exec(struct ox_cm *cm, int id, int n, const char *const *p, ox_mdb_row
                ox_errbuf *eb)
 {
     pthread_mutex_lock(&cm->db_lock);
+    int64_t t0 = cm_wall_ms();
     int rc = ox_metadb_exec(cm->db, id, n, p, fn, arg, eb);
+    if (fn == NULL) /* a write: reads (with a row callback) are not timed */
+        cm_ops_observe_metadb(cm, cm_wall_ms() - t0);
     if (rc < 0) {
         atomic_store(&cm->write_ok, 0);
         snprintf(cm->health_err, sizeof cm->health_err, "%s", eb ? eb->msg : "metaDB error");
@@ -143,6 +147,7 @@ static int load_topic(void *arg, int n, const char *const *v)
     t->blacklist = ox_xstrdup(v[7] ? v[7] : "");
     t->next_sub = to_i64(v[8]);
     t->created_ms = to_i64(v[9]);
+    t->retention_s = n > 10 ? to_i64(v[10]) : 0;
     int pos;
     if (cm_vec_find(&cm->topics, t->name, &pos))
         cm_topic_free(t);
@@ -355,6 +360,16 @@ static void apply_one(struct ox_cm *cm, const char *host_id, json_t *s)
         }
     }
     json_t *st = json_object_get(s, "status");
+    json_t *restarts = json_object_get(s, "restarts");
+    if (json_is_integer(restarts))
+        c->restarts = (int)json_integer_value(restarts);
+    if (strcmp(state, "crashed") == 0 && error != NULL && *error &&
+        (c->last_crash == NULL || strcmp(c->last_crash, error) != 0 ||
+         c->status != CM_ST_CRASHED)) {
+        free(c->last_crash);
+        c->last_crash = ox_xstrdup(error);
+        c->last_crash_ms = cm_wall_ms();
+    }
     int old_status = c->status;
     char *old_msg = c->err_msg;
     c->err_msg = NULL;

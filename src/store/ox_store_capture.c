@@ -179,6 +179,7 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
         return rc;
     }
     __atomic_add_fetch(&cap->st->records_total, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&cap->st->bytes_total, (uint64_t)cap->payload.len, __ATOMIC_RELAXED);
     if (flags & OX_LOG_COMMIT) {
         cap->commits++;
         cap->last_commit_ms = ox_store_mono_ms();
@@ -492,6 +493,8 @@ void *ox_store_capture_main(void *arg)
                                                          : "Store %s started successfully",
                                     c->short_name);
             }
+            if (cap.connected_before)
+                __atomic_add_fetch(&st->reconnects, 1, __ATOMIC_RELAXED);
             cap.connected_before = 1;
         }
         int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
@@ -529,6 +532,7 @@ void *ox_store_capture_main(void *arg)
         if (rc == 0) {
             if (cap.silent) {
                 cap.silent = 0;
+                __atomic_add_fetch(&st->reconnects, 1, __ATOMIC_RELAXED);
                 ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO, "Store %s reconnected to source",
                                     c->short_name);
             }

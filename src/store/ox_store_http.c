@@ -2,7 +2,7 @@
  * ox_store_http.c - the store's HTTP/1.1 server (libmicrohttpd).
  *
  * Routes (a table, not a switch): GET /v1/status and GET /v1/subscribe
- * (docs/protocol.md). MHD runs one thread per connection, so a subscriber
+ * (docs/protocol.md), GET /metrics (docs/operations.md). MHD runs one thread per connection, so a subscriber
  * whose socket is full blocks only its own thread: capture and the other
  * subscribers never wait for it. When the store listens on a non-loopback
  * address, every request must carry "Authorization: Bearer <token>".
@@ -34,6 +34,7 @@
 #include "ox_alloc.h"
 #include "ox_buf.h"
 #include "ox_json_out.h"
+#include "ox_metrics.h"
 #include "ox_store_priv.h"
 
 #define RESERVED_SLOTS 4
@@ -148,14 +149,16 @@ static void conn_deadline(struct ox_store *st, struct MHD_Connection *conn, int6
     pthread_mutex_unlock(&st->conns->mu);
 }
 
+static void count_request(struct ox_store *st, struct MHD_Connection *conn, void **req_cls);
+
 /* A response went out: a kept-alive connection has the full time again for
  * its next request. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct ox_store *st = cls;
-    (void)req_cls;
     (void)toe;
+    count_request(st, conn, req_cls);
     conn_deadline(st, conn, st->cfg->request_timeout_ms);
     struct conn *c = conn_of(conn);
     if (c != NULL)
@@ -258,7 +261,26 @@ static const struct route {
 } routes[] = {
     {"/v1/status", handle_status},
     {"/v1/subscribe", ox_store_sub_handle},
+    {"/metrics", ox_store_metrics_handle},
 };
+
+/* Route names for oxbow_http_requests_total, in the table's order. */
+const char *const ox_store_http_routes[] = {"/v1/status", "/v1/subscribe", "/metrics"};
+const int ox_store_http_nroutes = 3;
+_Static_assert(sizeof routes / sizeof routes[0] == 3, "keep ox_store_http_routes in step");
+
+/* Counts each answered request by route and status code. req_cls points into
+ * ox_store_http_routes (or at its end for any other path). */
+static void count_request(struct ox_store *st, struct MHD_Connection *conn, void **req_cls)
+{
+    if (*req_cls == NULL || st->http_counts == NULL)
+        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+    int route = (int)((const char *const *)*req_cls - ox_store_http_routes);
+    ox_metrics_http_count(st->http_counts, route, ci ? ci->http_status : 0);
+    *req_cls = NULL;
+}
 
 /* Constant-time comparison of the presented bearer token. */
 static int token_ok(const char *want, const char *header)
@@ -282,8 +304,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* MHD calls twice per request: first with headers only. Answer on the
      * first call for GETs (no body expected). */
     if (*req_cls == NULL) {
-        static int marker;
-        *req_cls = &marker;
+        *req_cls = (void *)&ox_store_http_routes[ox_metrics_http_route(st->http_counts, url)];
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
             return MHD_YES;
     }
@@ -336,6 +357,9 @@ int ox_store_http_start(struct ox_store *st, ox_errbuf *eb)
     const char *addr = strcmp(c->listen, "localhost") == 0 ? "127.0.0.1" : c->listen;
     if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
         return ox_errf(eb, OX_ECONFIG, "store.listen: \"%s\" is not an IPv4 address", c->listen);
+    if (st->http_counts == NULL)
+        st->http_counts = ox_metrics_http_create(ox_store_http_routes, ox_store_http_nroutes);
+    st->start_ms = ox_store_now_ms();
     struct ox_store_conns *cs = ox_xcalloc(1, sizeof *cs);
     pthread_mutex_init(&cs->mu, NULL);
     cs->listen_ip = ntohl(sa.sin_addr.s_addr);
@@ -365,4 +389,6 @@ void ox_store_http_stop(struct ox_store *st)
         free(st->conns);
         st->conns = NULL;
     }
+    ox_metrics_http_free(st->http_counts);
+    st->http_counts = NULL;
 }

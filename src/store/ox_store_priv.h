@@ -56,6 +56,14 @@ struct ox_store {
     uint64_t rate_samples[OX_RATE_SAMPLES];
     int64_t rate_times[OX_RATE_SAMPLES];
     int rate_n;
+
+    /* For GET /metrics (ox_store_metrics.c). */
+    int64_t start_ms;                    /* set before the threads start */
+    uint64_t bytes_total;                /* atomic: payload bytes appended since start */
+    uint64_t reconnects;                 /* atomic: source reconnections since start */
+    uint64_t served_total;               /* atomic: records sent to subscribers */
+    struct ox_metrics_http *http_counts; /* requests by route and code */
+    struct sub *subs;                    /* mu: live subscribers, for per-subscriber figures */
 };
 
 /* Sets status and errMsg (thread-safe) and logs the message at `level`. */
@@ -87,6 +95,17 @@ void ox_store_rate_sample(struct ox_store *st);
 /* HTTP handler for GET /v1/subscribe (ox_store_sub.c). */
 struct MHD_Connection;
 int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn);
+
+/* HTTP handler for GET /metrics (ox_store_metrics.c): the Prometheus text
+ * format. Route names for the request counters are in ox_store_http_routes. */
+int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn);
+extern const char *const ox_store_http_routes[];
+extern const int ox_store_http_nroutes;
+/* Appends ,"subscriberList":[{"id","peer","since","position","sent","lagRecords"}]
+ * for the live subscribers (at most 100) to the status JSON. */
+void ox_store_sub_status_json(struct ox_store *st, struct ox_buf *out, uint64_t last_msg_id);
+/* Appends oxbow_store_subscriber_records_sent_total for live subscribers. */
+void ox_store_sub_metrics(struct ox_store *st, struct ox_buf *out);
 
 /* Queues a JSON response; returns the MHD result. */
 int ox_store_http_reply(struct MHD_Connection *conn, unsigned code, const char *body, size_t len);

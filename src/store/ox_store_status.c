@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,7 +134,29 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     }
     ox_buf_printf(out,
                   "],\"delay\":%.3f,\"recordsPerSec\":%.1f,\"bytes\":%" PRIu64
-                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64 "}\n",
+                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64,
                   delay, rate, info.bytes, __atomic_load_n(&st->subscribers, __ATOMIC_RELAXED),
                   info.last_msg_id);
+    /* Counters since the store started and log figures, for GET /metrics on
+     * the CM (docs/operations.md). */
+    ox_buf_printf(out,
+                  ",\"recordsTotal\":%" PRIu64 ",\"capturedBytes\":%" PRIu64
+                  ",\"recordsSent\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"segments\":%" PRIu32
+                  ",\"firstTimestamp\":%" PRId64 ",\"lastEventMs\":%" PRId64
+                  ",\"startMs\":%" PRId64,
+                  __atomic_load_n(&st->records_total, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->bytes_total, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->served_total, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->reconnects, __ATOMIC_RELAXED), info.segments,
+                  info.first_msg_id ? info.first_src.timestamp : (int64_t)0, src_ms, st->start_ms);
+    /* The file system of the store's directory, for the disk alert. */
+    struct statvfs vfs;
+    uint64_t fs_size = 0, fs_avail = 0;
+    if (statvfs(c->dir, &vfs) == 0) {
+        fs_size = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+        fs_avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    }
+    ox_buf_printf(out, ",\"fsSize\":%" PRIu64 ",\"fsAvail\":%" PRIu64, fs_size, fs_avail);
+    ox_store_sub_status_json(st, out, info.last_msg_id);
+    OX_JSON_LIT(out, "}\n");
 }

@@ -43,6 +43,7 @@
 #include "ox_json_out.h"
 #include "ox_payload.h"
 #include "ox_store_ckpt.h"
+#include "ox_metrics.h"
 #include "ox_store_priv.h"
 #include "ox_sub_query.h"
 
@@ -67,7 +68,11 @@ struct sub {
     int in_txn; /* delivered (or resumed inside) the current transaction */
     int ended;  /* stop after draining the staged bytes */
     int64_t last_out_ms;
-    uint64_t sent;
+    uint64_t sent;           /* atomic: read by GET /metrics */
+    struct sub *next, *prev; /* st->subs, under st->mu */
+    char peer[64];           /* set before it is listed */
+    int64_t since_ms;
+    uint64_t pos; /* atomic: msgId of the last record read (sent or filtered out) */
 };
 
 static size_t take(uint8_t *dst, size_t room, const uint8_t *src, size_t len, size_t *off)
@@ -230,8 +235,10 @@ static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
         ox_errbuf eb;
         int rc = ox_log_reader_next(s->r, &rec, n ? 0 : WAIT_MS, &eb);
         if (rc == 0) {
+            __atomic_store_n(&s->pos, rec.msg_id, __ATOMIC_RELAXED);
             if (stage_record(s, &rec) != 0) {
-                s->sent++;
+                __atomic_add_fetch(&s->sent, 1, __ATOMIC_RELAXED);
+                __atomic_add_fetch(&s->st->served_total, 1, __ATOMIC_RELAXED);
                 s->last_out_ms = ox_store_mono_ms();
             }
             continue;
@@ -269,6 +276,14 @@ static void on_free(void *cls)
     struct sub *s = cls;
     ox_slog_printf(s->st->slog, OX_LL_INFO,
                    "subscriber %" PRIu64 " closed after %" PRIu64 " records", s->id, s->sent);
+    pthread_mutex_lock(&s->st->mu);
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (s->st->subs == s)
+        s->st->subs = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&s->st->mu);
     ox_log_reader_free(s->r);
     ox_sub_query_free(&s->q);
     ox_buf_free(&s->head);
@@ -402,7 +417,52 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
                    "subscriber %" PRIu64 " from %s: start kind %d, format %s, filter %s", s->id,
                    peer, q.start.kind, q.format == OX_SUB_BINARY ? "binary" : "json",
                    q.filter ? "yes" : "none");
+    snprintf(s->peer, sizeof s->peer, "%s", peer);
+    s->since_ms = ox_store_now_ms();
+    pthread_mutex_lock(&st->mu);
+    s->next = st->subs;
+    if (st->subs)
+        st->subs->prev = s;
+    st->subs = s;
+    pthread_mutex_unlock(&st->mu);
     int ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+void ox_store_sub_metrics(struct ox_store *st, ox_buf *out)
+{
+    ox_metrics_family(out, "oxbow_store_subscriber_records_sent_total", "counter",
+                      "Records sent to each connected subscriber since it connected.");
+    pthread_mutex_lock(&st->mu);
+    for (struct sub *s = st->subs; s; s = s->next) {
+        char id[24];
+        snprintf(id, sizeof id, "%" PRIu64, s->id);
+        const char *labels[] = {"subscriber", id, NULL};
+        ox_metrics_sample(out, "oxbow_store_subscriber_records_sent_total", labels,
+                          (double)__atomic_load_n(&s->sent, __ATOMIC_RELAXED));
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
+void ox_store_sub_status_json(struct ox_store *st, ox_buf *out, uint64_t last_msg_id)
+{
+    OX_JSON_LIT(out, ",\"subscriberList\":[");
+    int n = 0;
+    pthread_mutex_lock(&st->mu);
+    /* At most 100: the list travels in every supervisor report. */
+    for (struct sub *s = st->subs; s && n < 100; s = s->next, n++) {
+        uint64_t pos = __atomic_load_n(&s->pos, __ATOMIC_RELAXED);
+        if (n)
+            ox_buf_putc(out, ',');
+        ox_buf_printf(out, "{\"id\":%" PRIu64 ",\"peer\":", s->id);
+        ox_json_str(out, s->peer, strlen(s->peer));
+        ox_buf_printf(out,
+                      ",\"since\":%" PRId64 ",\"position\":%" PRIu64 ",\"sent\":%" PRIu64
+                      ",\"lagRecords\":%" PRIu64 "}",
+                      s->since_ms, pos, __atomic_load_n(&s->sent, __ATOMIC_RELAXED),
+                      last_msg_id > pos ? last_msg_id - pos : 0);
+    }
+    pthread_mutex_unlock(&st->mu);
+    ox_buf_putc(out, ']');
 }

@@ -36,7 +36,8 @@ struct sv_store {
     int port_busy;      /* the last spawn found `port` held by another process */
     int adopted;        /* pid is a store from before this supervisor, not a child */
     int adopt_tried;
-    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist"} */
+    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist","retention"} */
+    int reconfigure; /* the source changed while running: restart with the new config */
 };
 
 struct ox_supervisor {
@@ -78,5 +79,9 @@ int sv_store_remove_dir(struct sv_store *s, ox_errbuf *eb);
  * negative OX_E*; *out gets the response body (caller frees). */
 int sv_http(void *curl, const char *url, const char *token, const char *body, long timeout_ms,
             char **out);
+
+/* {"cpus","load1","memTotal","memAvail","diskSize","diskAvail"} of this host
+ * and the file system of `dir` (sv_system.c); a new reference. */
+json_t *sv_system_json(const char *dir);
 
 #endif

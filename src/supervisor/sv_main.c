@@ -150,6 +150,7 @@ static char *build_report(struct ox_supervisor *sv, int wait_ms)
     json_t *r = json_pack("{s:s,s:i,s:I,s:i,s:i,s:o}", "host", sv->cfg.host_ip, "port",
                           sv->cfg.port, "gen", (json_int_t)sv->gen, "waitMs", wait_ms,
                           "storePortBase", sv->cfg.store_port_base, "stores", arr);
+    json_object_set_new(r, "system", sv_system_json(sv->cfg.dir));
     char *text = json_dumps(r, JSON_COMPACT);
     json_decref(r);
     return text;
@@ -203,6 +204,10 @@ static int apply_desired(struct ox_supervisor *sv, json_t *resp)
         const char *topic = json_string_value(json_object_get(e, "topic"));
         snprintf(s->topic, sizeof s->topic, "%s", topic ? topic : "");
         json_t *src = json_object_get(e, "source");
+        /* A changed source (topic/update) restarts a running store; it
+         * resumes from its own change log, so nothing is lost. */
+        if (s->source != NULL && json_is_object(src) && !json_equal(s->source, src) && s->pid > 0)
+            s->reconfigure = 1;
         json_decref(s->source);
         s->source = json_is_object(src) ? json_incref(src) : json_object();
     }
@@ -222,9 +227,10 @@ static int act(struct ox_supervisor *sv)
             sv_store_adopt(sv, s); /* once per store: one left running by a crash */
         switch (s->desired) {
         case SV_RUN:
-            if (s->pid > 0 && s->stop_deadline_ms != 0) {
+            if (s->pid > 0 && (s->stop_deadline_ms != 0 || s->reconfigure)) {
                 sv_store_stop_step(sv, s); /* finish a stop before restarting */
             } else if (s->pid <= 0 && now >= s->next_start_ms) {
+                s->reconfigure = 0;
                 if (sv_store_spawn(sv, s) != 0) {
                     if (strcmp(s->state, "failed") != 0)
                         fprintf(stderr, "oxbow supervisor: cannot start store %s: %s\n", s->name,

@@ -163,6 +163,9 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s)
     ox_buf_printf(&b, "store.start.checkpoint=%s\n", s->checkpoint);
     ox_buf_printf(&b, "store.whitelist=%s\nstore.blacklist=%s\n", src_str(s, "whitelist"),
                   src_str(s, "blacklist"));
+    json_t *ret = json_object_get(s->source, "retention");
+    if (json_is_integer(ret) && json_integer_value(ret) > 0)
+        ox_buf_printf(&b, "store.clearer.outdated=%lld\n", (long long)json_integer_value(ret));
     snprintf(path, sizeof path, "%s/store.properties", s->dir);
     int rc = write_file(path, (const char *)b.data, b.len, 0600);
     ox_buf_free(&b);
