@@ -229,7 +229,7 @@ int ox_cm_credential_issue(const struct ox_cm_config *cfg, const char *host_id,
         goto done;
     }
     ox_metadb *db = NULL;
-    if ((rc = ox_metadb_open(cfg->metadb_url, &db, eb)) == 0) {
+    if ((rc = ox_metadb_open_flags(cfg->metadb_url, OX_MDB_OPEN_NO_OWNER, &db, eb)) == 0) {
         const char *p[3] = {canon, hash, ms};
         rc = ox_metadb_exec(db, OX_MDB_SVCRED_INSERT, 3, p, NULL, NULL, eb);
         if (rc != 0) {
@@ -255,7 +255,7 @@ int ox_cm_credential_revoke(const struct ox_cm_config *cfg, const char *host_id,
     if (!cm_host_id_check(host_id, canon))
         return ox_errf(eb, OX_EINVAL, "host \"%.64s\" is not <IPv4>-<port>", host_id);
     ox_metadb *db = NULL;
-    int rc = ox_metadb_open(cfg->metadb_url, &db, eb);
+    int rc = ox_metadb_open_flags(cfg->metadb_url, OX_MDB_OPEN_NO_OWNER, &db, eb);
     if (rc != 0)
         return rc;
     int found = 0;

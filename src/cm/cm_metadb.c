@@ -214,11 +214,16 @@ static int migrate(ox_metadb *db, ox_errbuf *eb)
 
 int ox_metadb_open(const char *target, ox_metadb **out, ox_errbuf *eb)
 {
+    return ox_metadb_open_flags(target, 0, out, eb);
+}
+
+int ox_metadb_open_flags(const char *target, unsigned flags, ox_metadb **out, ox_errbuf *eb)
+{
     const struct ox_metadb_ops *ops = &ox_metadb_sqlite_ops;
     if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0)
         ops = &ox_metadb_pg_ops;
     ox_metadb *db = NULL;
-    int rc = ops->open(&db, target, eb);
+    int rc = ops->open(&db, target, flags, eb);
     if (rc != 0)
         return rc;
     db->ops = ops;

@@ -73,7 +73,7 @@ typedef int (*ox_mdb_row_fn)(void *arg, int ncol, const char *const *vals);
 /* The back-end interface; concrete structs embed struct ox_metadb first. */
 struct ox_metadb_ops {
     const char *name; /* "sqlite" or "postgresql" */
-    int (*open)(ox_metadb **out, const char *target, ox_errbuf *eb);
+    int (*open)(ox_metadb **out, const char *target, unsigned flags, ox_errbuf *eb);
     int (*ddl)(ox_metadb *db, const char *sql, ox_errbuf *eb);
     int (*prepare)(ox_metadb *db, int id, const char *sql, ox_errbuf *eb);
     int (*exec)(ox_metadb *db, int id, int nparams, const char *const *params, ox_mdb_row_fn fn,
@@ -97,6 +97,13 @@ extern const struct ox_metadb_ops ox_metadb_pg_ops;
  * Never logs. The handle is not thread-safe: callers serialise access.
  */
 int ox_metadb_open(const char *target, ox_metadb **out, ox_errbuf *eb);
+
+/* ox_metadb_open for a short command next to a running CM (issuing or
+ * revoking a supervisor credential): it does not take the one-CM-per-file
+ * lock that the daemon's open holds (SQLite's own locking still serialises
+ * the writes). */
+#define OX_MDB_OPEN_NO_OWNER 0x1u
+int ox_metadb_open_flags(const char *target, unsigned flags, ox_metadb **out, ox_errbuf *eb);
 
 /* Runs statement `id` with `nparams` text parameters (NULL = SQL NULL),
  * calling fn per row if fn is non-NULL. Returns 0, the callback's non-zero

@@ -21,7 +21,7 @@ struct mdb_pg {
     int in_reprepare;
 };
 
-static int pg_open(ox_metadb **out, const char *url, ox_errbuf *eb)
+static int pg_open(ox_metadb **out, const char *url, unsigned flags, ox_errbuf *eb)
 {
     int lrc = cm_pq_load(eb);
     if (lrc != 0)

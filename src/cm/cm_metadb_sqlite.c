@@ -11,7 +11,8 @@
  * CM runs. An older metaDB in WAL mode is converted at open with exclusive
  * locking (which keeps the WAL index in heap memory), so even that never
  * maps the -shm. One CM per file: the open takes flock(LOCK_EX) on the
- * database file and holds it until close.
+ * database file and holds it until close (a credential command opens
+ * without it, OX_MDB_OPEN_NO_OWNER).
  */
 #include <fcntl.h>
 #include <errno.h>
@@ -36,13 +37,13 @@ static int sq_err(struct mdb_sqlite *s, ox_errbuf *eb, const char *what)
     return ox_errf(eb, OX_EDB, "sqlite %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int sq_open(ox_metadb **out, const char *path, ox_errbuf *eb)
+static int sq_open(ox_metadb **out, const char *path, unsigned flags, ox_errbuf *eb)
 {
     /* Create the file 0600 first: it holds source passwords. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return ox_errf(eb, OX_EIO, "open metaDB %s failed: %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (!(flags & OX_MDB_OPEN_NO_OWNER) && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(fd);
         return e == EWOULDBLOCK
