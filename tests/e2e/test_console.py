@@ -114,10 +114,12 @@ def test_console_store_life_cycle(mariadb):
         b.shot("05-store-log")
 
         # Hosts and alerts: a second supervisor, killed, shows as down.
-        with open(os.path.join(cm.dir, "token"), "w") as f:
-            f.write(TOKEN + "\n")
-        os.chmod(os.path.join(cm.dir, "token"), 0o600)
-        sv = Supervisor(cm, os.path.join(cm.dir, "token")).start()
+        # It needs its own host credential (the API token cannot act as one).
+        sv_token = os.path.join(cm.dir, "sv2.token")
+        sv = Supervisor(cm, sv_token)
+        r = cm.credential("issue", sv.host_id, out=sv_token)
+        assert r.returncode == 0, r.stderr
+        sv.start()
         wait(lambda: any(h["host"] == sv.host_id and h["live"] for h in cm.hosts()),
              what="second supervisor registered")
         b.cmd("goto", url=cm.url + "/#/hosts")
@@ -195,8 +197,12 @@ def cpu_seconds(pid, seconds):
 
 
 def fake_supervisor(cm, names, stop):
-    """Heartbeats as a supervisor on 127.0.0.2-7104 that runs `names`."""
-    with open(os.path.join(cm.data, "supervisor.token")) as f:
+    """Heartbeats as a supervisor on 127.0.0.2-7104 that runs `names`, with
+    the credential the CM issued for that host."""
+    token_file = os.path.join(cm.dir, "fake-sv.token")
+    r = cm.credential("issue", "127.0.0.2-7104", out=token_file)
+    assert r.returncode == 0, r.stderr
+    with open(token_file) as f:
         token = f.read().strip()
     now = int(time.time())
     while not stop.is_set():
