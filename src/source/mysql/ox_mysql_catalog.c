@@ -367,8 +367,21 @@ static const char *const TEXT_TYPES[] = {
 };
 /* Byte-string types: charset binary. */
 static const char *const BINARY_TYPES[] = {
-    "binary",   "varbinary",      "tinyblob", "blob",      "mediumblob",
-    "longblob", "long varbinary", "raw",      "char byte", NULL,
+    "binary",
+    "varbinary",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+    "long varbinary",
+    "raw",
+    "char byte",
+    /* MariaDB's fixed-size binary types: BINARY(16)/BINARY(4) in the binlog
+     * (the decoder renders them as text from the column's type). */
+    "inet6",
+    "inet4",
+    "uuid",
+    NULL,
 };
 /* NCHAR/NATIONAL types are utf8mb3 whatever the table says. */
 static const char *const NATIONAL_TYPES[] = {"nchar", "nvarchar", "national", NULL};
