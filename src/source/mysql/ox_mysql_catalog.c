@@ -698,6 +698,10 @@ static int create_table(ox_cat *c, const ox_ddl_stmt *s)
      * which ones, only the server knows. */
     if (s->as_select || s->ncols == 0)
         t->uncertain = true;
+    /* WITH SYSTEM VERSIONING: hidden columns and a longer primary key (see
+     * ox_ddl_stmt.sys_versioning). */
+    if (s->sys_versioning)
+        t->uncertain = true;
     put_owned(c, t);
     return t->uncertain ? OX_CAT_UNCERTAIN : OX_CAT_APPLIED;
 }
