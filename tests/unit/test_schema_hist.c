@@ -385,6 +385,10 @@ static void test_system_versioning(void **state)
             "re TIMESTAMP(6) GENERATED ALWAYS AS ROW END, PERIOD FOR SYSTEM_TIME(rs, re)) "
             "ENGINE=InnoDB WITH SYSTEM VERSIONING",
             OX_CAT_UNCERTAIN);
+    run_sql(c, "w", "CREATE TABLE vc (id INT PRIMARY KEY, x INT WITH SYSTEM VERSIONING)",
+            OX_CAT_UNCERTAIN);
+    run_sql(c, "w", "CREATE TABLE m (id INT PRIMARY KEY, x INT)", OX_CAT_APPLIED);
+    run_sql(c, "w", "ALTER TABLE m MODIFY x INT WITH SYSTEM VERSIONING", OX_CAT_UNCERTAIN);
     /* A column WITHOUT SYSTEM VERSIONING, and periods alone, change nothing
      * hidden. */
     run_sql(c, "w", "CREATE TABLE n (id INT PRIMARY KEY, x INT WITHOUT SYSTEM VERSIONING)",

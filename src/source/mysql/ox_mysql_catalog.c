@@ -720,6 +720,8 @@ static int alter_table(ox_cat *c, const ox_ddl_stmt *s)
     ox_cat_table *t = table_dup(old);
     for (uint32_t k = 0; k < s->nalters; k++)
         alter_one(c, t, &s->alters[k]);
+    if (s->sys_versioning) /* a column WITH SYSTEM VERSIONING: see create_table */
+        t->uncertain = true;
     bool unc = t->uncertain;
     put_owned(c, t);
     if (tg->new_table)

@@ -783,6 +783,10 @@ static void parse_coldef(rd *p, ox_ddl_coldef *c)
             (void)qname(p, &db, &t);
             free(db);
             free(t);
+        } else if (is_kw(p, 0, "WITH") && is_kw(p, 1, "SYSTEM") && is_kw(p, 2, "VERSIONING")) {
+            /* MariaDB: a versioned column makes the table system-versioned. */
+            p->i += 3;
+            p->s->sys_versioning = true;
         } else {
             /* COMMENT 'x', AUTO_INCREMENT, [GENERATED ALWAYS] AS (expr)
              * VIRTUAL|STORED, CHECK (expr), INVISIBLE, COLUMN_FORMAT x, ... */

@@ -158,9 +158,11 @@ typedef struct ox_ddl_stmt {
     char *like_db;
     char *like_table;
     bool as_select;
-    /* Addition: CREATE TABLE ... WITH SYSTEM VERSIONING (MariaDB): the binlog
-     * carries row_start/row_end columns the definition does not name (unless
-     * it names them) and the primary key gains the row end column. */
+    /* Addition: CREATE TABLE ... WITH SYSTEM VERSIONING, or a column WITH
+     * SYSTEM VERSIONING in CREATE/ALTER TABLE (MariaDB; either makes the
+     * table system-versioned): the binlog carries row_start/row_end columns
+     * the definition does not name (unless it names them) and the primary
+     * key gains the row end column. */
     bool sys_versioning;
 
     /* ALTER TABLE: its clauses in order. */
