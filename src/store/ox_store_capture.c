@@ -55,6 +55,7 @@
 
 #include "ox_filter.h"
 #include "ox_mysql_ddl.h"
+#include "ox_mysql_source.h"
 #include "ox_payload.h"
 #include "ox_source.h"
 #include "ox_store_priv.h"
@@ -82,7 +83,23 @@ struct capture {
     int log_failed;   /* status shows a log failure (4) until a write succeeds */
     uint64_t commits; /* COMMIT records appended (not necessarily durable yet) */
     uint64_t commits_at_connect;
+    /* Schema history counters of the sources dropped before this one (a
+     * source's own counters start at 0). */
+    uint64_t mismatches_base, unknown_base;
 };
+
+/* Publishes the MySQL source's schema history counters for /v1/status. */
+static void publish_schema_counters(struct capture *cap)
+{
+    if (cap->src == NULL || cap->ops != &ox_mysql_source_ops)
+        return;
+    ox_mysql_source_stats ms;
+    ox_mysql_source_stats_get(cap->src, &ms);
+    __atomic_store_n(&cap->st->schema_mismatches, cap->mismatches_base + ms.schema_mismatches,
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&cap->st->schema_unknown, cap->unknown_base + ms.schema_unknown,
+                     __ATOMIC_RELAXED);
+}
 
 static void sleep_ms(int64_t ms)
 {
@@ -396,6 +413,9 @@ static void drop_source(struct capture *cap)
         ox_slog_printf(cap->st->slog, OX_LL_ERROR, "capture: abort: %s", eb.msg);
     cap->in_txn = 0;
     cap->txn_records = 0;
+    publish_schema_counters(cap);
+    cap->mismatches_base = __atomic_load_n(&cap->st->schema_mismatches, __ATOMIC_RELAXED);
+    cap->unknown_base = __atomic_load_n(&cap->st->schema_unknown, __ATOMIC_RELAXED);
     if (cap->src != NULL)
         cap->ops->close(cap->src);
     cap->src = NULL;
@@ -498,6 +518,7 @@ void *ox_store_capture_main(void *arg)
             cap.connected_before = 1;
         }
         int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
+        publish_schema_counters(&cap);
         if (rc == 0 || rc == OX_EAGAIN) {
             /* Nothing more pending (or a batch done): make it visible now. */
             int sr = ox_log_sync(st->log, &eb);

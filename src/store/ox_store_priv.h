@@ -50,8 +50,12 @@ struct ox_store {
     int64_t src_time_ms;
 
     uint64_t records_total; /* atomic: records appended since start */
-    int subscribers;        /* atomic */
-    uint64_t sub_seq;       /* atomic: subscriber ids for store.log */
+    /* atomic: the MySQL schema history's counters since start (see
+     * ox_binlog_stats): TABLE_MAPs whose FULL metadata disagreed with the
+     * history, and TABLE_MAPs whose rows were flagged "schema":"unknown". */
+    uint64_t schema_mismatches, schema_unknown;
+    int subscribers;  /* atomic */
+    uint64_t sub_seq; /* atomic: subscriber ids for store.log */
     /* main thread: records_total once a second, for recordsPerSec (mu). */
     uint64_t rate_samples[OX_RATE_SAMPLES];
     int64_t rate_times[OX_RATE_SAMPLES];

@@ -134,9 +134,11 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     }
     ox_buf_printf(out,
                   "],\"delay\":%.3f,\"recordsPerSec\":%.1f,\"bytes\":%" PRIu64
-                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64,
+                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64 ",\"schemaMismatches\":%" PRIu64
+                  ",\"schemaUnknown\":%" PRIu64,
                   delay, rate, info.bytes, __atomic_load_n(&st->subscribers, __ATOMIC_RELAXED),
-                  info.last_msg_id);
+                  info.last_msg_id, __atomic_load_n(&st->schema_mismatches, __ATOMIC_RELAXED),
+                  __atomic_load_n(&st->schema_unknown, __ATOMIC_RELAXED));
     /* Counters since the store started and log figures, for GET /metrics on
      * the CM (docs/operations.md). */
     ox_buf_printf(out,

@@ -427,29 +427,42 @@ def test_store_killed_during_ddl_workload(mariadb):
 
 @pytest.mark.parametrize("mariadb", ["MINIMAL"], indirect=True)
 def test_schema_unknown_is_flagged(mariadb):
-    """A change the history cannot follow (system versioning adds row_start
-    and row_end, which the binlog carries) gives "schema":"unknown" and
-    positional names, never a guess; other tables keep their names."""
+    """A change the history does not model (system versioning adds hidden
+    row_start and row_end columns, which the binlog carries, and lengthens
+    the primary key) gives "schema":"unknown" and positional names, never a
+    guess: ADD SYSTEM VERSIONING, CREATE ... WITH SYSTEM VERSIONING, and a
+    versioned table that exists when the store starts (information_schema
+    does not list the hidden columns). Other tables keep their names, and
+    /v1/status counts the unknown table maps."""
     w = Workload(mariadb)
     w.ddl("CREATE DATABASE sh", db="mysql")
     w.ddl("CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(5))")
+    w.ddl("CREATE TABLE pre (id INT PRIMARY KEY, a VARCHAR(5)) WITH SYSTEM VERSIONING")
     s = Store(mariadb)
     try:
         start_store(s)
+        assert s.status()["schemaUnknown"] == 0
         w.ins("t", 1, a="a")
         w.ddl("ALTER TABLE t ADD SYSTEM VERSIONING")
         w.ins("t", 2, a="b")
+        w.ins("pre", 1, a="p")
+        w.ddl("CREATE TABLE v (id INT PRIMARY KEY, a VARCHAR(5)) WITH SYSTEM VERSIONING")
+        w.ins("v", 1, a="v")
         w.ddl("CREATE TABLE fin (id INT PRIMARY KEY, v ENUM('p','q'))")
         w.ins("fin", 1, v="q")
         _, recs = read_until_fin(s.port)
         rows = [r for r in recs if r.get("op") == "insert"]
-        assert len(rows) == 3, [(r["op"], r.get("table"), r.get("sql", "")[:40], r["offset"]) for r in recs]
+        assert len(rows) == 5, [(r["op"], r.get("table"), r.get("sql", "")[:40], r["offset"]) for r in recs]
         assert rows[0]["after"] == {"id": 1, "a": "a"} and "schema" not in rows[0]
         assert rows[0]["pk"] == ["id"]
-        assert rows[1]["schema"] == "unknown", rows[1]
-        assert list(rows[1]["after"])[:2] == ["@1", "@2"], rows[1]
-        assert rows[1]["after"]["@1"] == 2 and rows[1]["after"]["@2"] == "b"
-        assert rows[2]["after"] == {"id": 1, "v": "q"} and "schema" not in rows[2]
+        for r, want in zip(rows[1:4], ([2, "b"], [1, "p"], [1, "v"])):
+            assert r["schema"] == "unknown", r
+            # The hidden row_start/row_end are in the row image.
+            assert list(r["after"]) == ["@1", "@2", "@3", "@4"], r
+            assert [r["after"]["@1"], r["after"]["@2"]] == want, r
+        assert rows[4]["after"] == {"id": 1, "v": "q"} and "schema" not in rows[4]
+        st = s.status()
+        assert st["schemaUnknown"] == 3 and st["schemaMismatches"] == 0, st
     finally:
         s.cleanup()
 

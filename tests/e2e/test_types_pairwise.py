@@ -13,7 +13,8 @@ columns nullable (with NULLs mixed in) and all NOT NULL.
 
 Rows are inserted, updated (row r takes the values of row r+1) and some
 deleted; then every decoded row image, from `oxbow decode` on the binlog
-files and from live `oxbow capture`, is compared with SELECT on the source
+files, from live `oxbow capture` and from `oxbow capture --schema-dir` (the
+schema history the store keeps), is compared with SELECT on the source
 (snapshots taken after the inserts and after the updates), mapped to the
 JSON forms of docs/records.md. Runs against a FULL and a MINIMAL
 binlog_row_metadata server.
@@ -21,6 +22,7 @@ binlog_row_metadata server.
 
 import base64
 import math
+import os
 import struct
 
 import pytest
@@ -48,8 +50,11 @@ def _float32(x):
 #   float    SELECT CAST(c AS DOUBLE) -> number (equal as 32-bit floats)
 #   double   SELECT c -> number
 #   enum     FULL: CAST(c AS CHAR) -> name; MINIMAL: c+0 -> index/bitmask
-#   inet6    SELECT HEX(INET6_ATON(CAST(c AS CHAR))) -> {"base64": 16 bytes}
-# (UUID is "bin": HEX() of a UUID is its 16 bytes in text order.)
+#   fbt      MariaDB's INET6/UUID/INET4, BINARY(16)/BINARY(4) in the binlog:
+#            with the schema history (the store) SELECT c -> its text; without
+#            (`oxbow decode`, capture without --schema-dir)
+#            HEX(CAST(c AS BINARY(n))) -> {"base64": n bytes}
+FBT = {"INET6": 16, "UUID": 16, "INET4": 4}
 def _types():
     t = []
 
@@ -133,8 +138,10 @@ def _types():
     for name, wkts in geo:
         vals = ["ST_GeomFromText(%s)" % w for w in wkts]
         add(name, name, "bin", (vals * ROWS)[:ROWS])
-    add("INET6", "INET6", "inet6", ["'::1'", "'1::'", "'::'", "'ffff::ffff'", "'1.2.3.4'"])
-    add("UUID", "UUID", "bin", ["'00000000-0000-0000-0000-000000000000'",
+    add("INET6", "INET6", "fbt", ["'::1'", "'1::'", "'::'", "'ffff::ffff'", "'::ffff:1.2.3.4'"])
+    add("INET4", "INET4", "fbt", ["'1.2.3.4'", "'0.0.0.0'", "'255.255.255.255'", "'10.0.0.1'",
+                                  "'127.0.0.1'"])
+    add("UUID", "UUID", "fbt", ["'00000000-0000-0000-0000-000000000000'",
                                 "'12345678-1234-1234-9234-123456789abc'",
                                 "'12345678-1234-7234-9234-123456789a00'",
                                 "'ffffffff-ffff-ffff-ffff-ffffffffffff'",
@@ -188,8 +195,9 @@ def select_expr(kind, col, minimal):
     if kind == "enum":
         # SET+0 of a 64-member SET is a signed BIGINT in SELECT: cast it.
         return "CAST(%s+0 AS UNSIGNED)" % col if minimal else "CAST(%s AS CHAR)" % col
-    if kind == "inet6":
-        return "HEX(INET6_ATON(CAST(%s AS CHAR)))" % col
+    if kind == "fbt":
+        # Both forms, split by expected(); NULL stays NULL.
+        return "CONCAT(HEX(CAST(%s AS BINARY(16))), ' ', %s)" % (col, col)
     raise AssertionError(kind)
 
 
@@ -198,8 +206,12 @@ def expected(kind, v):
         return None
     if kind == "int":
         return int(v)
-    if kind in ("bin", "inet6"):
+    if kind == "bin":
         return _b(v)
+    if kind == "fbt":
+        hexstr, text = v.split(" ")
+        n = 4 if "." in text and ":" not in text else 16  # INET4 text is a dotted quad
+        return {"bin": _b(hexstr[:2 * n]), "text": text}
     if kind in ("float", "double"):
         return float(v)
     return v
@@ -275,6 +287,8 @@ def run_workload(m, minimal):
         sql += s
     m.client("\n".join(sql) + "\n")
     before = {t: snapshot(m, t, lay, minimal) for t, (lay, _) in all_tables.items()}
+    # With the schema history ENUM/SET are names on MINIMAL servers too.
+    before_n = {t: snapshot(m, t, lay, False) for t, (lay, _) in all_tables.items()}
     # Updates: row r takes the values of row r+1 (ids 1..ROWS-1); deletes:
     # the rows with even ids.
     sql = ["SET SESSION sql_mode='', time_zone='+00:00';", "USE %s;" % DB]
@@ -284,10 +298,11 @@ def run_workload(m, minimal):
             sql.append("UPDATE %s SET %s WHERE id=%d;" % (t, sets, r + 1))
     m.client("\n".join(sql) + "\n")
     after = {t: snapshot(m, t, lay, minimal) for t, (lay, _) in all_tables.items()}
+    after_n = {t: snapshot(m, t, lay, False) for t, (lay, _) in all_tables.items()}
     sql = ["USE %s;" % DB] + ["DELETE FROM %s WHERE id %% 2 = 0;" % t for t in all_tables]
     m.client("\n".join(sql) + "\n")
     m.query("FLUSH BINARY LOGS")
-    return {t: lay for t, (lay, _) in all_tables.items()}, before, after
+    return {t: lay for t, (lay, _) in all_tables.items()}, before, after, before_n, after_n
 
 
 def values_of(image, lay, names_known):
@@ -301,7 +316,7 @@ def values_of(image, lay, names_known):
     return [image[k] for k in keys]
 
 
-def check(recs, layouts_, before, after, names_known, where):
+def check(recs, layouts_, before, after, names_known, where, fbt_text=False):
     rows = [r for r in recs if r["op"] in ("insert", "update", "delete") and r["db"] == DB]
     by_table = {}
     for r in rows:
@@ -319,6 +334,8 @@ def check(recs, layouts_, before, after, names_known, where):
             for j, ti in enumerate(lay):
                 kind = TYPES[ti][2]
                 want, got = snap[rid][j], vals[j + 1]
+                if kind == "fbt" and want is not None:
+                    want = want["text" if fbt_text else "bin"]
                 if not same(kind, want, got):
                     prev = TYPES[lay[j - 1]][0] if j else "id"
                     bad.append("%s %s.%s id=%s c%d %s (after %s) %s: SELECT %r, decoded %r"
@@ -351,7 +368,7 @@ def test_types_pairwise(mariadb):
     m = mariadb
     minimal = m.metadata == "MINIMAL"
     first = m.binlogs()[0][0]
-    layouts_, before, after = run_workload(m, minimal)
+    layouts_, before, after, before_n, after_n = run_workload(m, minimal)
 
     # Offline: every binlog file, in order, as one stream of records.
     recs = []
@@ -365,3 +382,12 @@ def test_types_pairwise(mariadb):
                   env={"OX_SOURCE_PASSWORD": m.password}, timeout=300)
     check(parse_json_lines(r.stdout), layouts_, before, after, names_known=True,
           where="capture")
+
+    # The store's path: the schema history knows INET6/UUID/INET4 and the
+    # rows show them as SELECT does.
+    r = run_oxbow("capture", "--host", m.host, "--port", m.port, "--user", m.user,
+                  "--server-id", 4344, "--from-file", first, "--from-pos", 4, "--until-end",
+                  "--schema-dir", os.path.join(m.dir, "oxhist"),
+                  env={"OX_SOURCE_PASSWORD": m.password}, timeout=300)
+    check(parse_json_lines(r.stdout), layouts_, before_n, after_n, names_known=True,
+          where="capture --schema-dir", fbt_text=True)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -460,13 +461,101 @@ static void test_truncation_everywhere(void **state)
     }
 }
 
+/* MariaDB's INET6/INET4/UUID (BINARY(16)/BINARY(4) in the binlog, typed by
+ * the schema history). Expected texts are what SELECT printed on MariaDB
+ * 10.11 for the stored bytes (HEX(CAST(c AS BINARY(16)))). */
+static void hexbytes(const char *h, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+}
+
+static void fbt_dec(tcol *t, const char *hex, size_t n)
+{
+    uint8_t b[17];
+    /* The binlog drops trailing zero bytes of BINARY(n). */
+    hexbytes(hex, b + 1, n);
+    size_t len = n;
+    while (len > 0 && b[len] == 0)
+        len--;
+    b[0] = (uint8_t)len;
+    dec(t, b, len + 1);
+}
+
+static void test_fixed_binary(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *hex, *text;
+    } inet6[] = {
+        {"00000000000000000000000000000001", "::1"},
+        {"20010db8000000000000ff0000428329", "2001:db8::ff00:42:8329"},
+        {"00000000000000000000ffff01020304", "::ffff:1.2.3.4"},
+        {"00000000000000000000000000000000", "::"},
+        {"00010000000000000000000000000000", "1::"},
+        {"00000000000000000000000001020304", "::1.2.3.4"},
+        {"00010000000000020000000000000003", "1:0:0:2::3"},
+        {"00000002000300040005000600070008", "::2:3:4:5:6:7:8"},
+        {"00000000000100000000000000000000", "0:0:1::"},
+        {"00010000000200030004000500060007", "1::2:3:4:5:6:7"},
+        {"00010000000000020000000000030004", "1::2:0:0:3:4"},
+        {"00000000000000000000000000010000", "::0.1.0.0"},
+        {"00000000000000000000ffff00000000", "::ffff:0.0.0.0"},
+        {"00000000000000000000000100000000", "::1:0:0"},
+        {"00000001000200030004000500060007", "::1:2:3:4:5:6:7"},
+    };
+    tcol t = {.scratch = OX_BUF_INIT};
+    const uint8_t m16[] = {OX_MT_STRING, 16}, m4[] = {OX_MT_STRING, 4};
+    layout(&t, OX_MT_STRING, m16, 2);
+    t.c.cs = CS_BINARY;
+    t.c.pad = true;
+    t.c.fbt = FBT_INET6;
+    for (size_t i = 0; i < sizeof inet6 / sizeof inet6[0]; i++) {
+        fbt_dec(&t, inet6[i].hex, 16);
+        assert_text(&t, OX_VAL_TEXT, inet6[i].text);
+    }
+    t.c.fbt = FBT_UUID;
+    fbt_dec(&t, "123e4567e89b12d3a456426614174000", 16);
+    assert_text(&t, OX_VAL_TEXT, "123e4567-e89b-12d3-a456-426614174000");
+    fbt_dec(&t, "1234567812341234c234123456789abc", 16);
+    assert_text(&t, OX_VAL_TEXT, "12345678-1234-1234-c234-123456789abc");
+    fbt_dec(&t, "00000000000000000000000000000000", 16);
+    assert_text(&t, OX_VAL_TEXT, "00000000-0000-0000-0000-000000000000");
+    /* A length the type never has stays bytes. */
+    t.c.fbt = FBT_INET6;
+    DEC(&t, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+    assert_int_equal(t.v.kind, OX_VAL_BYTES);
+    layout(&t, OX_MT_STRING, m4, 2);
+    t.c.cs = CS_BINARY;
+    t.c.pad = true;
+    t.c.fbt = FBT_INET4;
+    fbt_dec(&t, "01020304", 4);
+    assert_text(&t, OX_VAL_TEXT, "1.2.3.4");
+    fbt_dec(&t, "ffffffff", 4);
+    assert_text(&t, OX_VAL_TEXT, "255.255.255.255");
+    fbt_dec(&t, "00000000", 4);
+    assert_text(&t, OX_VAL_TEXT, "0.0.0.0");
+    fbt_dec(&t, "0a000000", 4);
+    assert_text(&t, OX_VAL_TEXT, "10.0.0.0");
+    /* Without the type: the 4 bytes. */
+    t.c.fbt = FBT_NONE;
+    fbt_dec(&t, "0a000000", 4);
+    assert_int_equal(t.v.kind, OX_VAL_BYTES);
+    assert_int_equal(t.v.len, 4);
+    ox_buf_free(&t.scratch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers),  cmocka_unit_test(test_floats),
-        cmocka_unit_test(test_decimal),   cmocka_unit_test(test_temporal),
-        cmocka_unit_test(test_strings),   cmocka_unit_test(test_json_vector_geometry),
-        cmocka_unit_test(test_json_diff), cmocka_unit_test(test_truncation_everywhere),
+        cmocka_unit_test(test_integers),     cmocka_unit_test(test_floats),
+        cmocka_unit_test(test_decimal),      cmocka_unit_test(test_temporal),
+        cmocka_unit_test(test_strings),      cmocka_unit_test(test_json_vector_geometry),
+        cmocka_unit_test(test_json_diff),    cmocka_unit_test(test_truncation_everywhere),
+        cmocka_unit_test(test_fixed_binary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

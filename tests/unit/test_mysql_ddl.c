@@ -284,6 +284,46 @@ static void test_alter_table_misc(void **state)
     assert_int_equal(s->alters[0].op, OX_ALTER_UNKNOWN);
     assert_int_equal(s->alters[1].op, OX_ALTER_ADD_COLUMN);
     ox_mysql_ddl_free(s);
+
+    /* MariaDB system versioning: understood, column effect not modelled. */
+    s = P("ALTER TABLE t ADD COLUMN z INT, ADD SYSTEM VERSIONING", "d");
+    assert_true(s->parsed);
+    assert_int_equal(s->nalters, 2);
+    assert_int_equal(s->alters[0].op, OX_ALTER_ADD_COLUMN);
+    assert_int_equal(s->alters[1].op, OX_ALTER_UNKNOWN);
+    ox_mysql_ddl_free(s);
+    s = P("ALTER TABLE t DROP SYSTEM VERSIONING", "d");
+    assert_true(s->parsed);
+    assert_int_equal(s->alters[0].op, OX_ALTER_UNKNOWN);
+    ox_mysql_ddl_free(s);
+    s = P("ALTER TABLE t ADD PERIOD FOR SYSTEM_TIME(s, e), DROP PERIOD FOR p", "d");
+    assert_true(s->parsed);
+    assert_int_equal(s->alters[0].op, OX_ALTER_NO_COLUMN_EFFECT);
+    assert_int_equal(s->alters[1].op, OX_ALTER_NO_COLUMN_EFFECT);
+    ox_mysql_ddl_free(s);
+    s = P("CREATE TABLE v (id INT PRIMARY KEY, x INT WITHOUT SYSTEM VERSIONING) ENGINE=InnoDB "
+          "WITH SYSTEM VERSIONING PARTITION BY SYSTEM_TIME",
+          "d");
+    assert_true(s->parsed);
+    assert_true(s->sys_versioning);
+    assert_false(s->as_select);
+    assert_int_equal(s->ncols, 2);
+    ox_mysql_ddl_free(s);
+    /* A versioned column makes the table versioned (MariaDB 10.11). */
+    s = P("CREATE TABLE v (id INT PRIMARY KEY, x INT WITH SYSTEM VERSIONING, y INT)", "d");
+    assert_true(s->parsed);
+    assert_true(s->sys_versioning);
+    assert_int_equal(s->ncols, 3);
+    ox_mysql_ddl_free(s);
+    s = P("ALTER TABLE v MODIFY x INT WITH SYSTEM VERSIONING", "d");
+    assert_true(s->parsed);
+    assert_true(s->sys_versioning);
+    assert_int_equal(s->alters[0].op, OX_ALTER_MODIFY_COLUMN);
+    ox_mysql_ddl_free(s);
+    s = P("ALTER TABLE v MODIFY x INT WITHOUT SYSTEM VERSIONING", "d");
+    assert_true(s->parsed);
+    assert_false(s->sys_versioning);
+    ox_mysql_ddl_free(s);
 }
 
 static void test_other_table_statements(void **state)

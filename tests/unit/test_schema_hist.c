@@ -363,6 +363,56 @@ static void test_with_reader(void **state)
     ox_cat_free(c);
 }
 
+/* MariaDB system versioning adds hidden row_start/row_end columns that the
+ * binlog carries: the catalog flags the table (an UNKNOWN clause, not a
+ * column count that happens to differ), other tables keep their columns. */
+static void test_system_versioning(void **state)
+{
+    (void)state;
+    ox_cat *c = ox_cat_create();
+    ox_cat_set_server_charset(c, "utf8mb4");
+    run_sql(c, NULL, "CREATE DATABASE w", OX_CAT_APPLIED);
+    run_sql(c, "w", "CREATE TABLE a (id INT PRIMARY KEY, x INT)", OX_CAT_APPLIED);
+    run_sql(c, "w", "CREATE TABLE b (id INT PRIMARY KEY, x INT)", OX_CAT_APPLIED);
+    run_sql(c, "w", "ALTER TABLE a ADD SYSTEM VERSIONING", OX_CAT_UNCERTAIN);
+    assert_true(ox_cat_find(c, "w", "a")->uncertain);
+    assert_false(ox_cat_find(c, "w", "b")->uncertain);
+    run_sql(c, "w", "ALTER TABLE b DROP SYSTEM VERSIONING", OX_CAT_UNCERTAIN);
+    run_sql(c, "w", "CREATE TABLE v (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING",
+            OX_CAT_UNCERTAIN);
+    run_sql(c, "w",
+            "CREATE TABLE v2 (id INT PRIMARY KEY, rs TIMESTAMP(6) GENERATED ALWAYS AS ROW START, "
+            "re TIMESTAMP(6) GENERATED ALWAYS AS ROW END, PERIOD FOR SYSTEM_TIME(rs, re)) "
+            "ENGINE=InnoDB WITH SYSTEM VERSIONING",
+            OX_CAT_UNCERTAIN);
+    run_sql(c, "w", "CREATE TABLE vc (id INT PRIMARY KEY, x INT WITH SYSTEM VERSIONING)",
+            OX_CAT_UNCERTAIN);
+    run_sql(c, "w", "CREATE TABLE m (id INT PRIMARY KEY, x INT)", OX_CAT_APPLIED);
+    run_sql(c, "w", "ALTER TABLE m MODIFY x INT WITH SYSTEM VERSIONING", OX_CAT_UNCERTAIN);
+    /* A column WITHOUT SYSTEM VERSIONING, and periods alone, change nothing
+     * hidden. */
+    run_sql(c, "w", "CREATE TABLE n (id INT PRIMARY KEY, x INT WITHOUT SYSTEM VERSIONING)",
+            OX_CAT_APPLIED);
+    run_sql(c, "w",
+            "CREATE TABLE p (id INT, s DATE, e DATE, PERIOD FOR app(s, e), PRIMARY KEY (id))",
+            OX_CAT_APPLIED);
+    run_sql(c, "w", "ALTER TABLE p DROP PERIOD FOR app", OX_CAT_APPLIED);
+    const char *np[] = {"id", "s", "e"};
+    assert_cols(ox_cat_find(c, "w", "p"), np, 3);
+    /* INET6/INET4/UUID are BINARY(n) in the binlog: charset binary, and the
+     * type is kept for the decoder. */
+    run_sql(c, "w", "CREATE TABLE f (id INT PRIMARY KEY, i INET6, u UUID, i4 INET4)",
+            OX_CAT_APPLIED);
+    const ox_cat_table *f = ox_cat_find(c, "w", "f");
+    assert_string_equal(f->cols[1].type, "inet6");
+    assert_string_equal(f->cols[1].charset, "binary");
+    assert_string_equal(f->cols[2].type, "uuid");
+    assert_string_equal(f->cols[2].charset, "binary");
+    assert_string_equal(f->cols[3].type, "inet4");
+    assert_false(f->cols[3].is_text);
+    ox_cat_free(c);
+}
+
 /* ---- the decoder with a catalog (as the source wires it) ---- */
 
 #define DATA OX_SOURCE_DIR "/tests/data/binlog/"
@@ -636,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_uncertain),
         cmocka_unit_test(test_members),
         cmocka_unit_test(test_with_reader),
+        cmocka_unit_test(test_system_versioning),
         cmocka_unit_test(test_decoder_minimal),
         cmocka_unit_test_setup_teardown(test_hist_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hist_drop_db_persists, setup, teardown),

@@ -74,6 +74,10 @@ typedef int (*ox_binlog_columns_fn)(void *arg, const char *db, const char *table
  */
 typedef struct ox_binlog_colinfo {
     const char *name;
+    /* Addition: the base type keyword, lower case ("int", "inet6"), or NULL.
+     * MariaDB's INET6, INET4 and UUID are BINARY(n) in the binlog; with this
+     * type (with FULL metadata too) they are rendered as SELECT shows them. */
+    const char *type;
     const char *charset; /* lower-case charset name; NULL: not a character column */
     bool is_unsigned;
     uint32_t nmembers; /* ENUM/SET member names, in order */

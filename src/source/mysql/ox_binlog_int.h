@@ -163,6 +163,16 @@ enum ox_bl_cs {
     CS_UTF32,
 };
 
+/* MariaDB's fixed-size binary types that the binlog calls BINARY(n): only the
+ * schema history knows them (ox_binlog_colinfo.type), and SELECT shows them
+ * as text. */
+enum ox_bl_fbt {
+    FBT_NONE = 0,
+    FBT_INET6, /* BINARY(16): an IPv6 address, network order */
+    FBT_INET4, /* BINARY(4): an IPv4 address, network order */
+    FBT_UUID,  /* BINARY(16): the UUID's bytes in text order */
+};
+
 typedef struct ox_bl_col {
     uint8_t type; /* type byte from the TABLE_MAP */
     uint8_t real; /* STRING resolved to ENUM/SET/STRING */
@@ -172,7 +182,8 @@ typedef struct ox_bl_col {
     uint8_t prec, scale, fsp;
     uint8_t csc; /* charset metadata list the column is counted in */
     bool unsig;
-    bool pad; /* BINARY(n): pad the value with 0x00 to max_len bytes */
+    bool pad;    /* BINARY(n): pad the value with 0x00 to max_len bytes */
+    uint8_t fbt; /* enum ox_bl_fbt: render a BINARY(n) as its type's text */
     uint32_t max_len;
     uint32_t nnames; /* ENUM/SET value names from metadata */
     char **names;

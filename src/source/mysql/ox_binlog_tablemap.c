@@ -604,6 +604,24 @@ static bool col_fits(const ox_bl_col *c, const ox_binlog_colinfo *ci)
     return ci->charset == NULL || c->real == OX_MT_JSON || c->real == OX_MT_GEOMETRY;
 }
 
+/* MariaDB's INET6/INET4/UUID, which the map calls BINARY(16)/BINARY(4):
+ * the history's type keyword decides (see ox_binlog_value.c). */
+static uint8_t fbt_of(const ox_bl_col *c, const char *type)
+{
+    static const struct {
+        const char *type;
+        uint8_t fbt;
+        uint32_t len;
+    } map[] = {{"inet6", FBT_INET6, 16}, {"inet4", FBT_INET4, 4}, {"uuid", FBT_UUID, 16}};
+    if (!type || c->real != OX_MT_STRING || c->dk != DK_VARSTR ||
+        (c->cs != CS_BINARY && c->cs != CS_UNKNOWN))
+        return FBT_NONE;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].type, type) == 0 && c->max_len == map[i].len)
+            return map[i].fbt;
+    return FBT_NONE;
+}
+
 /* The schema history's hook: names the columns of a map without
  * COLUMN_NAME metadata, or cross-checks a map with it. */
 static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
@@ -623,6 +641,8 @@ static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
             same = strcasecmp(t->cols[i].name, info.cols[i].name) == 0;
         if (rc == 0 && !same)
             d->stats.schema_mismatches++; /* a table the history does not know is no mismatch */
+        for (uint32_t i = 0; same && i < t->ncols; i++)
+            t->c[i].fbt = fbt_of(&t->c[i], info.cols[i].type);
         return 0;
     }
     if (!fits) {
@@ -639,6 +659,7 @@ static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
             c->unsig = t->cols[i].is_unsigned = true;
         if (c->cs == CS_UNKNOWN && ci->charset && (is_text_class(c) || is_enum_set(c)))
             c->cs = cs_of_name(ci->charset);
+        c->fbt = fbt_of(c, ci->type);
         if (is_enum_set(c) && c->nnames == 0) {
             c->names = ox_xcalloc(ci->nmembers, sizeof *c->names);
             c->name_lens = ox_xcalloc(ci->nmembers, sizeof *c->name_lens);

@@ -16,9 +16,23 @@
  * to UTF-8, unknown -> text if
  * the bytes are valid UTF-8 else bytes. Values formatted here are written
  * to the row scratch buffer (see OX_BL_SCRATCH in ox_binlog_int.h).
+ *
+ * MariaDB's INET6, INET4 and UUID are BINARY(16)/BINARY(4) in the binlog
+ * (their bytes in network / text order, checked on MariaDB 10.11: the binlog
+ * carries a UUID's bytes in the order SELECT prints them, also for
+ * time-based UUIDs). When the schema history names the type (ox_bl_col.fbt)
+ * they are rendered as SELECT shows them: INET4 dotted quad; UUID lower-case
+ * 8-4-4-4-12 hex; INET6 as MariaDB prints it, which is not quite RFC 5952:
+ * the first longest run of zero groups is written "::" even when it is one
+ * group long ("1::2:3:4:5:6:7"), groups are lower-case hex without leading
+ * zeros, and an address whose first 6 groups are zero (IPv4-compatible,
+ * "::1.2.3.4") or whose first 5 are zero and sixth ffff (IPv4-mapped,
+ * "::ffff:1.2.3.4") ends in a dotted quad, unless the run of zeros is
+ * longer (so "::1", "::", "::1:0:0").
  */
 #include "ox_binlog_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ox_json_out.h"
@@ -78,6 +92,95 @@ static bool wide_to_utf8(const uint8_t *s, size_t n, int cs, ox_buf *b)
     return true;
 }
 
+/* Writes a[0..3] as a dotted quad. */
+static void put_ipv4(ox_buf *b, const uint8_t *a)
+{
+    char t[16];
+    int n = snprintf(t, sizeof t, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    ox_buf_put(b, t, (size_t)n);
+}
+
+static void put_inet6(ox_buf *b, const uint8_t *a)
+{
+    unsigned w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    /* The first longest run of zero groups (MariaDB: strictly longer wins). */
+    int gpos = -1, glen = 0;
+    for (int i = 0; i < 8;) {
+        if (w[i] != 0) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && w[j] == 0)
+            j++;
+        if (j - i > glen) {
+            gpos = i;
+            glen = j - i;
+        }
+        i = j;
+    }
+    if (gpos == 0 && (glen == 6 || (glen == 5 && w[5] == 0xffff))) {
+        if (glen == 5)
+            ox_buf_put(b, "::ffff:", 7);
+        else
+            ox_buf_put(b, "::", 2);
+        put_ipv4(b, a + 12);
+        return;
+    }
+    char t[8];
+    for (int i = 0; i < 8;) {
+        if (i == gpos) {
+            ox_buf_put(b, "::", 2);
+            i += glen;
+            continue;
+        }
+        if (i > 0 && i != gpos + glen)
+            ox_buf_putc(b, ':');
+        int n = snprintf(t, sizeof t, "%x", w[i]);
+        ox_buf_put(b, t, (size_t)n);
+        i++;
+    }
+}
+
+static void put_uuid(ox_buf *b, const uint8_t *a)
+{
+    static const char hex[] = "0123456789abcdef";
+    char t[36];
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            t[k++] = '-';
+        t[k++] = hex[a[i] >> 4];
+        t[k++] = hex[a[i] & 15];
+    }
+    ox_buf_put(b, t, k);
+}
+
+/* A BINARY(n) of a MariaDB INET6/INET4/UUID column (see the file header) as
+ * text; a value of another length (never written by the server) stays
+ * bytes. */
+static void fbt_value(const ox_bl_col *c, const uint8_t *s, size_t n, ox_buf *scratch, ox_value *v)
+{
+    size_t want = c->fbt == FBT_INET4 ? 4 : 16;
+    if (n > want || c->max_len != want) {
+        v->kind = OX_VAL_BYTES;
+        return;
+    }
+    uint8_t a[16];
+    memset(a, 0, sizeof a);
+    memcpy(a, s, n); /* the binlog drops trailing zero bytes of BINARY(n) */
+    size_t off = scratch->len;
+    if (c->fbt == FBT_INET4)
+        put_ipv4(scratch, a);
+    else if (c->fbt == FBT_INET6)
+        put_inet6(scratch, a);
+    else
+        put_uuid(scratch, a);
+    set_scratch(v, OX_VAL_TEXT, off, scratch->len - off);
+}
+
 /* Inlined into the row path (ox_bl_value) on purpose: a call per string
  * value is measurable in the decode benchmark. */
 static inline __attribute__((always_inline)) void text_value(const ox_bl_col *c, const uint8_t *s,
@@ -88,6 +191,10 @@ static inline __attribute__((always_inline)) void text_value(const ox_bl_col *c,
     switch (c->cs) {
     case CS_BINARY:
         v->kind = OX_VAL_BYTES;
+        if (__builtin_expect(c->fbt != FBT_NONE, 0)) {
+            fbt_value(c, s, n, scratch, v);
+            return;
+        }
         if (c->pad && n < c->max_len) {
             size_t off = scratch->len;
             ox_json_reserve(scratch, c->max_len);

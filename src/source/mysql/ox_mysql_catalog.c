@@ -367,8 +367,21 @@ static const char *const TEXT_TYPES[] = {
 };
 /* Byte-string types: charset binary. */
 static const char *const BINARY_TYPES[] = {
-    "binary",   "varbinary",      "tinyblob", "blob",      "mediumblob",
-    "longblob", "long varbinary", "raw",      "char byte", NULL,
+    "binary",
+    "varbinary",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+    "long varbinary",
+    "raw",
+    "char byte",
+    /* MariaDB's fixed-size binary types: BINARY(16)/BINARY(4) in the binlog
+     * (the decoder renders them as text from the column's type). */
+    "inet6",
+    "inet4",
+    "uuid",
+    NULL,
 };
 /* NCHAR/NATIONAL types are utf8mb3 whatever the table says. */
 static const char *const NATIONAL_TYPES[] = {"nchar", "nvarchar", "national", NULL};
@@ -685,6 +698,10 @@ static int create_table(ox_cat *c, const ox_ddl_stmt *s)
      * which ones, only the server knows. */
     if (s->as_select || s->ncols == 0)
         t->uncertain = true;
+    /* WITH SYSTEM VERSIONING: hidden columns and a longer primary key (see
+     * ox_ddl_stmt.sys_versioning). */
+    if (s->sys_versioning)
+        t->uncertain = true;
     put_owned(c, t);
     return t->uncertain ? OX_CAT_UNCERTAIN : OX_CAT_APPLIED;
 }
@@ -703,6 +720,8 @@ static int alter_table(ox_cat *c, const ox_ddl_stmt *s)
     ox_cat_table *t = table_dup(old);
     for (uint32_t k = 0; k < s->nalters; k++)
         alter_one(c, t, &s->alters[k]);
+    if (s->sys_versioning) /* a column WITH SYSTEM VERSIONING: see create_table */
+        t->uncertain = true;
     bool unc = t->uncertain;
     put_owned(c, t);
     if (tg->new_table)

@@ -18,14 +18,17 @@
  *
  * Character sets are lower-case MySQL names ("utf8mb4", "latin1",
  * "binary"); a column's charset is NULL when it is not a character type
- * (numbers, dates, JSON on MySQL, ...) and "binary" for BINARY/VARBINARY/BLOB.
+ * (numbers, dates, JSON on MySQL, ...) and "binary" for BINARY/VARBINARY/BLOB
+ * and for MariaDB's INET6/INET4/UUID (BINARY(16)/BINARY(4) in the binlog;
+ * the type keyword tells the decoder to print them as SELECT does).
  * When a character column's charset is not known (a database created without
  * CHARACTER SET, before the snapshot says what the server default is), it is
  * the catalog's server default, else NULL with is_text true.
  *
  * Uncertainty: a table whose columns the catalog cannot know for sure (an
  * ALTER clause the reader could not follow, CREATE TABLE ... SELECT, CREATE
- * TABLE ... LIKE an unknown table) is kept with uncertain = true; its rows
+ * TABLE ... LIKE an unknown table, MariaDB system versioning with its hidden
+ * row_start/row_end columns) is kept with uncertain = true; its rows
  * are then flagged rather than named by a guess.
  *
  * Journal: every put/drop records the (db, table) key it touched, so the

@@ -783,6 +783,10 @@ static void parse_coldef(rd *p, ox_ddl_coldef *c)
             (void)qname(p, &db, &t);
             free(db);
             free(t);
+        } else if (is_kw(p, 0, "WITH") && is_kw(p, 1, "SYSTEM") && is_kw(p, 2, "VERSIONING")) {
+            /* MariaDB: a versioned column makes the table system-versioned. */
+            p->i += 3;
+            p->s->sys_versioning = true;
         } else {
             /* COMMENT 'x', AUTO_INCREMENT, [GENERATED ALWAYS] AS (expr)
              * VIRTUAL|STORED, CHECK (expr), INVISIBLE, COLUMN_FORMAT x, ... */
@@ -923,6 +927,11 @@ static void create_table(rd *p)
     while (!at_end(p)) {
         if (charset_option(p, &s->charset, &s->collate))
             continue;
+        if (is_kw(p, 0, "WITH") && is_kw(p, 1, "SYSTEM") && is_kw(p, 2, "VERSIONING")) {
+            s->sys_versioning = true;
+            p->i += 3;
+            continue;
+        }
         if (is_kw(p, 0, "AS") || starts_select(p, 0) ||
             ((is_kw(p, 0, "IGNORE") || is_kw(p, 0, "REPLACE")) &&
              (is_kw(p, 1, "AS") || starts_select(p, 1)))) {
@@ -1000,11 +1009,24 @@ static void no_effect(rd *p)
     new_alter(p, OX_ALTER_NO_COLUMN_EFFECT);
 }
 
+/* ADD/DROP SYSTEM VERSIONING: the statement is understood, but the hidden
+ * row_start/row_end columns it adds or removes are not modelled (see
+ * OX_ALTER_UNKNOWN). */
+static void versioning_unknown(rd *p)
+{
+    skip_clause(p, false);
+    new_alter(p, OX_ALTER_UNKNOWN);
+}
+
 static void alter_add(rd *p)
 {
     accept(p, "ADD");
     bool column = accept(p, "COLUMN");
     accept_if_not_exists(p, NULL);
+    if (!column && is_kw(p, 0, "SYSTEM") && is_kw(p, 1, "VERSIONING")) {
+        versioning_unknown(p);
+        return;
+    }
     if (!column && is_constraint_start(p)) {
         if (skip_constraint_name(p)) {
             ox_ddl_alter *a = new_alter(p, OX_ALTER_ADD_PRIMARY_KEY);
@@ -1059,7 +1081,7 @@ static void alter_drop(rd *p)
             return;
         }
     if (is_kw(p, 0, "SYSTEM") && is_kw(p, 1, "VERSIONING")) {
-        no_effect(p);
+        versioning_unknown(p);
         return;
     }
     accept(p, "COLUMN");

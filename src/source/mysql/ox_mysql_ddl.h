@@ -86,13 +86,13 @@ typedef struct ox_ddl_coldef {
                           outside quotes, e.g. "decimal(10,2) unsigned" */
     uint32_t nmembers; /* ENUM/SET members, in order, unquoted */
     char **members;
-    char *charset;     /* CHARACTER SET / CHARSET / ASCII / UNICODE / BYTE on
-                          the column, lower case, or NULL when not given
-                          (ASCII gives "latin1", UNICODE "ucs2", BYTE "binary",
-                          NATIONAL/NCHAR/NVARCHAR types "utf8mb3") */
-    char *collate;     /* COLLATE on the column, lower case, or NULL */
-    bool binary_attr;  /* the BINARY attribute of a character type (a binary
-                          collation; the column stays text) */
+    char *charset;    /* CHARACTER SET / CHARSET / ASCII / UNICODE / BYTE on
+                         the column, lower case, or NULL when not given
+                         (ASCII gives "latin1", UNICODE "ucs2", BYTE "binary",
+                         NATIONAL/NCHAR/NVARCHAR types "utf8mb3") */
+    char *collate;    /* COLLATE on the column, lower case, or NULL */
+    bool binary_attr; /* the BINARY attribute of a character type (a binary
+                         collation; the column stays text) */
     bool is_unsigned;
     bool not_null;
     bool primary_key; /* PRIMARY KEY written on the column itself */
@@ -117,7 +117,10 @@ enum ox_ddl_alter_op {
     OX_ALTER_DEFAULT_CHARSET,  /* charset, collate: [DEFAULT] CHARACTER SET = */
     OX_ALTER_RENAME_TABLE,     /* the target's new_db/new_table */
     OX_ALTER_NO_COLUMN_EFFECT, /* indexes, defaults, engine, comments, ... */
-    OX_ALTER_UNKNOWN,          /* a clause the reader could not follow */
+    OX_ALTER_UNKNOWN,          /* a clause the reader could not follow, or one
+                                  whose column effect is not modelled: MariaDB's
+                                  ADD/DROP SYSTEM VERSIONING, which add/remove
+                                  the hidden row_start/row_end columns */
 };
 
 typedef struct ox_ddl_alter {
@@ -134,10 +137,10 @@ typedef struct ox_ddl_alter {
 } ox_ddl_alter;
 
 typedef struct ox_ddl_stmt {
-    int kind;          /* enum ox_ddl_kind */
-    bool parsed;       /* false: the reader could not follow the statement */
-    bool temporary;    /* CREATE/DROP TEMPORARY TABLE */
-    bool if_exists;    /* DROP ... IF EXISTS */
+    int kind;       /* enum ox_ddl_kind */
+    bool parsed;    /* false: the reader could not follow the statement */
+    bool temporary; /* CREATE/DROP TEMPORARY TABLE */
+    bool if_exists; /* DROP ... IF EXISTS */
     bool if_not_exists;
     uint32_t ntargets; /* tables (or the database) acted on, in statement order */
     ox_ddl_target *targets;
@@ -155,6 +158,12 @@ typedef struct ox_ddl_stmt {
     char *like_db;
     char *like_table;
     bool as_select;
+    /* Addition: CREATE TABLE ... WITH SYSTEM VERSIONING, or a column WITH
+     * SYSTEM VERSIONING in CREATE/ALTER TABLE (MariaDB; either makes the
+     * table system-versioned): the binlog carries row_start/row_end columns
+     * the definition does not name (unless it names them) and the primary
+     * key gains the row end column. */
+    bool sys_versioning;
 
     /* ALTER TABLE: its clauses in order. */
     uint32_t nalters;

@@ -378,6 +378,10 @@ static int on_table(void *arg, char *const *v)
     t.name = v[1];
     char *cs = ox_cat_charset_of_collation(v[2]);
     t.charset = cs;
+    /* MariaDB's system-versioned tables: information_schema.COLUMNS does not
+     * list the implicit row_start/row_end columns that the binlog carries,
+     * and the primary key gains the row end column. Flagged, not guessed. */
+    t.uncertain = v[3] && strcmp(v[3], "SYSTEM VERSIONED") == 0;
     ox_cat_put_table(s->cat, &t);
     free(cs);
     return 0;
@@ -435,6 +439,7 @@ static void cur_flush(struct snap *s)
                 s->cur.cols[i].pkseq = ++seq;
         }
         s->cur.charset = base->charset;
+        s->cur.uncertain = base->uncertain;
         ox_cat_put_table(s->cat, &s->cur);
         s->cur.charset = NULL;
     }
@@ -489,10 +494,10 @@ int ox_mysql_schema_snapshot(MYSQL *conn, ox_cat **out, ox_errbuf *eb)
                        "information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN " SYS_DBS,
                        2, on_schema, &s, eb)) != 0 ||
         (rc = run_rows(conn,
-                       "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION FROM "
+                       "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION, TABLE_TYPE FROM "
                        "information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', "
                        "'SYSTEM VERSIONED') AND TABLE_SCHEMA NOT IN " SYS_DBS,
-                       3, on_table, &s, eb)) != 0 ||
+                       4, on_table, &s, eb)) != 0 ||
         (rc = run_rows(conn,
                        "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
                        "information_schema.STATISTICS WHERE INDEX_NAME = 'PRIMARY' AND "

@@ -67,7 +67,9 @@ void ox_mysql_schema_disconnect(ox_mysql_schema *s);
  * The schema history's initial snapshot: reads, over `conn` (an ordinary
  * connection, not in dump mode), the server's default charset,
  * information_schema.SCHEMATA (default charsets), TABLES (base tables and
- * their default collation), COLUMNS (names in ordinal order, DATA_TYPE,
+ * their default collation; MariaDB's SYSTEM VERSIONED tables are put
+ * uncertain, since COLUMNS does not list their hidden row_start/row_end),
+ * COLUMNS (names in ordinal order, DATA_TYPE,
  * COLUMN_TYPE for ENUM/SET members and UNSIGNED, CHARACTER_SET_NAME) and
  * STATISTICS (PRIMARY key columns by SEQ_IN_INDEX) of every database but
  * the server's own (mysql, information_schema, performance_schema, sys).

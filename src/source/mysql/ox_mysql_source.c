@@ -517,6 +517,7 @@ static int history_columns(void *arg, const char *db, const char *table, ox_binl
     for (uint32_t i = 0; i < t->ncols; i++) {
         const ox_cat_col *c = &t->cols[i];
         m->ci[i] = (ox_binlog_colinfo){.name = c->name,
+                                       .type = c->type,
                                        .charset = c->charset,
                                        .is_unsigned = c->is_unsigned,
                                        .nmembers = c->nmembers,
