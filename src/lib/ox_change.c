@@ -209,7 +209,11 @@ static void put_pk(ox_buf *b, const ox_change *c)
     for (uint32_t i = 0; i < c->ncols; i++) {
         if (!c->cols[i].is_pk)
             continue;
-        OX_JSON_LIT(b, any ? "," : ",\"pk\":[");
+        /* Two calls: OX_JSON_LIT takes sizeof of a literal, not of a pointer. */
+        if (any)
+            ox_buf_putc(b, ',');
+        else
+            OX_JSON_LIT(b, ",\"pk\":[");
         any = true;
         put_colname(b, &c->cols[i], i);
     }
