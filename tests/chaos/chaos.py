@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """chaos.py - the chaos campaign behind `make chaos` (docs/operations.md).
 
 A private MariaDB, `oxbow cm` (SQLite metaDB, no in-process supervisor) and a

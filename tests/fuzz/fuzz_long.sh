@@ -10,6 +10,9 @@ set -eu
 fuzzer=$1 corpus=$2 runs=$3
 name=$(basename "$fuzzer")
 [ -d "$corpus" ] && [ -n "$(ls -A "$corpus")" ] || { echo "no corpus at $corpus" >&2; exit 1; }
+# A crashing input is kept here (FUZZ_ARTIFACTS, default build-fuzz/artifacts).
+art=${FUZZ_ARTIFACTS:-build-fuzz/artifacts}
+mkdir -p "$art"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/new"
@@ -18,9 +21,9 @@ start=$(date +%s)
 # New inputs go to the first directory (scratch); the tree's corpus is read only.
 # Inputs stay small (-max_len) so that the kept corpus does too.
 "$fuzzer" -runs="$runs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=25 \
-    ${FUZZ_MAX_SECONDS:+-max_total_time=$FUZZ_MAX_SECONDS} -max_len="${FUZZ_MAX_LEN:-4096}" "$work/new" "$corpus" >"$work/log" 2>&1 || {
+    -artifact_prefix="$art/$name-" ${FUZZ_MAX_SECONDS:+-max_total_time=$FUZZ_MAX_SECONDS} -max_len="${FUZZ_MAX_LEN:-4096}" "$work/new" "$corpus" >"$work/log" 2>&1 || {
     tail -n 60 "$work/log" >&2
-    echo "fuzz-long: $name FAILED (log above; crash input under $work is removed, rerun to keep it)" >&2
+    echo "fuzz-long: $name FAILED (log above; the input is under $art)" >&2
     exit 1
 }
 end=$(date +%s)
