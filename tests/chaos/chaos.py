@@ -56,7 +56,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "e2e"))
 
 from oxtest import procs  # noqa: E402
 from oxtest.oxbow import oxbow_bin  # noqa: E402
-from oxtest.servers import MariaDB, free_port  # noqa: E402
+from oxtest.servers import MariaDB  # noqa: E402
 from oxtest_cm import CM  # noqa: E402
 
 TOPIC = "chaos"
@@ -242,7 +242,10 @@ class Prober(threading.Thread):
         self.ports = ports  # label -> (port_fn, path)
         self.stop = threading.Event()
         self.longest = {k: 0.0 for k in ports}
+        self.longest_during = {k: "" for k in ports}
         self.down_since = {}
+        self.down_during = {}
+        self.current = "setup"  # the fault being injected (set by the campaign)
 
     def run(self):
         while not self.stop.is_set():
@@ -256,16 +259,22 @@ class Prober(threading.Thread):
                 if up:
                     since = self.down_since.pop(label, None)
                     if since is not None:
-                        self.longest[label] = max(self.longest[label], now - since)
-                else:
-                    self.down_since.setdefault(label, now)
+                        self.note(label, now - since)
+                elif label not in self.down_since:
+                    self.down_since[label] = now
+                    self.down_during[label] = self.current
             time.sleep(0.1)
+
+    def note(self, label, dur):
+        if dur > self.longest[label]:
+            self.longest[label] = dur
+            self.longest_during[label] = self.down_during.get(label, "")
 
     def finish(self):
         self.stop.set()
         now = time.monotonic()
-        for label, since in self.down_since.items():
-            self.longest[label] = max(self.longest[label], now - since)
+        for label, since in list(self.down_since.items()):
+            self.note(label, now - since)
 
 
 # --- the campaign ---------------------------------------------------------------
@@ -284,6 +293,8 @@ class Campaign:
         self.store_name = None
         self.store_port = 0
         self.lockers = []
+        self.mdb_seen = {}  # metaDB fault kind -> times the CM reported active=false
+        self.mdb_back = {}  # metaDB fault kind -> longest wait for active=true after it
 
     # setup -----------------------------------------------------------------
     def setup(self):
@@ -292,11 +303,13 @@ class Campaign:
                         "tmpfs", self.mnt], check=True)
         log("tmpfs %s (%d MiB) for the supervisor and store directories"
             % (self.mnt, self.args.tmpfs_mb))
-        self.db = MariaDB().start()
+        self.db = MariaDB()  # assigned before start: cleanup() removes it on failure
+        self.db.start()
         self.db.execute_root("CREATE DATABASE chaos",
                              "CREATE TABLE chaos.t (seq BIGINT PRIMARY KEY, v VARCHAR(80))")
         log("MariaDB on port %d (pid %d)" % (self.db.port, self.db.pid))
-        self.cm = CM(cm__supervisor="false", cm__host__lost_ms="3000").start()
+        self.cm = CM(cm__supervisor="false", cm__host__lost_ms="3000")
+        self.cm.start()
         self.metadb = os.path.join(self.cm.data, "metadb.sqlite")
         log("CM on port %d, metaDB %s" % (self.cm.port, self.metadb))
         self.sv = Supervisor(self.cm, os.path.join(self.mnt, "sv")).start()
@@ -415,9 +428,10 @@ class Campaign:
         self.lockers.append(p.pid)
         p.stdout.readline()
         self.count("metaDB locked")
-        time.sleep(self.rnd.uniform(2.0, 6.0))
+        self.hold_metadb_fault("locked", self.rnd.uniform(2.0, 6.0))
         procs.kill_pid(p.pid, sig=signal.SIGKILL, grace=5.0)
         self.lockers.remove(p.pid)
+        self.await_cm_active("locked")
 
     def f_metadb_readonly(self):
         files = [f for f in (self.metadb, self.metadb + "-wal", self.metadb + "-shm")
@@ -426,8 +440,36 @@ class Campaign:
             subprocess.run(["chattr", "+i", f], check=True)
             self.immutable.append(f)
         self.count("metaDB read-only")
-        time.sleep(self.rnd.uniform(2.0, 6.0))
+        self.hold_metadb_fault("read-only", self.rnd.uniform(2.0, 6.0))
         self.undo_immutable()
+        self.await_cm_active("read-only")
+
+    def cm_active(self):
+        st, j = http_get(self.cm.port, "/cm/health", timeout=2.0)
+        return bool(st == 200 and j and j.get("active"))
+
+    def hold_metadb_fault(self, kind, seconds):
+        """Holds a metaDB fault; notes whether the CM said active=false."""
+        end = time.monotonic() + seconds
+        seen = False
+        while time.monotonic() < end:
+            try:
+                seen = seen or not self.cm_active()
+            except Exception:
+                pass
+            time.sleep(0.2)
+        k = "metaDB " + kind
+        self.mdb_seen[k] = self.mdb_seen.get(k, 0) + (1 if seen else 0)
+
+    def await_cm_active(self, kind):
+        t0 = time.monotonic()
+        try:
+            wait(self.cm_active, 60, "CM active after metaDB " + kind)
+        except RuntimeError as e:
+            self.notes.append(str(e))
+            return
+        k = "metaDB " + kind
+        self.mdb_back[k] = max(self.mdb_back.get(k, 0.0), time.monotonic() - t0)
 
     def undo_immutable(self):
         for f in list(self.immutable):
@@ -482,6 +524,7 @@ class Campaign:
             if due > time.monotonic():
                 time.sleep(due - time.monotonic())
             name = f.__name__[2:]
+            self.prober.current = name
             try:
                 self.ensure_up()
                 f()
@@ -493,6 +536,7 @@ class Campaign:
                     % (i + 1, len(plan), self.writer.next_seq, len(self.sub.received),
                        self.sub.reconnects))
         # Whatever we injected last, bring everything back, then quiesce.
+        self.prober.current = "recovery at the end"
         self.ensure_up(timeout=120)
         self.await_store_ok("the end of the campaign")
         while time.monotonic() - start < budget:
@@ -546,12 +590,17 @@ class Campaign:
         print("faults injected:")
         for k in sorted(self.faults):
             print("  %-22s %d" % (k, self.faults[k]))
+        for k in sorted(self.mdb_back):
+            print("%s: the CM reported active=false during %d of %d; active again within %.1f s"
+                  % (k, self.mdb_seen.get(k, 0), self.faults.get(k, 0), self.mdb_back[k]))
         print("operator actions (clear+restore through the CM API): %s"
               % (", ".join("%s: %d" % kv for kv in sorted(self.operator.items())) or "none"))
         print("longest unavailability (no HTTP answer):")
         for k, v in self.prober.longest.items():
             port = {"store": self.store_port, "cm": self.cm.port, "supervisor": self.sv.port}[k]
-            print("  %-10s port %-5d %.1f s" % (k, port, v))
+            during = self.prober.longest_during[k]
+            print("  %-10s port %-5d %5.1f s%s" % (k, port, v,
+                                                  "  (began during: %s)" % during if v else ""))
         if self.sub.errors:
             print("errors the store sent to the subscriber:")
             for k, v in sorted(self.sub.errors.items()):
