@@ -30,11 +30,7 @@ static ox_cm *the_cm;
 
 static void cm_boot(void)
 {
-    /* A tmpfs when there is one: SQLite's fsyncs would dominate otherwise. */
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    char dir[256];
-    snprintf(dir, sizeof dir, "%s/oxfuzz-cm-XXXXXX", base);
-    ox_assert(mkdtemp(dir) != NULL);
+    const char *dir = http_inject_tmpdir("cm");
     char text[1024];
     snprintf(text, sizeof text,
              "cm.data.dir=%s/data\ncm.supervisor=false\ncm.apply.wait_ms=0\n"

@@ -61,10 +61,8 @@ static void fill_log(ox_log *log)
 
 static void store_boot(void)
 {
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    char dir[256], path[512], text[1024];
-    snprintf(dir, sizeof dir, "%s/oxfuzz-store-XXXXXX", base);
-    ox_assert(mkdtemp(dir) != NULL);
+    const char *dir = http_inject_tmpdir("store");
+    char path[512], text[1024];
     snprintf(path, sizeof path, "%s/token", dir);
     FILE *f = fopen(path, "w");
     ox_assert(f != NULL);

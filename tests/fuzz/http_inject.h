@@ -19,6 +19,7 @@
 #ifndef OX_FUZZ_HTTP_INJECT_H
 #define OX_FUZZ_HTTP_INJECT_H
 
+#include <ftw.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -33,6 +34,31 @@
 
 #include "ox_assert.h"
 #include "ox_buf.h"
+
+static char http_inject_tmp[256];
+
+static int http_inject_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    remove(path);
+    return 0;
+}
+
+static void http_inject_cleanup(void)
+{
+    if (http_inject_tmp[0] != '\0')
+        nftw(http_inject_tmp, http_inject_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A private directory (on /dev/shm when there is one: SQLite's and the log's
+ * fsyncs would dominate otherwise), removed when the process exits. */
+static const char *http_inject_tmpdir(const char *tag)
+{
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(http_inject_tmp, sizeof http_inject_tmp, "%s/oxfuzz-%s-XXXXXX", base, tag);
+    ox_assert(mkdtemp(http_inject_tmp) != NULL);
+    atexit(http_inject_cleanup);
+    return http_inject_tmp;
+}
 
 /* Builds the request bytes from the fuzz input (see the file comment). */
 static void http_inject_build(const uint8_t *data, size_t size, ox_buf *req)
