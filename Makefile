@@ -71,6 +71,7 @@ fuzz-long: deps
 # kill -9 of stores, supervisor and CM, source restarts, disk full, metaDB
 # locked/read-only, idle-connection floods; prints lost/duplicated/reordered rows.
 chaos: deps build
+	/usr/bin/python3 tests/chaos/chaos.py --self-check
 	/usr/bin/python3 tests/chaos/chaos.py --build $(BUILD) --minutes $(CHAOS_MINUTES)
 
 ifeq ($(SANITIZE),)
