@@ -12,6 +12,13 @@ JOBS     ?= $(shell nproc)
 # Keep output readable: no "Entering directory" lines from nested makes.
 MAKEFLAGS += --no-print-directory
 FUZZ_SECONDS ?= 10
+# make fuzz-long: executions per target, and which targets (default: all), e.g.
+# FUZZ_TARGETS="cm_http store_http".
+FUZZ_RUNS ?= 10000000
+FUZZ_TARGETS ?=
+# and FUZZ_MAX_SECONDS=N caps each target's time (the run then reports fewer executions).
+# make chaos: minutes of fault injection (docs/operations.md, "Chaos campaign").
+CHAOS_MINUTES ?= 10
 
 ifeq ($(SANITIZE),)
 BUILD ?= build
@@ -22,6 +29,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Debug -DOX_SANITIZE=$(SANITIZE)
 endif
 
 .PHONY: all deps configure build test test-unit fuzz bench demo install clean format
+.PHONY: fuzz-long chaos
 
 all: build
 
@@ -46,6 +54,25 @@ fuzz: deps
 	    -DOX_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 	cd build-fuzz && ctest -L fuzz -j $(JOBS) --output-on-failure
+
+# Long libFuzzer campaign: FUZZ_RUNS executions of each target, one at a
+# time, growing the in-tree corpus with the inputs that found new coverage.
+fuzz-long: deps
+	@[ -f build-fuzz/CMakeCache.txt ] || CC=clang cmake -S . -B build-fuzz -DOX_FUZZ=ON \
+	    -DOX_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	@rc=0; names="$(FUZZ_TARGETS)"; \
+	  [ -n "$$names" ] || names=$$(cd tests/fuzz && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$$//'); \
+	  for n in $$names; do \
+	    tests/fuzz/fuzz_long.sh build-fuzz/fuzz/fuzz_$$n tests/fuzz/corpus/$$n $(FUZZ_RUNS) || rc=1; \
+	  done; exit $$rc
+
+# Fault-injection campaign against real servers (not part of make test):
+# kill -9 of stores, supervisor and CM, source restarts, disk full, metaDB
+# locked/read-only, idle-connection floods; prints lost/duplicated/reordered rows.
+chaos: deps build
+	/usr/bin/python3 tests/chaos/chaos.py --self-check
+	/usr/bin/python3 tests/chaos/chaos.py --build $(BUILD) --minutes $(CHAOS_MINUTES)
 
 ifeq ($(SANITIZE),)
 test: deps build

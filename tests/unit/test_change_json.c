@@ -129,6 +129,25 @@ static void test_pk_flags_and_schema(void **state)
     ox_buf_free(&b);
 }
 
+/* A composite key marked by is_pk (npk == 0): every separator is one byte
+ * (a conditional of two literals passed to OX_JSON_LIT wrote sizeof(char *)
+ * bytes of the one-byte ","; found by make fuzz-long, fuzz_binlog_event). */
+static void test_composite_pk_by_flag(void **state)
+{
+    ox_column cols[3] = {{.name = "a", .is_pk = true}, {.name = "x"}, {.name = "b", .is_pk = true}};
+    ox_change c;
+    memset(&c, 0, sizeof c);
+    c.db = "d";
+    c.table = "t";
+    c.cols = cols;
+    c.ncols = 3;
+    ox_buf b = OX_BUF_INIT;
+    ox_change_json_head(&c, &b);
+    ox_buf_putc(&b, '\0');
+    assert_string_equal((char *)b.data, ",\"db\":\"d\",\"table\":\"t\",\"pk\":[\"a\",\"b\"]");
+    ox_buf_free(&b);
+}
+
 static void test_control_records(void **state)
 {
     ox_buf b = OX_BUF_INIT;
@@ -245,7 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_op_names),        cmocka_unit_test(test_row_record),
-        cmocka_unit_test(test_control_records), cmocka_unit_test(test_pk_flags_and_schema),
+        cmocka_unit_test(test_control_records), cmocka_unit_test(test_pk_flags_and_schema), cmocka_unit_test(test_composite_pk_by_flag),
         cmocka_unit_test(test_ddl_record),      cmocka_unit_test(test_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
