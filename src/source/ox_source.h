@@ -44,6 +44,13 @@ typedef struct ox_source_config {
     /* TLS: NULL/0 = off. */
     const char *tls_ca;
     int tls_required;
+    /* PostgreSQL (docs/pg_capture.md): the database to capture, the
+     * logical replication slot and the publication (NULL = derived from
+     * `name`), and the store's name they are derived from. */
+    const char *database;
+    const char *slot;
+    const char *publication;
+    const char *name;
 } ox_source_config;
 
 enum ox_source_start_kind {
@@ -62,6 +69,14 @@ typedef struct ox_source_start {
     int64_t timestamp; /* OX_SOURCE_FROM_TIMESTAMP, seconds since the epoch */
 } ox_source_start;
 
+/* A position the consumer made durable: the srcpos of its last committed
+ * record (file_idx, offset as in ox_change). */
+typedef struct ox_source_pos {
+    uint64_t file_idx;
+    uint64_t offset;
+    int64_t timestamp;
+} ox_source_pos;
+
 /* Receives each change; a non-zero return stops poll(), which returns it. */
 typedef int (*ox_change_fn)(void *arg, const ox_change *c);
 /* Called when a partial transaction must be discarded (see above). */
@@ -78,6 +93,15 @@ struct ox_source_ops {
     int (*poll)(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
                 ox_errbuf *eb);
     void (*close)(ox_source *s);
+    /* Optional (NULL for MySQL): the consumer made everything up to `durable`
+     * durable (called after ox_log_sync). A source whose server keeps
+     * changes until they are confirmed (PostgreSQL slots) confirms only up
+     * to here, so nothing the consumer has not stored is ever recycled. */
+    void (*confirm)(ox_source *s, const ox_source_pos *durable);
+    /* Optional: removes what the source created on the server for this
+     * consumer (PostgreSQL: the slot and the publication), for
+     * crawler/destroy. Needs no open source. */
+    int (*drop)(const ox_source_config *cfg, ox_errbuf *eb);
 };
 
 /* The base every back end embeds first. */

@@ -317,6 +317,10 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     sc.server_id = c->server_id;
     sc.heartbeat_ms = c->heartbeat_ms;
     sc.connect_timeout_s = c->connect_timeout_s;
+    sc.database = c->source_database;
+    sc.slot = c->source_slot;
+    sc.publication = c->source_publication;
+    sc.name = c->name;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;
@@ -332,6 +336,22 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     ox_slog_printf(st->slog, OX_LL_INFO, "capture: connected to %s:%u, reading %s", c->source_host,
                    (unsigned)c->source_port, why);
     return 0;
+}
+
+/* Tells a source that confirms positions to its server (PostgreSQL) what
+ * the log now holds durably: the srcpos of its last committed record. */
+static void confirm_durable(struct capture *cap)
+{
+    if (cap->src == NULL || cap->ops->confirm == NULL)
+        return;
+    ox_log_info info;
+    ox_log_info_get(cap->st->log, &info);
+    if (info.last_msg_id == 0)
+        return;
+    ox_source_pos pos = {.file_idx = info.last_src.file_idx,
+                         .offset = info.last_src.offset,
+                         .timestamp = info.last_src.timestamp};
+    cap->ops->confirm(cap->src, &pos);
 }
 
 static void drop_source(struct capture *cap)
@@ -418,6 +438,8 @@ void *ox_store_capture_main(void *arg)
             if (sr != 0) {
                 cap.cb_rc = sr;
                 cap.cb_eb = eb;
+            } else {
+                confirm_durable(&cap);
             }
         }
         if (cap.cb_rc != 0) {

@@ -58,6 +58,10 @@ typedef struct ox_store_config {
     int log_level;       /* enum ox_store_loglevel */
     int max_subscribers; /* store.max_subscribers */
     int resume_mode;     /* store.resume: enum ox_store_resume */
+    /* PostgreSQL sources (source.type=postgresql, docs/pg_capture.md). */
+    char *source_database;    /* source.database: the database to capture */
+    char *source_slot;        /* source.slot: an existing slot, NULL = the store's own */
+    char *source_publication; /* source.publication: an existing one, NULL = the store's own */
 } ox_store_config;
 
 /*
