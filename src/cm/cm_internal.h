@@ -46,6 +46,7 @@ struct cm_topic {
     char *blacklist;
     int64_t next_sub;
     int64_t created_ms;
+    char database[65]; /* dbType=postgresql: the database to capture, else "" */
 };
 
 struct cm_host {

@@ -28,7 +28,13 @@ static const char *const migration_v1[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {NULL, migration_v1};
+/* v2: the database a PostgreSQL topic captures (dbType=postgresql). */
+static const char *const migration_v2[] = {
+    "ALTER TABLE ox_topics ADD COLUMN db_name VARCHAR(64) NOT NULL DEFAULT ''",
+    NULL,
+};
+
+static const char *const *const migrations[] = {NULL, migration_v1, migration_v2};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -42,14 +48,14 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
     [OX_MDB_COMMIT] = {"COMMIT", NULL},
     [OX_MDB_ROLLBACK] = {"ROLLBACK", NULL},
     /* name, db_type, host, port, username, password, whitelist, blacklist,
-     * next_sub_id, created_ms */
+     * next_sub_id, created_ms, db_name */
     [OX_MDB_TOPIC_INSERT] = {"INSERT INTO ox_topics (name, db_type, host, port, username,"
-                             " password, whitelist, blacklist, next_sub_id, created_ms)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                             " password, whitelist, blacklist, next_sub_id, created_ms, db_name)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                              NULL},
     [OX_MDB_TOPIC_DELETE] = {"DELETE FROM ox_topics WHERE name = $1", NULL},
     [OX_MDB_TOPIC_ALL] = {"SELECT name, db_type, host, port, username, password, whitelist,"
-                          " blacklist, next_sub_id, created_ms FROM ox_topics ORDER BY name",
+                          " blacklist, next_sub_id, created_ms, db_name FROM ox_topics ORDER BY name",
                           NULL},
     [OX_MDB_TOPIC_SET_NEXT_SUB] = {"UPDATE ox_topics SET next_sub_id = $2 WHERE name = $1", NULL},
     /* id, ip, port, last_heartbeat_ms */

@@ -102,6 +102,6 @@ int ox_metadb_reprepare(ox_metadb *db, ox_errbuf *eb);
 void ox_metadb_close(ox_metadb *db);
 
 /* The schema version this build creates. */
-#define OX_METADB_SCHEMA_VERSION 1
+#define OX_METADB_SCHEMA_VERSION 2
 
 #endif

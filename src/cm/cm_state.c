@@ -143,6 +143,8 @@ static int load_topic(void *arg, int n, const char *const *v)
     t->blacklist = ox_xstrdup(v[7] ? v[7] : "");
     t->next_sub = to_i64(v[8]);
     t->created_ms = to_i64(v[9]);
+    if (n > 10)
+        copy(t->database, sizeof t->database, v[10]);
     int pos;
     if (cm_vec_find(&cm->topics, t->name, &pos))
         cm_topic_free(t);

@@ -213,8 +213,7 @@ static int conn_error(const ox_source_config *c, PGconn *conn, ox_errbuf *eb)
     if (strstr(m, "authentication failed") || strstr(m, "no password supplied") ||
         strstr(m, "no pg_hba.conf entry"))
         rc = OX_EAUTH;
-    else if (strstr(m, "must be superuser or replication role") ||
-             strstr(m, "permission denied"))
+    else if (strstr(m, "must be superuser or replication role") || strstr(m, "permission denied"))
         rc = OX_EPERM;
     else if (strstr(m, "does not exist"))
         rc = OX_ECONFIG;
@@ -237,10 +236,17 @@ static int connect_pg(struct pg_source *p, bool replication, PGconn **out, ox_er
              p->cfg.connect_timeout_s > 0 ? p->cfg.connect_timeout_s : 5);
     /* The walsender renders values with these settings: fix them so that
      * every value has one documented text form (docs/records.md). */
-    const char *keys[] = {"host",        "port",     "user",
-                          "password",    "dbname",   "connect_timeout",
-                          "application_name", "client_encoding", "options",
-                          replication ? "replication" : NULL, NULL};
+    const char *keys[] = {"host",
+                          "port",
+                          "user",
+                          "password",
+                          "dbname",
+                          "connect_timeout",
+                          "application_name",
+                          "client_encoding",
+                          "options",
+                          replication ? "replication" : NULL,
+                          NULL};
     const char *vals[] = {p->host,
                           port,
                           p->user,
@@ -366,8 +372,9 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
     if (rc != 0)
         return rc;
     p->server_version = PQserverVersion(c);
-    if ((rc = exec(p, c, "SELECT current_setting('wal_level'), (SELECT rolreplication OR "
-                         "rolsuper FROM pg_roles WHERE rolname = current_user)",
+    if ((rc = exec(p, c,
+                   "SELECT current_setting('wal_level'), (SELECT rolreplication OR "
+                   "rolsuper FROM pg_roles WHERE rolname = current_user)",
                    0, NULL, &r, "checking the server", eb)) != 0)
         goto done;
     if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
@@ -425,7 +432,8 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                      p->slot, p->host, (unsigned)p->cfg.port);
         goto done;
     }
-    if (ss.exists && (strcmp(ss.plugin, "pgoutput") != 0 || strcmp(ss.database, p->database) != 0)) {
+    if (ss.exists &&
+        (strcmp(ss.plugin, "pgoutput") != 0 || strcmp(ss.database, p->database) != 0)) {
         rc = ox_errf(eb, OX_ECONFIG,
                      "replication slot %s at %s:%u belongs to plugin %s on database %s, not "
                      "pgoutput on %s",
@@ -512,8 +520,9 @@ static int pg_start(ox_source *s, const ox_source_start *from, ox_errbuf *eb)
     if (!from)
         from = &now;
     if (from->kind == OX_SOURCE_FROM_GTID)
-        return ox_errf(eb, OX_EINVAL, "PostgreSQL has no GTID positions: start from a checkpoint "
-                                      "(fileIdx:offset is the LSN) or a timestamp");
+        return ox_errf(eb, OX_EINVAL,
+                       "PostgreSQL has no GTID positions: start from a checkpoint "
+                       "(fileIdx:offset is the LSN) or a timestamp");
     if (from->kind == OX_SOURCE_FROM_FILEPOS) {
         if (from->file || from->file_idx > 0xffffffffu || from->offset > 0xffffffffu)
             return ox_errf(eb, OX_ERANGE,

@@ -26,17 +26,17 @@ static const struct {
     uint32_t oid;
     uint8_t render;
 } render_by_oid[] = {
-    {16, R_BOOL},     /* bool */
-    {17, R_BYTEA},    /* bytea */
-    {20, R_INT},      /* int8 */
-    {21, R_INT},      /* int2 */
-    {23, R_INT},      /* int4 */
-    {26, R_INT},      /* oid */
-    {114, R_JSON},    /* json */
-    {700, R_FLOAT},   /* float4 */
-    {701, R_FLOAT},   /* float8 */
+    {16, R_BOOL},      /* bool */
+    {17, R_BYTEA},     /* bytea */
+    {20, R_INT},       /* int8 */
+    {21, R_INT},       /* int2 */
+    {23, R_INT},       /* int4 */
+    {26, R_INT},       /* oid */
+    {114, R_JSON},     /* json */
+    {700, R_FLOAT},    /* float4 */
+    {701, R_FLOAT},    /* float8 */
     {1700, R_DECIMAL}, /* numeric */
-    {3802, R_JSON},   /* jsonb */
+    {3802, R_JSON},    /* jsonb */
 };
 
 static uint8_t render_for(uint32_t oid)
@@ -140,8 +140,7 @@ int ox_pg_frame_parse(const uint8_t *p, size_t n, ox_pg_frame *out, ox_errbuf *e
                        (unsigned)out->kind, n);
     }
     if (r.bad)
-        return ox_errf(eb, OX_ETRUNC, "truncated replication frame '%c' (%zu bytes)", out->kind,
-                       n);
+        return ox_errf(eb, OX_ETRUNC, "truncated replication frame '%c' (%zu bytes)", out->kind, n);
     return 0;
 }
 
@@ -460,8 +459,8 @@ static int tuple(ox_pgoutput *d, struct rd *r, const struct pg_rel *rel, ox_valu
         case 't': {
             uint32_t len = (uint32_t)rd_be(r, 4);
             if (r->bad || (size_t)(r->end - r->p) < len)
-                return ox_errf(eb, OX_ETRUNC, "LSN %" PRIX64 ": truncated value of column %s",
-                               lsn, rel->names[i]);
+                return ox_errf(eb, OX_ETRUNC, "LSN %" PRIX64 ": truncated value of column %s", lsn,
+                               rel->names[i]);
             const char *s = (const char *)r->p;
             r->p += len;
             if (text_value(d, rel->render[i], s, len, v) != 0)
@@ -608,8 +607,8 @@ static int msg_truncate(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_change_fn
     return 0;
 }
 
-int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn,
-                     ox_change_fn fn, void *arg, ox_errbuf *eb)
+int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn, ox_change_fn fn,
+                     void *arg, ox_errbuf *eb)
 {
     struct rd r = {msg, msg + len, 0};
     int kind = rd_u8(&r);
@@ -656,8 +655,7 @@ int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t ls
     case 'U':
     case 'D':
         if (!d->in_txn)
-            return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": row change outside a transaction",
-                           lsn);
+            return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": row change outside a transaction", lsn);
         return msg_row(d, kind, &r, len, lsn, fn, arg, eb);
     case 'T':
         if (!d->in_txn)
@@ -668,7 +666,7 @@ int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t ls
     case 'M': /* logical messages are not requested */
         return 0;
     default:
-        return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": unknown pgoutput message type 0x%02x",
-                       lsn, (unsigned)kind);
+        return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": unknown pgoutput message type 0x%02x", lsn,
+                       (unsigned)kind);
     }
 }

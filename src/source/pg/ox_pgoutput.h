@@ -89,8 +89,8 @@ void ox_pgoutput_reset(ox_pgoutput *d);
 /* Decodes one pgoutput message that starts at WAL position `lsn`, calling fn
  * for each record; fn's non-zero return stops decoding and is returned.
  * Errors: OX_ETRUNC/OX_EPROTO/OX_ECORRUPT with the LSN named in eb. */
-int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn,
-                     ox_change_fn fn, void *arg, ox_errbuf *eb);
+int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn, ox_change_fn fn,
+                     void *arg, ox_errbuf *eb);
 
 /* True between a Begin and its Commit. */
 int ox_pgoutput_in_txn(const ox_pgoutput *d);
