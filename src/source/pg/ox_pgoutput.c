@@ -21,7 +21,10 @@ enum pg_render {
 };
 
 /* Built-in type OIDs with a non-text rendering (pg_type.dat); every other
- * type, including enums, domains, arrays and ranges, is its text output. */
+ * type, including enums, domains, arrays and ranges, is its text output.
+ * json (114) stays text too: its value is the exact text as entered
+ * (whitespace, key order, duplicate keys), which embedding would lose for
+ * any consumer that parses the record. */
 static const struct {
     uint32_t oid;
     uint8_t render;
