@@ -35,7 +35,6 @@ static const struct {
     {21, R_INT},       /* int2 */
     {23, R_INT},       /* int4 */
     {26, R_INT},       /* oid */
-    {114, R_JSON},     /* json */
     {700, R_FLOAT},    /* float4 */
     {701, R_FLOAT},    /* float8 */
     {1700, R_DECIMAL}, /* numeric */
