@@ -188,11 +188,18 @@ static void drop_conn(struct pg_source *p)
     p->conn = NULL;
 }
 
+static int send_status(struct pg_source *p, bool reply, ox_errbuf *eb);
+
 static void pg_close(ox_source *s)
 {
     if (!s)
         return;
     struct pg_source *p = P(s);
+    /* A clean stop reports the last confirmation (best effort). */
+    if (p->conn && !p->down && p->started && p->durable_lsn > p->sent_flush) {
+        ox_errbuf eb;
+        (void)send_status(p, false, &eb);
+    }
     drop_conn(p);
     ox_pgoutput_free(p->dec);
     if (p->password)
