@@ -102,6 +102,9 @@ struct ox_source_ops {
      * consumer (PostgreSQL: the slot and the publication), for
      * crawler/destroy. Needs no open source. */
     int (*drop)(const ox_source_config *cfg, ox_errbuf *eb);
+    /* Optional: how far the server's end is ahead of what this consumer
+     * confirmed, in bytes (PostgreSQL: WAL the slot pins). 0 when known. */
+    int (*lag)(ox_source *s, uint64_t *bytes);
 };
 
 /* The base every back end embeds first. */

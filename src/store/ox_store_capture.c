@@ -432,6 +432,9 @@ void *ox_store_capture_main(void *arg)
             cap.connected_before = 1;
         }
         int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
+        uint64_t lag;
+        if (cap.ops->lag != NULL && cap.ops->lag(cap.src, &lag) == 0)
+            __atomic_store_n(&st->source_lag_bytes, (int64_t)lag, __ATOMIC_RELAXED);
         if (rc == 0 || rc == OX_EAGAIN) {
             /* Nothing more pending (or a batch done): make it visible now. */
             int sr = ox_log_sync(st->log, &eb);

@@ -55,6 +55,9 @@ struct ox_store {
     uint64_t rate_samples[OX_RATE_SAMPLES];
     int64_t rate_times[OX_RATE_SAMPLES];
     int rate_n;
+    /* Source lag in bytes as its back end reports it (PostgreSQL: WAL
+     * pinned by the slot), or -1 when not known (atomic). */
+    int64_t source_lag_bytes;
 };
 
 /* Sets status and errMsg (thread-safe) and logs the message at `level`. */

@@ -133,7 +133,12 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     }
     ox_buf_printf(out,
                   "],\"delay\":%.3f,\"recordsPerSec\":%.1f,\"bytes\":%" PRIu64
-                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64 "}\n",
+                  ",\"subscribers\":%d,\"lastMsgId\":%" PRIu64,
                   delay, rate, info.bytes, __atomic_load_n(&st->subscribers, __ATOMIC_RELAXED),
                   info.last_msg_id);
+    /* PostgreSQL: WAL the store's slot keeps on the source (docs/pg_capture.md). */
+    int64_t lag = __atomic_load_n(&st->source_lag_bytes, __ATOMIC_RELAXED);
+    if (lag >= 0)
+        ox_buf_printf(out, ",\"sourceLagBytes\":%" PRId64, lag);
+    OX_JSON_LIT(out, "}\n");
 }

@@ -52,6 +52,9 @@ def test_rows_and_positions(postgres):
         ends = pg.query("SELECT (pg_current_wal_lsn() - '0/0')::bigint")[0][0]
         assert all(0 < lsn_of(c) <= ends for c in commits)
         assert all("xid" in c for c in commits)
+        # The slot's lag is visible in the store's status.
+        s = st.wait_status(lambda s: "sourceLagBytes" in s, what="sourceLagBytes")
+        assert 0 <= s["sourceLagBytes"] < 1 << 30
     finally:
         st.cleanup()
 

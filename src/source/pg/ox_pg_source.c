@@ -782,6 +782,15 @@ done:
     return rc;
 }
 
+static int pg_lag(ox_source *s, uint64_t *bytes)
+{
+    struct pg_source *p = P(s);
+    if (!p->have_lag)
+        return OX_EAGAIN;
+    *bytes = p->wal_end > p->sent_flush ? p->wal_end - p->sent_flush : 0;
+    return 0;
+}
+
 const struct ox_source_ops ox_pg_source_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -790,4 +799,5 @@ const struct ox_source_ops ox_pg_source_ops = {
     .close = pg_close,
     .confirm = pg_confirm,
     .drop = pg_drop,
+    .lag = pg_lag,
 };
