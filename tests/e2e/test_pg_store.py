@@ -91,3 +91,49 @@ def test_capture_cli(postgres):
     assert m is not None and m["after"]["id"] in (3, 4), seen2
     assert p2.wait(30) == 0
     pg.query("SELECT pg_drop_replication_slot('cli_slot')")
+
+
+def test_whitelist_database_schema(postgres):
+    """store.whitelist names PostgreSQL tables as database.schema.table."""
+    pg = postgres
+    pg.query("CREATE TABLE keep (id int PRIMARY KEY)")
+    pg.query("CREATE TABLE drop_me (id int PRIMARY KEY)")
+    st = pg_store(pg, store__whitelist="postgres.public.keep").start()
+    try:
+        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        pg.query("INSERT INTO drop_me VALUES (1)")
+        pg.query("INSERT INTO keep VALUES (2)")
+        sub = st.subscribe("from=earliest")
+        recs = rows_only(sub.take(2))
+        assert [(r["table"], r["after"]["id"]) for r in recs] == [("keep", 2)]
+    finally:
+        st.cleanup()
+
+
+def test_start_timestamp(postgres):
+    """A timestamp start: transactions committed before it are skipped; a
+    timestamp before a new slot's creation is refused (status 2)."""
+    pg = postgres
+    pg.query("CREATE TABLE t (id int PRIMARY KEY)")
+    old = pg_store(pg, store__name="old", store__start__checkpoint="::::%d:" % (time.time() - 3600))
+    old.start()
+    try:
+        s = old.wait_status(lambda s: s["status"] == 2, what="refused timestamp")
+        assert "cannot go back before its creation" in s["errMsg"], s
+        assert pg.query("SELECT count(*) FROM pg_replication_slots") == [(0,)]
+    finally:
+        old.cleanup()
+    t = int(time.time()) + 3
+    st = pg_store(pg, store__name="later", store__start__checkpoint="::::%d:" % t).start()
+    try:
+        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        pg.query("INSERT INTO t VALUES (1)")
+        while time.time() < t + 1:
+            time.sleep(0.2)
+        pg.query("INSERT INTO t VALUES (2)")
+        sub = st.subscribe("from=earliest")
+        recs = rows_only(sub.take(2))
+        assert [r["after"]["id"] for r in recs] == [2]
+        assert recs[0]["timestamp"] >= t
+    finally:
+        st.cleanup()

@@ -447,6 +447,16 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                      p->slot, p->host, (unsigned)p->cfg.port, ss.plugin, ss.database, p->database);
         goto done;
     }
+    if (!ss.exists && from && from->kind == OX_SOURCE_FROM_TIMESTAMP &&
+        from->timestamp < (int64_t)time(NULL) - 1) {
+        /* Refused before creating anything: a new slot starts now. */
+        rc = ox_errf(eb, OX_EGONE,
+                     "cannot start at timestamp %" PRId64
+                     ": the replication slot %s does not exist yet, and a new slot cannot go "
+                     "back before its creation",
+                     from->timestamp, p->slot);
+        goto done;
+    }
     if (!ss.exists) {
         const char *sp[] = {p->slot};
         if ((rc = exec(p, c,
@@ -454,15 +464,6 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                        1, sp, &r, "creating the replication slot", eb)) != 0)
             goto done;
         (void)ox_pg_lsn_parse(PQgetvalue(r, 0, 0), &ss.confirmed);
-        if (from && from->kind == OX_SOURCE_FROM_TIMESTAMP &&
-            from->timestamp < (int64_t)time(NULL) - 1) {
-            rc = ox_errf(eb, OX_EGONE,
-                         "cannot start at timestamp %" PRId64
-                         ": the replication slot %s was created just now and cannot go back "
-                         "before its creation",
-                         from->timestamp, p->slot);
-            goto done;
-        }
     }
     if (!position) {
         p->resume_lsn = ss.confirmed;
