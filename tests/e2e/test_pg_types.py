@@ -8,6 +8,7 @@ REPLICA IDENTITY, and TRUNCATE arrives as a ddl record."""
 import base64
 import json
 import os
+import time
 from decimal import Decimal
 
 import psycopg2
@@ -144,7 +145,10 @@ def raw_records(sub, n, timeout=30):
     """n records parsed with exact decimals (jsonb numbers)."""
     out = []
     sub.conn.sock.settimeout(timeout)
+    deadline = time.monotonic() + timeout
     while len(out) < n:
+        # Keepalive lines keep the socket busy: bound the wait ourselves.
+        assert time.monotonic() < deadline, "got %d of %d records: %s" % (len(out), n, out[-2:])
         line = sub.resp.readline()
         assert line, "stream ended after %d records" % len(out)
         if line.strip():
