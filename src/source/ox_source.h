@@ -51,6 +51,7 @@ typedef struct ox_source_config {
     const char *slot;
     const char *publication;
     const char *name;
+    const char *whitelist; /* the store's list, to scope a new publication */
 } ox_source_config;
 
 enum ox_source_start_kind {

@@ -321,6 +321,7 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     sc.slot = c->source_slot;
     sc.publication = c->source_publication;
     sc.name = c->name;
+    sc.whitelist = c->whitelist;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;

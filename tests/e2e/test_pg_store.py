@@ -101,6 +101,9 @@ def test_whitelist_database_schema(postgres):
     st = pg_store(pg, store__whitelist="postgres.public.keep").start()
     try:
         st.wait_status(lambda s: s["status"] == 0, what="normal")
+        # The store's publication publishes just what the list names.
+        assert pg.query("SELECT puballtables FROM pg_publication") == [(False,)]
+        assert pg.query("SELECT tablename FROM pg_publication_tables") == [("keep",)]
         pg.query("INSERT INTO drop_me VALUES (1)")
         pg.query("INSERT INTO keep VALUES (2)")
         sub = st.subscribe("from=earliest")
@@ -108,6 +111,27 @@ def test_whitelist_database_schema(postgres):
         assert [(r["table"], r["after"]["id"]) for r in recs] == [("keep", 2)]
     finally:
         st.cleanup()
+
+
+def test_publication_scope(postgres):
+    """Lists a publication cannot express, or naming missing tables, give a
+    FOR ALL TABLES publication (the store's filter does the rest)."""
+    pg = postgres
+    pg.query("CREATE SCHEMA s2")
+    pg.query("CREATE TABLE s2.a (id int PRIMARY KEY)")
+    for i, (wl, want) in enumerate([
+            ("postgres.s2.*, postgres.public.nosuch", True),
+            ("postgres.s2", False),
+            ("postgres.s*.a", True),
+            ("other.public.t", True)]):
+        st = pg_store(pg, store__name="pub%d" % i, store__whitelist=wl).start()
+        try:
+            st.wait_status(lambda s: s["status"] == 0, what="normal")
+            got = pg.query("SELECT puballtables FROM pg_publication WHERE pubname = %s",
+                           ("oxbow_pub%d" % i,))
+            assert got == [(want,)], (wl, got)
+        finally:
+            st.cleanup()
 
 
 def test_start_timestamp(postgres):

@@ -25,7 +25,7 @@
 struct pg_source {
     struct ox_source base; /* first: ox_source* <-> pg_source* */
     ox_source_config cfg;  /* strings below are our copies */
-    char *host, *user, *password, *database;
+    char *host, *user, *password, *database, *whitelist;
     char slot[64], publication[64];
     PGconn *conn;
     ox_pgoutput *dec;
@@ -173,6 +173,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     p->cfg.slot = p->slot;
     p->cfg.publication = p->publication;
     p->cfg.name = NULL;
+    p->cfg.whitelist = p->whitelist = dup_or_null(cfg->whitelist);
     p->cfg.tls_ca = NULL;
     if (!p->cfg.port)
         p->cfg.port = 5432;
@@ -208,6 +209,7 @@ static void pg_close(ox_source *s)
     free(p->user);
     free(p->password);
     free(p->database);
+    free(p->whitelist);
     free(p);
 }
 
@@ -337,6 +339,72 @@ static int exec(struct pg_source *p, PGconn *c, const char *sql, int n, const ch
     return 0;
 }
 
+static void put_ident(ox_buf *b, const char *s, size_t n)
+{
+    ox_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            ox_buf_putc(b, '"');
+        ox_buf_putc(b, (uint8_t)s[i]);
+    }
+    ox_buf_putc(b, '"');
+}
+
+/*
+ * Appends "FOR TABLE "s"."t", TABLES IN SCHEMA "s2", ..." (NUL-terminated)
+ * for a whitelist whose every pattern names this database's tables exactly:
+ * DB.SCHEMA.TABLE, DB.SCHEMA.* or DB.SCHEMA (no other wildcard). Returns
+ * false when the list is empty or cannot be expressed (then the caller
+ * publishes all tables).
+ */
+static bool pub_scope(const char *list, const char *db, int server_version, ox_buf *out)
+{
+    if (!list)
+        return false;
+    size_t dl = strlen(db), items = 0;
+    const char *s = list;
+    for (;;) {
+        const char *e = strchr(s, ',');
+        if (!e)
+            e = s + strlen(s);
+        const char *a = s, *b = e;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (b == a)
+            return false;
+        if ((size_t)(b - a) <= dl + 1 || memcmp(a, db, dl) != 0 || a[dl] != '.')
+            return false;
+        const char *sch = a + dl + 1;
+        const char *dot = memchr(sch, '.', (size_t)(b - sch));
+        const char *star = memchr(sch, '*', (size_t)(b - sch));
+        bool whole = !dot || (b - dot == 2 && dot[1] == '*');
+        const char *sch_end = dot ? dot : b;
+        if (sch_end == sch || (star && !(whole && star == dot + 1)))
+            return false;
+        if (!whole && (memchr(dot + 1, '.', (size_t)(b - dot - 1)) || b == dot + 1))
+            return false;
+        if (whole && server_version < 150000) /* TABLES IN SCHEMA is new in 15 */
+            return false;
+        ox_buf_puts(out, items++ ? ", " : "FOR ");
+        if (whole) {
+            ox_buf_puts(out, "TABLES IN SCHEMA ");
+            put_ident(out, sch, (size_t)(sch_end - sch));
+        } else {
+            ox_buf_puts(out, "TABLE ");
+            put_ident(out, sch, (size_t)(dot - sch));
+            ox_buf_putc(out, '.');
+            put_ident(out, dot + 1, (size_t)(b - dot - 1));
+        }
+        if (*e == '\0')
+            break;
+        s = e + 1;
+    }
+    ox_buf_putc(out, 0);
+    return items > 0;
+}
+
 struct slot_state {
     bool exists;
     char plugin[64], database[128];
@@ -407,11 +475,24 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                    "reading pg_publication", eb)) != 0)
         goto done;
     if (PQntuples(r) == 0) {
-        char sql[160];
+        ox_buf sql = OX_BUF_INIT;
         /* The name was checked to be [a-z0-9_]: quoting it is enough. */
-        snprintf(sql, sizeof sql, "CREATE PUBLICATION \"%s\" FOR ALL TABLES", p->publication);
-        if ((rc = exec(p, c, sql, 0, NULL, NULL, "creating the publication", eb)) != 0)
-            goto done;
+        ox_buf_printf(&sql, "CREATE PUBLICATION \"%s\" ", p->publication);
+        ox_errbuf why;
+        if (pub_scope(p->cfg.whitelist, p->database, p->server_version, &sql) &&
+            exec(p, c, (const char *)sql.data, 0, NULL, NULL, "creating the publication", &why) ==
+                0) {
+            ox_buf_free(&sql);
+        } else {
+            /* No list, one a publication cannot express, or naming tables
+             * that do not exist yet: publish everything; the store's
+             * filters keep what the lists say either way. */
+            ox_buf_free(&sql);
+            char all[160];
+            snprintf(all, sizeof all, "CREATE PUBLICATION \"%s\" FOR ALL TABLES", p->publication);
+            if ((rc = exec(p, c, all, 0, NULL, NULL, "creating the publication", eb)) != 0)
+                goto done;
+        }
     }
     struct slot_state ss;
     int64_t busy_until = now_ms() + BUSY_WAIT_MS;
