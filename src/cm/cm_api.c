@@ -13,9 +13,9 @@
 #include "ox_checkpoint.h"
 
 static const char *const p_none[] = {NULL};
-static const char *const p_topic_create[] = {
-    "topic",     "dbType",    "host",     "port", "username",
-    "password",  "whiteList", "blackList", "database", NULL};
+static const char *const p_topic_create[] = {"topic",    "dbType",   "host",      "port",
+                                             "username", "password", "whiteList", "blackList",
+                                             "database", NULL};
 static const char *const p_topic[] = {"topic", NULL};
 static const char *const p_start[] = {"topic",    "checkpoint", "role", "type",
                                       "userData", "host",       NULL};
@@ -190,8 +190,8 @@ int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
     int64_t now = cm_wall_ms();
     snprintf(ports, sizeof ports, "%d", port);
     snprintf(ms, sizeof ms, "%" PRId64, now);
-    const char *p[11] = {name, db_type, host, ports, user, pw, wl, bl, "1", ms,
-                         is_pg ? database : ""};
+    const char *p[11] = {
+        name, db_type, host, ports, user, pw, wl, bl, "1", ms, is_pg ? database : ""};
     if (cm_db_exec(cm, OX_MDB_TOPIC_INSERT, 11, p, NULL, NULL, &eb) != 0) {
         pthread_mutex_unlock(&cm->mut_lock);
         return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);

@@ -55,7 +55,8 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                              NULL},
     [OX_MDB_TOPIC_DELETE] = {"DELETE FROM ox_topics WHERE name = $1", NULL},
     [OX_MDB_TOPIC_ALL] = {"SELECT name, db_type, host, port, username, password, whitelist,"
-                          " blacklist, next_sub_id, created_ms, db_name FROM ox_topics ORDER BY name",
+                          " blacklist, next_sub_id, created_ms, db_name"
+                          " FROM ox_topics ORDER BY name",
                           NULL},
     [OX_MDB_TOPIC_SET_NEXT_SUB] = {"UPDATE ox_topics SET next_sub_id = $2 WHERE name = $1", NULL},
     /* id, ip, port, last_heartbeat_ms */
