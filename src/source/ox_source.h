@@ -1,8 +1,8 @@
 /*
  * ox_source.h - capture back ends behind one ops table.
  *
- * A source connects to a database's change stream (MySQL/MariaDB binlog
- * today, PostgreSQL logical replication later) and delivers decoded change
+ * A source connects to a database's change stream (MySQL/MariaDB binlog,
+ * PostgreSQL logical replication) and delivers decoded change
  * records (ox_change, see ox_change.h) to a callback, transaction by
  * transaction: BEGIN, the row/DDL changes, COMMIT. Each back end defines one
  * `const struct ox_source_ops` with designated initializers; its concrete
