@@ -9,6 +9,7 @@ import os
 import threading
 import time
 
+from oxtest_pg import wait_ready
 from oxtest_store import Store
 
 MB = int(os.environ.get("OX_PG_BIGTXN_MB", "1024"))
@@ -29,7 +30,7 @@ def test_one_gigabyte_transaction(postgres):
     st = Store(pg, source__type="postgresql", source__database="postgres",
                store__segment__bytes=str(256 << 20)).start()
     try:
-        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        wait_ready(st, pg)
         time.sleep(1)
         base = rss_kb(st.pid)
         samples = []

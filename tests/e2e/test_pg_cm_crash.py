@@ -10,6 +10,7 @@ import threading
 import time
 
 from oxtest import procs
+from oxtest_pg import wait_slot_active
 from oxtest_cm import CM
 from oxtest_store import Subscription
 from test_pg_crash import PgFollower
@@ -38,6 +39,7 @@ def test_kill9_through_cm(postgres):
         cm.create_topic(pg, topic="pgk", dbType="postgresql", database="postgres")
         store = cm.start_crawler(topic="pgk")["name"]
         d = cm.wait_status(store, lambda c: c["status"] == 0)
+        wait_slot_active(pg)
         follower = PgFollower(StoreAt(d["port"]))
         follower.start()
         done = threading.Event()

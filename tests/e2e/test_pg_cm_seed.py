@@ -12,6 +12,7 @@ import time
 import pytest
 
 from oxtest import pid_alive
+from oxtest_pg import wait_slot_active
 from oxtest_cm import CM, SEED_DESTROY, SEED_DETAIL, SEED_RESTORE, SEED_STOP, seed_shell
 from test_cm_seed import SEED_RESPONSE, same_shape
 
@@ -55,6 +56,7 @@ def test_seed_commands_verbatim_pg(postgres, cm):
     store = crawler["name"]
     assert store.endswith(":0000000001")
     c = cm.wait_status(store, lambda c: c["status"] == 0)
+    wait_slot_active(pg)
     assert len(slots(pg)) == 1
     for i in range(5):
         pg.query("INSERT INTO orders VALUES (%d, 'n%d')" % (i, i), dbname="shop")

@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 
+from oxtest_pg import wait_ready
 from oxtest_store import Store
 from test_store_crash import Follower
 
@@ -45,7 +46,7 @@ def test_kill9_exactly_once(postgres):
     store = Store(pg, source__type="postgresql", source__database="postgres",
                   store__fsync="interval", store__fsync__interval_ms=5)
     store.start()
-    store.wait_status(lambda s: s["status"] == 0, what="normal")
+    wait_ready(store, pg)
     follower = PgFollower(store)
     follower.start()
     done = threading.Event()

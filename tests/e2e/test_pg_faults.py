@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from oxtest_pg import wait_ready
 from oxtest_store import Store, rows_only
 
 
@@ -43,7 +44,7 @@ def test_slot_dropped_behind_the_store(postgres):
     pg.query("CREATE TABLE t (id int PRIMARY KEY)")
     st = pg_store(pg).start()
     try:
-        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        wait_ready(st, pg)
         pg.query("INSERT INTO t VALUES (1)")
         sub = st.subscribe("from=earliest")
         sub.take(2)
@@ -71,7 +72,7 @@ def test_source_restart(postgres, how):
     pg.query("CREATE TABLE t (id int PRIMARY KEY)")
     st = pg_store(pg).start()
     try:
-        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        wait_ready(st, pg)
         for i in range(1, 51):
             pg.query("INSERT INTO t VALUES (%d)" % i)
         if how == "restart":

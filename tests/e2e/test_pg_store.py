@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from oxtest_pg import wait_ready
 from oxtest_store import Store, rows_only
 
 
@@ -25,8 +26,7 @@ def test_rows_and_positions(postgres):
     pg.query("CREATE TABLE t (id int PRIMARY KEY, name text, price numeric(10,2))")
     st = pg_store(pg).start()
     try:
-        st.wait_status(lambda s: s.get("status") == 0 or s.get("code") == 0, timeout=30,
-                       what="normal")
+        wait_ready(st, pg)
         slots = pg.query("SELECT slot_name, plugin FROM pg_replication_slots")
         assert slots == [("oxbow_teststore", "pgoutput")]
         pubs = pg.query("SELECT pubname, puballtables FROM pg_publication")
@@ -100,7 +100,7 @@ def test_whitelist_database_schema(postgres):
     pg.query("CREATE TABLE drop_me (id int PRIMARY KEY)")
     st = pg_store(pg, store__whitelist="postgres.public.keep").start()
     try:
-        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        wait_ready(st, pg)
         # The store's publication publishes just what the list names.
         assert pg.query("SELECT puballtables FROM pg_publication") == [(False,)]
         assert pg.query("SELECT tablename FROM pg_publication_tables") == [("keep",)]
@@ -126,7 +126,7 @@ def test_publication_scope(postgres):
             ("other.public.t", True)]):
         st = pg_store(pg, store__name="pub%d" % i, store__whitelist=wl).start()
         try:
-            st.wait_status(lambda s: s["status"] == 0, what="normal")
+            wait_ready(st, pg, "oxbow_pub%d" % i)
             got = pg.query("SELECT puballtables FROM pg_publication WHERE pubname = %s",
                            ("oxbow_pub%d" % i,))
             assert got == [(want,)], (wl, got)
@@ -150,7 +150,7 @@ def test_start_timestamp(postgres):
     t = int(time.time()) + 3
     st = pg_store(pg, store__name="later", store__start__checkpoint="::::%d:" % t).start()
     try:
-        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        wait_ready(st, pg, "oxbow_later")
         pg.query("INSERT INTO t VALUES (1)")
         while time.time() < t + 1:
             time.sleep(0.2)

@@ -14,6 +14,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
+from oxtest_pg import wait_ready
 from oxtest_store import Store, rows_only
 
 SETTINGS = ("-c datestyle=ISO,YMD -c intervalstyle=postgres -c timezone=UTC "
@@ -168,7 +169,7 @@ def test_type_workload(postgres_factory):
     make_schema(dst)
     st = pg_store(src).start()
     try:
-        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        wait_ready(st, src)
         for r in ROWS:
             src.query("INSERT INTO ty VALUES " + r)
         src.query("UPDATE ty SET c_text = 'changed', c_f8 = 'NaN' WHERE id = 1")
@@ -224,7 +225,7 @@ def test_toast_identity_truncate(postgres):
     pg.query("ALTER TABLE none_t REPLICA IDENTITY NOTHING")
     st = pg_store(pg).start()
     try:
-        st.wait_status(lambda s: s["status"] == 0, what="normal")
+        wait_ready(st, pg)
         doc = "x" * 100000
         pg.query("INSERT INTO big VALUES (1, 1, %s)", (doc,))
         pg.query("UPDATE big SET n = 2 WHERE id = 1")
