@@ -474,7 +474,10 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
     if ((rc = exec(p, c, "SELECT 1 FROM pg_publication WHERE pubname = $1", 1, pub, &r,
                    "reading pg_publication", eb)) != 0)
         goto done;
-    if (PQntuples(r) == 0) {
+    bool have_pub = PQntuples(r) > 0;
+    PQclear(r);
+    r = NULL;
+    if (!have_pub) {
         ox_buf sql = OX_BUF_INIT;
         /* The name was checked to be [a-z0-9_]: quoting it is enough. */
         ox_buf_printf(&sql, "CREATE PUBLICATION \"%s\" ", p->publication);
