@@ -139,6 +139,53 @@ echo "\$ oxbow tail --store 127.0.0.1:$SPORT --earliest --filter 'shop.*' --limi
 "$OXBOW" tail --store "127.0.0.1:$SPORT" --earliest --filter 'shop.*' --limit 5 --idle-exit 5 |
     cut -c1-200
 
+# A PostgreSQL store next to the MySQL one (skipped without PostgreSQL 15
+# or when not root, or with OX_DEMO_PG=0): same CM, same API, same records.
+PGBIN=/usr/lib/postgresql/15/bin
+if [ "${OX_DEMO_PG:-1}" != 0 ] && [ -x "$PGBIN/initdb" ] && [ "$(id -u)" = 0 ] &&
+   id postgres >/dev/null 2>&1; then
+    PGPORT=$(port 0)
+    PGT=$(mktemp -d /tmp/oxbow-demo-pg.XXXXXX)
+    chmod 700 "$PGT"
+    chown postgres "$PGT"
+    say "6b. a PostgreSQL 15 store next to it (wal_level=logical, 127.0.0.1:$PGPORT, $PGT)"
+    runuser -u postgres -- "$PGBIN/initdb" -D "$PGT/data" -A trust -E UTF8 --locale=C.UTF-8 \
+        >"$T/pg-initdb.log" 2>&1
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGT/data" -l "$PGT/log" -w -o \
+        "-c wal_level=logical -c port=$PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGT" \
+        start >/dev/null
+    PGPID=$(head -1 "$PGT/data/postmaster.pid")
+    cat >>"$T/stop.sh" <<STOP
+kill -INT $PGPID 2>/dev/null || true
+i=0; while kill -0 $PGPID 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done
+[ "\${1:-}" = keep ] || rm -rf "$PGT"
+STOP
+    PSQL="$PGBIN/psql -h 127.0.0.1 -p $PGPORT -U postgres -q"
+    $PSQL -c "CREATE DATABASE shop" postgres
+    $PSQL -c "CREATE TABLE orders (id int PRIMARY KEY, item text, qty int)" shop
+    echo "\$ curl \"\${CM_URL}/topic/create\" -d \"topic=pg_orders&dbType=postgresql&database=shop&host=127.0.0.1&port=$PGPORT&username=postgres\""
+    curl -s "${CM_URL}/topic/create" -d "topic=pg_orders&dbType=postgresql&database=shop&host=127.0.0.1&port=$PGPORT&username=postgres&password="; echo
+    PSTART=$(curl -s "${CM_URL}/crawler/start" -d "topic=pg_orders&checkpoint=&role=master&type=mysql2store&userData=demo-pg")
+    echo "$PSTART"
+    PSTORE=$(printf '%s' "$PSTART" | $PY -c 'import json,sys; print(json.load(sys.stdin)["crawler"]["name"])')
+    PSPORT=$(printf '%s' "$PSTART" | $PY -c 'import json,sys; print(json.load(sys.stdin)["crawler"]["port"])')
+    i=0
+    until curl -s "${CM_URL}/crawler/detail?filters=&crawler=${PSTORE}" |
+          $PY -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["crawler"]["status"]==0 else 1)'; do
+        i=$((i + 1)); [ $i -lt 300 ] || { echo "demo: PostgreSQL store did not start" >&2; exit 1; }
+        sleep 0.1
+    done
+    $PSQL shop <<'SQL'
+INSERT INTO orders VALUES (1, 'apple', 3), (2, 'pear', 5), (3, 'plum', 7);
+UPDATE orders SET qty = qty + 1 WHERE id = 2;
+DELETE FROM orders WHERE id = 3;
+SQL
+    echo "3 inserts, 1 update, 1 delete in shop.public.orders"
+    echo "\$ oxbow tail --store 127.0.0.1:$PSPORT --earliest --limit 5"
+    "$OXBOW" tail --store "127.0.0.1:$PSPORT" --earliest --limit 5 --idle-exit 5 | cut -c1-200
+    echo "PostgreSQL store: $PSTORE (port $PSPORT); crawler/destroy drops its replication slot"
+fi
+
 trap - EXIT
 say "7. how to continue"
 cat <<EOF2

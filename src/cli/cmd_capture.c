@@ -31,7 +31,7 @@ static int run(int argc, char **argv);
 
 const struct ox_cmd_entry ox_cmd_capture = {
     .name = "capture",
-    .summary = "capture changes live from a MySQL/MariaDB server, one JSON record per line",
+    .summary = "capture changes live from MySQL/MariaDB or PostgreSQL, one JSON record per line",
     .usage =
         "usage: oxbow capture --host H --port P --user U [--password-file F]\n"
         "                     [--server-id N] [--heartbeat-ms N] [--limit N] [--until-end]\n"
@@ -39,6 +39,9 @@ const struct ox_cmd_entry ox_cmd_capture = {
         "                      --from-gtid G | --from-timestamp T]\n"
         "                     [--tls-ca FILE] [--tls-required] [--connect-timeout S]\n"
         "                     [--schema-dir DIR]\n"
+        "       oxbow capture --type postgresql --database D --slot S [--publication P]\n"
+        "                     --host H --port P --user U [--password-file F] [--limit N]\n"
+        "                     [--from-file-idx I --from-pos N | --from-timestamp T]\n"
         "\n"
         "Connects as a replica, dumps the binlog and prints each change (begin, insert,\n"
         "update, delete, ddl, commit, heartbeat) as one JSON object per line\n"
@@ -59,6 +62,12 @@ const struct ox_cmd_entry ox_cmd_capture = {
         "                              names, keys and ENUM/SET names as of each row's\n"
         "                              position; default: live information_schema lookups\n"
         "\n"
+        "PostgreSQL (docs/pg_capture.md): streams database D through logical slot S\n"
+        "(created if missing, with publication P, default S, FOR ALL TABLES); the\n"
+        "slot is confirmed up to the last commit written to stdout. fileIdx/offset\n"
+        "are the two 32-bit halves of an LSN. Drop the slot when done:\n"
+        "SELECT pg_drop_replication_slot('S').\n"
+        "\n"
         "Exit status: 0 at --limit/--until-end/SIGINT/SIGTERM, 1 on a capture error\n"
         "(printed to stderr as 'oxbow capture: OX_ECODE: message'), 2 on usage errors.\n",
     .run = run,
@@ -78,6 +87,8 @@ struct cap {
     bool in_txn;
     bool streamed; /* part of the open transaction is already on stdout */
     uint64_t rows, limit;
+    ox_source_pos written; /* the last commit on stdout */
+    bool have_written;
 };
 
 #define STOP_LIMIT 1
@@ -113,6 +124,10 @@ static int on_change(void *arg, const ox_change *c)
         out(&k->txn);
         ox_buf_reset(&k->txn);
         k->in_txn = false;
+        k->written.file_idx = c->file_idx;
+        k->written.offset = c->next_offset;
+        k->written.timestamp = c->timestamp;
+        k->have_written = true;
     }
     if (c->op == OX_OP_INSERT || c->op == OX_OP_UPDATE || c->op == OX_OP_DELETE) {
         if (k->limit && ++k->rows >= k->limit) {
@@ -183,6 +198,10 @@ static int run(int argc, char **argv)
         O_PASSWORD,
         O_FIDX,
         O_SCHEMA,
+        O_TYPE,
+        O_DB,
+        O_SLOT,
+        O_PUB,
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -203,13 +222,18 @@ static int run(int argc, char **argv)
         {"tls-required", no_argument, NULL, O_TLSREQ},
         {"connect-timeout", required_argument, NULL, O_CT},
         {"schema-dir", required_argument, NULL, O_SCHEMA},
+        {"type", required_argument, NULL, O_TYPE},
+        {"database", required_argument, NULL, O_DB},
+        {"slot", required_argument, NULL, O_SLOT},
+        {"publication", required_argument, NULL, O_PUB},
         {NULL, 0, NULL, 0},
     };
     ox_source_config cfg = {
         .host = "127.0.0.1", .port = 3306, .heartbeat_ms = 1000, .connect_timeout_s = 10};
     ox_source_start from = {.kind = OX_SOURCE_FROM_NOW};
     const char *pwfile = NULL;
-    bool until_end = false, have_pos = false;
+    bool until_end = false, have_pos = false, have_port = false;
+    const char *type = "mysql";
     uint64_t v, limit = 0;
     int nstart = 0;
     optind = 1;
@@ -223,6 +247,19 @@ static int run(int argc, char **argv)
             if (parse_u64(optarg, 65535, &v) || v == 0)
                 return ox_cli_usage_error(e, "bad --port '%s'", optarg);
             cfg.port = (uint16_t)v;
+            have_port = true;
+            break;
+        case O_TYPE:
+            type = optarg;
+            break;
+        case O_DB:
+            cfg.database = optarg;
+            break;
+        case O_SLOT:
+            cfg.slot = optarg;
+            break;
+        case O_PUB:
+            cfg.publication = optarg;
             break;
         case O_USER:
             cfg.user = optarg;
@@ -308,6 +345,22 @@ static int run(int argc, char **argv)
             e, "give only one of --from-file, --from-file-idx, --from-gtid, --from-timestamp");
     if (have_pos && from.kind != OX_SOURCE_FROM_FILEPOS)
         return ox_cli_usage_error(e, "--from-pos needs --from-file");
+    bool pg = strcmp(type, "postgresql") == 0;
+    if (!pg && strcmp(type, "mysql") != 0)
+        return ox_cli_usage_error(e, "--type must be mysql or postgresql");
+    if (pg) {
+        if (!cfg.database || !cfg.slot)
+            return ox_cli_usage_error(e, "--type postgresql needs --database and --slot");
+        if (until_end || from.kind == OX_SOURCE_FROM_GTID || from.file)
+            return ox_cli_usage_error(e, "--until-end, --from-gtid and --from-file are MySQL "
+                                         "options");
+        if (!have_port)
+            cfg.port = 5432;
+        if (!cfg.publication)
+            cfg.publication = cfg.slot;
+    } else if (cfg.database || cfg.slot || cfg.publication) {
+        return ox_cli_usage_error(e, "--database, --slot and --publication need --type postgresql");
+    }
 
     char *password = NULL;
     if (pwfile) {
@@ -327,13 +380,14 @@ static int run(int argc, char **argv)
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 
-    const struct ox_source_ops *ops = ox_source_find("mysql");
+    const struct ox_source_ops *ops = ox_source_find(type);
     ox_source *src = NULL;
     ox_errbuf eb = {{0}};
     struct cap k = {.line = OX_BUF_INIT, .txn = OX_BUF_INIT, .limit = limit};
     int status = 1, rc = ops->open(&cfg, &src, &eb);
     if (rc == 0) {
-        ox_mysql_source_set_nonblock(src, until_end);
+        if (!pg)
+            ox_mysql_source_set_nonblock(src, until_end);
         rc = ops->start(src, &from, &eb);
     }
     uint64_t reconnects = 0;
@@ -342,6 +396,12 @@ static int run(int argc, char **argv)
         if (rc == OX_EAGAIN)
             rc = 0;
         fflush(stdout);
+        if (pg) {
+            /* What reached stdout may be recycled by the server. */
+            if (k.have_written)
+                ops->confirm(src, &k.written);
+            continue;
+        }
         ox_mysql_source_stats st;
         ox_mysql_source_stats_get(src, &st);
         if (st.reconnects != reconnects) {
@@ -353,6 +413,9 @@ static int run(int argc, char **argv)
             reconnects = st.reconnects;
         }
     }
+    fflush(stdout);
+    if (pg && src && k.have_written)
+        ops->confirm(src, &k.written);
     if (rc == STOP_LIMIT || (rc == OX_ECLOSED && until_end) || (rc == 0 && stop_flag)) {
         status = 0;
     } else {

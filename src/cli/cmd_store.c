@@ -13,12 +13,14 @@ static int run(int argc, char **argv);
 const struct ox_cmd_entry ox_cmd_store = {
     .name = "store",
     .summary = "run a store: capture a source into the change log and serve subscribers",
-    .usage = "usage: oxbow store --config FILE [--check]\n"
+    .usage = "usage: oxbow store --config FILE [--check | --drop-source]\n"
              "\n"
              "Runs one store as configured in FILE (a properties file; every key is\n"
              "documented in docs/store.md). Secrets come from files or the environment,\n"
              "never from the command line. SIGTERM stops cleanly, SIGHUP reopens\n"
-             "store.log. With --check, only validates FILE and exits 0 or 1.\n",
+             "store.log. With --check, only validates FILE and exits 0 or 1.\n"
+             "With --drop-source, removes what the store created on its source (a\n"
+             "PostgreSQL store's replication slot and publication) and exits.\n",
     .run = run,
 };
 
@@ -58,7 +60,7 @@ static void log_config_error(const char *config, const char *msg)
 static int run(int argc, char **argv)
 {
     const char *config = NULL;
-    int check = 0;
+    int check = 0, drop = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config = argv[++i];
@@ -66,6 +68,8 @@ static int run(int argc, char **argv)
             config = argv[i] + 9;
         else if (strcmp(argv[i], "--check") == 0)
             check = 1;
+        else if (strcmp(argv[i], "--drop-source") == 0)
+            drop = 1;
         else
             return ox_cli_usage_error(&ox_cmd_store, "unexpected argument \"%s\"", argv[i]);
     }
@@ -78,6 +82,15 @@ static int run(int argc, char **argv)
         if (!check)
             log_config_error(config, eb.msg);
         return 1;
+    }
+    if (drop) {
+        ox_store_config_free(cfg);
+        ox_errbuf deb;
+        if (ox_store_drop_source(config, &deb) != 0) {
+            fprintf(stderr, "oxbow store: %s\n", deb.msg);
+            return 1;
+        }
+        return 0;
     }
     if (check) {
         printf("%s: ok\n", config);

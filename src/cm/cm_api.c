@@ -13,8 +13,9 @@
 #include "ox_checkpoint.h"
 
 static const char *const p_none[] = {NULL};
-static const char *const p_topic_create[] = {
-    "topic", "dbType", "host", "port", "username", "password", "whiteList", "blackList", NULL};
+static const char *const p_topic_create[] = {"topic",    "dbType",   "host",      "port",
+                                             "username", "password", "whiteList", "blackList",
+                                             "database", NULL};
 static const char *const p_topic[] = {"topic", NULL};
 static const char *const p_start[] = {"topic",    "checkpoint", "role", "type",
                                       "userData", "host",       NULL};
@@ -119,14 +120,33 @@ int cm_parse_port(const char *s, int *out)
     return 0;
 }
 
+/* A PostgreSQL database name as the topic may give it: it reaches the store's
+ * properties file and libpq, so no separators or control characters. */
+static int pg_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '$' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 static json_t *topic_json(struct ox_cm *cm, const struct cm_topic *t)
 {
     int n = 0;
     for (int i = 0; i < cm->crawlers.n; i++)
         n += strcmp(((struct cm_crawler *)cm->crawlers.v[i])->topic, t->name) == 0;
-    return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:i}", "topic", t->name, "dbType", t->db_type,
-                     "host", t->host, "port", t->port, "username", t->user, "whiteList",
-                     t->whitelist, "blackList", t->blacklist, "crawlers", n);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:i}", "topic", t->name, "dbType",
+                          t->db_type, "host", t->host, "port", t->port, "username", t->user,
+                          "whiteList", t->whitelist, "blackList", t->blacklist, "crawlers", n);
+    if (t->database[0])
+        json_object_set_new(o, "database", json_string(t->database));
+    return o;
 }
 
 int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
@@ -140,6 +160,7 @@ int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
     const char *pw = cm_req_param(req, "password");
     const char *wl = cm_req_param(req, "whiteList");
     const char *bl = cm_req_param(req, "blackList");
+    const char *database = cm_req_param(req, "database");
     int port = 3306;
     if (name == NULL)
         return cm_resp_error(resp, 400, "missing parameter 'topic'");
@@ -147,8 +168,19 @@ int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         return cm_resp_error(resp, 400, "%s", eb.msg);
     if (db_type == NULL || *db_type == '\0')
         db_type = "mysql";
-    if (strcmp(db_type, "mysql") != 0)
-        return cm_resp_error(resp, 400, "dbType must be mysql (got '%.32s')", db_type);
+    int is_pg = strcmp(db_type, "postgresql") == 0;
+    if (strcmp(db_type, "mysql") != 0 && !is_pg)
+        return cm_resp_error(resp, 400, "dbType must be mysql or postgresql (got '%.32s')",
+                             db_type);
+    if (is_pg) {
+        port = 5432;
+        if (database == NULL || !pg_name_ok(database))
+            return cm_resp_error(resp, 400,
+                                 "dbType=postgresql needs parameter 'database': the database to "
+                                 "capture, 1-63 characters [A-Za-z0-9_$-]");
+    } else if (database != NULL && *database != '\0') {
+        return cm_resp_error(resp, 400, "parameter 'database' is for dbType=postgresql only");
+    }
     if (host == NULL || !host_ok(host))
         return cm_resp_error(resp, 400, "parameter 'host' must be an IPv4 address or host name");
     if (port_s != NULL && cm_parse_port(port_s, &port) != 0)
@@ -179,8 +211,9 @@ int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
     int64_t now = cm_wall_ms();
     snprintf(ports, sizeof ports, "%d", port);
     snprintf(ms, sizeof ms, "%" PRId64, now);
-    const char *p[10] = {name, db_type, host, ports, user, pw, wl, bl, "1", ms};
-    if (cm_db_exec(cm, OX_MDB_TOPIC_INSERT, 10, p, NULL, NULL, &eb) != 0) {
+    const char *p[11] = {
+        name, db_type, host, ports, user, pw, wl, bl, "1", ms, is_pg ? database : ""};
+    if (cm_db_exec(cm, OX_MDB_TOPIC_INSERT, 11, p, NULL, NULL, &eb) != 0) {
         pthread_mutex_unlock(&cm->mut_lock);
         return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
     }
@@ -195,6 +228,8 @@ int cm_h_topic_create(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
     t->blacklist = ox_xstrdup(bl);
     t->next_sub = 1;
     t->created_ms = now;
+    if (is_pg)
+        snprintf(t->database, sizeof t->database, "%s", database);
     pthread_rwlock_wrlock(&cm->lock);
     int pos;
     cm_vec_find(&cm->topics, name, &pos);

@@ -191,6 +191,8 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         json_t *src = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "type", t->db_type, "host",
                                 t->host, "port", t->port, "user", t->user, "password", t->password,
                                 "whitelist", t->whitelist, "blacklist", t->blacklist);
+        if (t->database[0])
+            json_object_set_new(src, "database", json_string(t->database));
         json_object_set_new(src, "retention", json_integer((json_int_t)t->retention_s));
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:o}", "name", c->name,
                                              "desired", desired, "topic", c->topic, "checkpoint",

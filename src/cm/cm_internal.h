@@ -49,6 +49,7 @@ struct cm_topic {
     int64_t next_sub;
     int64_t created_ms;
     int64_t retention_s; /* store.clearer.outdated, 0 = the store's default */
+    char database[65]; /* dbType=postgresql: the database to capture, else "" */
 };
 
 struct cm_host {

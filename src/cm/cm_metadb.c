@@ -56,8 +56,14 @@ static const char *const migration_v4[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {NULL, migration_v1, migration_v2, migration_v3,
-                                                   migration_v4};
+/* v5: the database a PostgreSQL topic captures (dbType=postgresql). */
+static const char *const migration_v5[] = {
+    "ALTER TABLE ox_topics ADD COLUMN db_name VARCHAR(64) NOT NULL DEFAULT ''",
+    NULL,
+};
+
+static const char *const *const migrations[] = {NULL,         migration_v1, migration_v2,
+                                                   migration_v3, migration_v4, migration_v5};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -71,15 +77,15 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
     [OX_MDB_COMMIT] = {"COMMIT", NULL},
     [OX_MDB_ROLLBACK] = {"ROLLBACK", NULL},
     /* name, db_type, host, port, username, password, whitelist, blacklist,
-     * next_sub_id, created_ms */
+     * next_sub_id, created_ms, db_name */
     [OX_MDB_TOPIC_INSERT] = {"INSERT INTO ox_topics (name, db_type, host, port, username,"
-                             " password, whitelist, blacklist, next_sub_id, created_ms)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                             " password, whitelist, blacklist, next_sub_id, created_ms, db_name)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                              NULL},
     [OX_MDB_TOPIC_DELETE] = {"DELETE FROM ox_topics WHERE name = $1", NULL},
     [OX_MDB_TOPIC_ALL] = {"SELECT name, db_type, host, port, username, password, whitelist,"
-                          " blacklist, next_sub_id, created_ms, retention_s FROM ox_topics"
-                          " ORDER BY name",
+                          " blacklist, next_sub_id, created_ms, retention_s, db_name"
+                          " FROM ox_topics ORDER BY name",
                           NULL},
     /* name, password, whitelist, blacklist, retention_s */
     [OX_MDB_TOPIC_UPDATE] = {"UPDATE ox_topics SET password = $2, whitelist = $3, blacklist = $4,"

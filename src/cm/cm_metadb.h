@@ -23,6 +23,7 @@
  * Version 4 adds
  *   ox_audit(at_ms, remote, action, target, result)   state-changing API calls
  *   ox_topics.retention_s   store.clearer.outdated set by /topic/update (0 = default)
+ * Version 5 adds ox_topics.db_name: the database a PostgreSQL topic captures
  * Times are milliseconds since the epoch. The password column holds the
  * source password: the metaDB is as sensitive as the sources (SQLite file is
  * created 0600).
@@ -124,6 +125,6 @@ int ox_metadb_reprepare(ox_metadb *db, ox_errbuf *eb);
 void ox_metadb_close(ox_metadb *db);
 
 /* The schema version this build creates. */
-#define OX_METADB_SCHEMA_VERSION 4
+#define OX_METADB_SCHEMA_VERSION 5
 
 #endif

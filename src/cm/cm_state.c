@@ -148,6 +148,8 @@ static int load_topic(void *arg, int n, const char *const *v)
     t->next_sub = to_i64(v[8]);
     t->created_ms = to_i64(v[9]);
     t->retention_s = n > 10 ? to_i64(v[10]) : 0;
+    if (n > 11)
+        copy(t->database, sizeof t->database, v[11]);
     int pos;
     if (cm_vec_find(&cm->topics, t->name, &pos))
         cm_topic_free(t);

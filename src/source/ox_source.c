@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ox_mysql_source.h"
+#include "ox_pg_source.h"
 
 /* Every back end, by name; MariaDB is served by the MySQL one. */
 static const struct {
@@ -13,6 +14,7 @@ static const struct {
 } backends[] = {
     {"mysql", &ox_mysql_source_ops},
     {"mariadb", &ox_mysql_source_ops},
+    {"postgresql", &ox_pg_source_ops},
 };
 
 const struct ox_source_ops *ox_source_find(const char *name)

@@ -1,8 +1,8 @@
 /*
  * ox_source.h - capture back ends behind one ops table.
  *
- * A source connects to a database's change stream (MySQL/MariaDB binlog
- * today, PostgreSQL logical replication later) and delivers decoded change
+ * A source connects to a database's change stream (MySQL/MariaDB binlog,
+ * PostgreSQL logical replication) and delivers decoded change
  * records (ox_change, see ox_change.h) to a callback, transaction by
  * transaction: BEGIN, the row/DDL changes, COMMIT. Each back end defines one
  * `const struct ox_source_ops` with designated initializers; its concrete
@@ -49,6 +49,14 @@ typedef struct ox_source_config {
      * NULL: column names come from live information_schema lookups
      * (`oxbow capture`). See docs/mysql_capture.md, "Schema history". */
     const char *schema_dir;
+    /* PostgreSQL (docs/pg_capture.md): the database to capture, the
+     * logical replication slot and the publication (NULL = derived from
+     * `name`), and the store's name they are derived from. */
+    const char *database;
+    const char *slot;
+    const char *publication;
+    const char *name;
+    const char *whitelist; /* the store's list, to scope a new publication */
 } ox_source_config;
 
 enum ox_source_start_kind {
@@ -67,6 +75,14 @@ typedef struct ox_source_start {
     int64_t timestamp; /* OX_SOURCE_FROM_TIMESTAMP, seconds since the epoch */
 } ox_source_start;
 
+/* A position the consumer made durable: the srcpos of its last committed
+ * record (file_idx, offset as in ox_change). */
+typedef struct ox_source_pos {
+    uint64_t file_idx;
+    uint64_t offset;
+    int64_t timestamp;
+} ox_source_pos;
+
 /* Receives each change; a non-zero return stops poll(), which returns it. */
 typedef int (*ox_change_fn)(void *arg, const ox_change *c);
 /* Called when a partial transaction must be discarded (see above). */
@@ -83,6 +99,18 @@ struct ox_source_ops {
     int (*poll)(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
                 ox_errbuf *eb);
     void (*close)(ox_source *s);
+    /* Optional (NULL for MySQL): the consumer made everything up to `durable`
+     * durable (called after ox_log_sync). A source whose server keeps
+     * changes until they are confirmed (PostgreSQL slots) confirms only up
+     * to here, so nothing the consumer has not stored is ever recycled. */
+    void (*confirm)(ox_source *s, const ox_source_pos *durable);
+    /* Optional: removes what the source created on the server for this
+     * consumer (PostgreSQL: the slot and the publication), for
+     * crawler/destroy. Needs no open source. */
+    int (*drop)(const ox_source_config *cfg, ox_errbuf *eb);
+    /* Optional: how far the server's end is ahead of what this consumer
+     * confirmed, in bytes (PostgreSQL: WAL the slot pins). 0 when known. */
+    int (*lag)(ox_source *s, uint64_t *bytes);
 };
 
 /* The base every back end embeds first. */

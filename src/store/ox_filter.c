@@ -8,6 +8,7 @@
 
 struct pattern {
     char *db, *table; /* NUL-terminated globs */
+    char *full;       /* the whole pattern, for dotted db names (PostgreSQL) */
 };
 
 struct ox_filter {
@@ -22,6 +23,7 @@ void ox_filter_free(ox_filter *f)
     for (size_t i = 0; i < f->n; i++) {
         free(f->v[i].db);
         free(f->v[i].table);
+        free(f->v[i].full);
     }
     free(f->v);
     free(f);
@@ -75,6 +77,7 @@ int ox_filter_parse(const char *list, ox_filter **out, ox_errbuf *eb)
         }
         const char *dot = memchr(a, '.', len);
         struct pattern *p = &f->v[f->n++];
+        p->full = ox_xstrndup(a, len);
         if (dot == NULL) {
             p->db = ox_xstrndup(a, len);
             p->table = ox_xstrdup("*");
@@ -128,8 +131,23 @@ bool ox_filter_match(const ox_filter *f, const char *db, size_t db_len, const ch
 {
     if (f == NULL)
         return false;
-    for (size_t i = 0; i < f->n; i++)
+    /* A PostgreSQL db is "database.schema": a pattern then also matches as
+     * a whole against "database.schema.table", or against the db alone
+     * (then it means every table of that schema). */
+    char joined[768];
+    size_t jn = 0;
+    bool dotted = memchr(db, '.', db_len) != NULL && db_len + 1 + table_len <= sizeof joined;
+    if (dotted) {
+        memcpy(joined, db, db_len);
+        joined[db_len] = '.';
+        memcpy(joined + db_len + 1, table, table_len);
+        jn = db_len + 1 + table_len;
+    }
+    for (size_t i = 0; i < f->n; i++) {
         if (glob(f->v[i].db, db, db_len) && glob(f->v[i].table, table, table_len))
             return true;
+        if (dotted && (glob(f->v[i].full, joined, jn) || glob(f->v[i].full, db, db_len)))
+            return true;
+    }
     return false;
 }

@@ -7,7 +7,11 @@
  * '.' means DB.* . Whitespace around patterns is ignored; an empty list is an
  * empty filter (callers decide what empty means: the store's whitelist and
  * a subscriber's filter treat it as "everything"). A DDL statement without a
- * table is matched with table "", which "db.*" matches. Nothing here logs; a
+ * table is matched with table "", which "db.*" matches. A db containing a
+ * '.' (PostgreSQL "database.schema") is also matched by a pattern as a whole
+ * against "database.schema.table" ("shop.public.t", "shop.public.*",
+ * "shop.*") or against the db alone ("shop.public" = that schema's tables).
+ * Nothing here logs; a
  * parsed filter is read-only and may be shared between threads.
  */
 #ifndef OX_FILTER_H

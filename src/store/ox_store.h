@@ -28,4 +28,12 @@
 int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
                  volatile sig_atomic_t *reopen, ox_errbuf *eb);
 
+/*
+ * For crawler/destroy and `oxbow store --drop-source`: loads the config
+ * FILE and asks its source back end to remove what the store created on the
+ * source server (PostgreSQL: its replication slot and publication, not
+ * ones named in the config). 0 when there was nothing to drop. Never logs.
+ */
+int ox_store_drop_source(const char *config_path, ox_errbuf *eb);
+
 #endif

@@ -389,6 +389,11 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     char schema_dir[4096];
     snprintf(schema_dir, sizeof schema_dir, "%s/schema", c->dir);
     sc.schema_dir = schema_dir;
+    sc.database = c->source_database;
+    sc.slot = c->source_slot;
+    sc.publication = c->source_publication;
+    sc.name = c->name;
+    sc.whitelist = c->whitelist;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;
@@ -404,6 +409,22 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     ox_slog_printf(st->slog, OX_LL_INFO, "capture: connected to %s:%u, reading %s", c->source_host,
                    (unsigned)c->source_port, why);
     return 0;
+}
+
+/* Tells a source that confirms positions to its server (PostgreSQL) what
+ * the log now holds durably: the srcpos of its last committed record. */
+static void confirm_durable(struct capture *cap)
+{
+    if (cap->src == NULL || cap->ops->confirm == NULL)
+        return;
+    ox_log_info info;
+    ox_log_info_get(cap->st->log, &info);
+    if (info.last_msg_id == 0)
+        return;
+    ox_source_pos pos = {.file_idx = info.last_src.file_idx,
+                         .offset = info.last_src.offset,
+                         .timestamp = info.last_src.timestamp};
+    cap->ops->confirm(cap->src, &pos);
 }
 
 static void drop_source(struct capture *cap)
@@ -519,12 +540,17 @@ void *ox_store_capture_main(void *arg)
         }
         int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
         publish_schema_counters(&cap);
+        uint64_t lag;
+        if (cap.ops->lag != NULL && cap.ops->lag(cap.src, &lag) == 0)
+            __atomic_store_n(&st->source_lag_bytes, (int64_t)lag, __ATOMIC_RELAXED);
         if (rc == 0 || rc == OX_EAGAIN) {
             /* Nothing more pending (or a batch done): make it visible now. */
             int sr = ox_log_sync(st->log, &eb);
             if (sr != 0) {
                 cap.cb_rc = sr;
                 cap.cb_eb = eb;
+            } else {
+                confirm_durable(&cap);
             }
         }
         if (cap.cb_rc != 0) {

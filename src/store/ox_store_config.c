@@ -42,6 +42,9 @@ static const char *const known_keys[] = {
     "store.max_connections_per_ip",
     "store.http.request_timeout_ms",
     "store.resume",
+    "source.database",
+    "source.slot",
+    "source.publication",
     NULL,
 };
 
@@ -72,6 +75,9 @@ void ox_store_config_free(ox_store_config *c)
     free(c->start_gtid);
     free(c->whitelist);
     free(c->blacklist);
+    free(c->source_database);
+    free(c->source_slot);
+    free(c->source_publication);
     free(c);
 }
 
@@ -190,10 +196,27 @@ int ox_store_config_from_props(const ox_props *p, ox_store_config **out, ox_errb
     }
 
     c->source_type = ox_xstrdup(ox_props_get_str(p, "source.type", "mysql"));
-    if (strcmp(c->source_type, "mysql") != 0) {
-        rc = ox_errf(eb, OX_ECONFIG, "key \"source.type\": unsupported \"%.100s\" (mysql)",
+    int is_pg = strcmp(c->source_type, "postgresql") == 0;
+    if (strcmp(c->source_type, "mysql") != 0 && !is_pg) {
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "key \"source.type\": unsupported \"%.100s\" (mysql, postgresql)",
                      c->source_type);
         goto fail;
+    }
+    if (is_pg) {
+        s = ox_props_get_str(p, "source.database", "");
+        if (*s == '\0') {
+            rc = ox_errf(eb, OX_ECONFIG,
+                         "key \"source.database\" is required with source.type=postgresql");
+            goto fail;
+        }
+        c->source_database = ox_xstrdup(s);
+        s = ox_props_get_str(p, "source.slot", "");
+        if (*s != '\0')
+            c->source_slot = ox_xstrdup(s);
+        s = ox_props_get_str(p, "source.publication", "");
+        if (*s != '\0')
+            c->source_publication = ox_xstrdup(s);
     }
     c->source_host = ox_xstrdup(ox_props_get_str(p, "source.host", "127.0.0.1"));
     if (resolve_ipv4(c->source_host, &c->source_ip) != 0) {
@@ -201,10 +224,10 @@ int ox_store_config_from_props(const ox_props *p, ox_store_config **out, ox_errb
                      c->source_host);
         goto fail;
     }
-    if ((rc = ox_props_get_int(p, "source.port", 3306, 1, 65535, &v, eb)) != 0)
+    if ((rc = ox_props_get_int(p, "source.port", is_pg ? 5432 : 3306, 1, 65535, &v, eb)) != 0)
         goto fail;
     c->source_port = (uint16_t)v;
-    c->source_user = ox_xstrdup(ox_props_get_str(p, "source.user", "root"));
+    c->source_user = ox_xstrdup(ox_props_get_str(p, "source.user", is_pg ? "postgres" : "root"));
     const char *pf = ox_props_get(p, "source.password.file");
     const char *pe = ox_props_get(p, "source.password.env");
     if (pf != NULL && pe != NULL) {

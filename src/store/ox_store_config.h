@@ -60,6 +60,10 @@ typedef struct ox_store_config {
     int max_per_ip;         /* store.max_connections_per_ip (64) */
     int request_timeout_ms; /* store.http.request_timeout_ms (5000) */
     int resume_mode;        /* store.resume: enum ox_store_resume */
+    /* PostgreSQL sources (source.type=postgresql, docs/pg_capture.md). */
+    char *source_database;    /* source.database: the database to capture */
+    char *source_slot;        /* source.slot: an existing slot, NULL = the store's own */
+    char *source_publication; /* source.publication: an existing one, NULL = the store's own */
 } ox_store_config;
 
 /*

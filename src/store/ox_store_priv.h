@@ -68,6 +68,9 @@ struct ox_store {
     uint64_t served_total;               /* atomic: records sent to subscribers */
     struct ox_metrics_http *http_counts; /* requests by route and code */
     struct sub *subs;                    /* mu: live subscribers, for per-subscriber figures */
+    /* Source lag in bytes as its back end reports it (PostgreSQL: WAL
+     * pinned by the slot), or -1 when not known (atomic). */
+    int64_t source_lag_bytes;
 };
 
 /* Sets status and errMsg (thread-safe) and logs the message at `level`. */

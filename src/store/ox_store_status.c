@@ -160,5 +160,9 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     }
     ox_buf_printf(out, ",\"fsSize\":%" PRIu64 ",\"fsAvail\":%" PRIu64, fs_size, fs_avail);
     ox_store_sub_status_json(st, out, info.last_msg_id);
+    /* PostgreSQL: WAL the store's slot keeps on the source (docs/pg_capture.md). */
+    int64_t lag = __atomic_load_n(&st->source_lag_bytes, __ATOMIC_RELAXED);
+    if (lag >= 0)
+        ox_buf_printf(out, ",\"sourceLagBytes\":%" PRId64, lag);
     OX_JSON_LIT(out, "}\n");
 }

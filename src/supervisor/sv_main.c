@@ -21,6 +21,7 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "ox_store.h"
 #include "sv_curl.h"
 #include "sv_internal.h"
 
@@ -252,6 +253,14 @@ static int act(struct ox_supervisor *sv)
         case SV_DESTROY:
             if (sv_store_stop_step(sv, s) && strcmp(s->state, "destroyed") != 0) {
                 ox_errbuf eb;
+                char cfgpath[1500];
+                /* The source's slot (PostgreSQL) would keep WAL forever. */
+                snprintf(cfgpath, sizeof cfgpath, "%s/store.properties", s->dir);
+                if (access(cfgpath, R_OK) == 0 && ox_store_drop_source(cfgpath, &eb) != 0)
+                    fprintf(stderr,
+                            "oxbow supervisor: store %s: could not drop its source slot: %s "
+                            "(drop it by hand: docs/pg_capture.md)\n",
+                            s->name, eb.msg);
                 if (sv_store_remove_dir(s, &eb) == 0) {
                     snprintf(s->state, sizeof s->state, "destroyed");
                     fprintf(stderr, "oxbow supervisor: store %s destroyed (%s removed)\n", s->name,

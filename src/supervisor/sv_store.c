@@ -160,6 +160,8 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s)
                   src_str(s, "type"), src_str(s, "host"),
                   json_is_integer(port) ? (int)json_integer_value(port) : 3306, src_str(s, "user"));
     ox_buf_printf(&b, "source.password.file=%s\n", pwpath);
+    if (*src_str(s, "database") != '\0')
+        ox_buf_printf(&b, "source.database=%s\n", src_str(s, "database"));
     ox_buf_printf(&b, "store.start.checkpoint=%s\n", s->checkpoint);
     ox_buf_printf(&b, "store.whitelist=%s\nstore.blacklist=%s\n", src_str(s, "whitelist"),
                   src_str(s, "blacklist"));

@@ -58,15 +58,15 @@ static void test_migrate_and_roundtrip(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     /* A value that would break spliced SQL is stored byte for byte. */
     const char *evil = "x'); DROP TABLE ox_topics; --";
-    const char *p[10] = {"t1", "mysql", "127.0.0.1", "3306", "u", evil, "", "", "1", "5"};
-    assert_int_equal(ox_metadb_exec(db, OX_MDB_TOPIC_INSERT, 10, p, NULL, NULL, &eb), 0);
+    const char *p[11] = {"t1", "mysql", "127.0.0.1", "3306", "u", evil, "", "", "1", "5", ""};
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_TOPIC_INSERT, 11, p, NULL, NULL, &eb), 0);
     struct rows r = {0};
     assert_int_equal(ox_metadb_exec(db, OX_MDB_TOPIC_ALL, 0, NULL, collect, &r, &eb), 0);
     assert_int_equal(r.n, 1);
     assert_string_equal(r.first[0], "t1");
     assert_string_equal(r.first[3], "3306");
     /* Duplicate primary key is an error with detail, not a crash. */
-    assert_int_equal(ox_metadb_exec(db, OX_MDB_TOPIC_INSERT, 10, p, NULL, NULL, &eb), OX_EDB);
+    assert_int_equal(ox_metadb_exec(db, OX_MDB_TOPIC_INSERT, 11, p, NULL, NULL, &eb), OX_EDB);
     assert_non_null(strstr(eb.msg, "UNIQUE"));
     ox_metadb_close(db);
 

@@ -114,6 +114,29 @@ static void test_errors(void **state)
     expect_err(BASE "store.log.level=loud\n", "key \"store.log.level\"");
     expect_err(BASE "store.clearer.outdated=-1\n", "key \"store.clearer.outdated\"");
     expect_err(BASE "source.heartbeat.ms=abc\n", "key \"source.heartbeat.ms\"");
+    expect_err(BASE "source.type=postgresql\n", "key \"source.database\" is required");
+}
+
+static void test_postgresql(void **state)
+{
+    ox_store_config *c = NULL;
+    ox_errbuf eb;
+    assert_int_equal(load(BASE "source.type=postgresql\nsource.database=shop\n", &c, &eb), 0);
+    assert_string_equal(c->source_type, "postgresql");
+    assert_string_equal(c->source_database, "shop");
+    assert_int_equal(c->source_port, 5432);
+    assert_string_equal(c->source_user, "postgres");
+    assert_null(c->source_slot);
+    assert_null(c->source_publication);
+    ox_store_config_free(c);
+    assert_int_equal(load(BASE "source.type=postgresql\nsource.database=shop\nsource.slot=s1\n"
+                               "source.publication=p1\nsource.port=6543\n",
+                          &c, &eb),
+                     0);
+    assert_string_equal(c->source_slot, "s1");
+    assert_string_equal(c->source_publication, "p1");
+    assert_int_equal(c->source_port, 6543);
+    ox_store_config_free(c);
 }
 
 int main(void)
@@ -122,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_all_keys),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_postgresql),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,19 @@ static void test_filter(void **state)
     assert_int_equal(ox_filter_parse("d.t.x", &f, &eb), 0);
     assert_true(m(f, "d", "t.x"));
     ox_filter_free(f);
+    /* PostgreSQL dbs are "database.schema". */
+    assert_int_equal(ox_filter_parse("shop.public.t,crm.*,hr.private", &f, &eb), 0);
+    assert_true(m(f, "shop.public", "t"));
+    assert_false(m(f, "shop.public", "u"));
+    assert_false(m(f, "shop.other", "t"));
+    assert_true(m(f, "crm.public", "anything"));
+    assert_true(m(f, "hr.private", "x"));
+    assert_false(m(f, "hr.public", "x"));
+    ox_filter_free(f);
+    assert_int_equal(ox_filter_parse("*.audit_*", &f, &eb), 0);
+    assert_true(m(f, "shop.public", "audit_log"));
+    assert_false(m(f, "shop.public", "orders"));
+    ox_filter_free(f);
 }
 
 static void test_payload(void **state)

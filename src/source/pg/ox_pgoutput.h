@@ -1,0 +1,98 @@
+/*
+ * ox_pgoutput.h - decoder of PostgreSQL logical replication bytes: the
+ * walsender's CopyData frames and the pgoutput plugin's messages.
+ *
+ * Pure: no libpq, no I/O, so that the fuzz target (tests/fuzz/fuzz_pgoutput.c)
+ * can feed it arbitrary bytes. The PostgreSQL source (ox_pg_source.c) reads
+ * frames with libpq and passes them here.
+ *
+ * Frames (inside CopyData of START_REPLICATION ... LOGICAL):
+ *   'w' XLogData:  Int64 dataStart, Int64 walEnd, Int64 sendTime, message
+ *   'k' keepalive: Int64 walEnd, Int64 sendTime, Byte replyRequested
+ *
+ * pgoutput messages (protocol version 1/2, text values; all integers are
+ * big-endian, strings are NUL-terminated):
+ *   'B' Begin     Int64 final_lsn, Int64 commit_ts, Int32 xid
+ *   'C' Commit    Int8 flags, Int64 commit_lsn, Int64 end_lsn, Int64 commit_ts
+ *   'O' Origin    Int64 lsn, String name                        (skipped)
+ *   'R' Relation  Int32 relid, String nsp, String rel, Int8 replident,
+ *                 Int16 natts, natts x (Int8 flags, String name, Int32 typoid,
+ *                 Int32 typmod)
+ *   'Y' Type      Int32 oid, String nsp, String name             (skipped)
+ *   'I' Insert    Int32 relid, 'N' TupleData
+ *   'U' Update    Int32 relid, ['K'|'O' TupleData], 'N' TupleData
+ *   'D' Delete    Int32 relid, 'K'|'O' TupleData
+ *   'T' Truncate  Int32 nrels, Int8 options, nrels x Int32 relid
+ *   'M' Message   Int8 flags, Int64 lsn, String prefix, Int32 n, n bytes (skipped)
+ *   TupleData     Int16 ncols, ncols x ('n' | 'u' | 't' Int32 n, n bytes)
+ *
+ * Records produced (docs/records.md, "PostgreSQL"): BEGIN (gtid = the xid as
+ * text), INSERT/UPDATE/DELETE with db = "database.schema", table, pk (the
+ * replica-identity key columns when the identity is DEFAULT or INDEX),
+ * before/after, and TRUNCATE as a DDL record with sql
+ * `TRUNCATE TABLE "schema"."table"` per table; COMMIT with xid.
+ * Positions: file_idx = LSN >> 32, offset = LSN & 0xffffffff; a COMMIT's
+ * next_offset (and its file_idx) are the commit's end LSN, the resume point.
+ *
+ * Thread: one decoder per thread. Never logs.
+ */
+#ifndef OX_PGOUTPUT_H
+#define OX_PGOUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ox_change.h"
+#include "ox_err.h"
+#include "ox_source.h" /* ox_change_fn */
+
+/* PostgreSQL epoch (2000-01-01) in Unix seconds. */
+#define OX_PG_EPOCH_UNIX 946684800LL
+
+enum ox_pg_frame_kind {
+    OX_PG_FRAME_XLOGDATA = 'w',
+    OX_PG_FRAME_KEEPALIVE = 'k',
+};
+
+typedef struct ox_pg_frame {
+    int kind;           /* enum ox_pg_frame_kind */
+    uint64_t start;     /* XLogData: LSN of the message */
+    uint64_t wal_end;   /* the server's end of WAL / sent position */
+    int64_t send_time;  /* microseconds since 2000-01-01 */
+    int reply;          /* keepalive: the server asks for a status update now */
+    const uint8_t *msg; /* XLogData: the pgoutput message (points into the frame) */
+    size_t msg_len;
+} ox_pg_frame;
+
+/* Parses one CopyData frame. 0, or OX_ETRUNC/OX_EPROTO with detail in eb. */
+int ox_pg_frame_parse(const uint8_t *p, size_t n, ox_pg_frame *out, ox_errbuf *eb);
+
+/* Writes the 34-byte standby status update ('r') into out. */
+void ox_pg_status_update(uint8_t out[34], uint64_t written, uint64_t flushed, uint64_t applied,
+                         int64_t now_pg_us, int reply);
+
+/* "X/Y" LSN text <-> value. parse returns 0 or OX_EINVAL. */
+int ox_pg_lsn_parse(const char *s, uint64_t *lsn);
+void ox_pg_lsn_format(uint64_t lsn, char out[24]);
+
+typedef struct ox_pgoutput ox_pgoutput;
+
+/* Creates a decoder for database `dbname` (copied; it prefixes each record's
+ * db). Never fails (aborts on OOM like every daemon allocation). */
+ox_pgoutput *ox_pgoutput_create(const char *dbname);
+void ox_pgoutput_free(ox_pgoutput *d);
+
+/* Forgets the open transaction (a reconnect); relations are kept, and the
+ * server resends them anyway. */
+void ox_pgoutput_reset(ox_pgoutput *d);
+
+/* Decodes one pgoutput message that starts at WAL position `lsn`, calling fn
+ * for each record; fn's non-zero return stops decoding and is returned.
+ * Errors: OX_ETRUNC/OX_EPROTO/OX_ECORRUPT with the LSN named in eb. */
+int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn, ox_change_fn fn,
+                     void *arg, ox_errbuf *eb);
+
+/* True between a Begin and its Commit. */
+int ox_pgoutput_in_txn(const ox_pgoutput *d);
+
+#endif
