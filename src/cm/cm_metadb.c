@@ -57,7 +57,7 @@ static const char *const migration_v4[] = {
 };
 
 static const char *const *const migrations[] = {NULL, migration_v1, migration_v2, migration_v3,
-                                                   migration_v4};
+                                                migration_v4};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */
@@ -142,6 +142,9 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                            NULL},
     /* name, port */
     [OX_MDB_CRAWLER_SET_PORT] = {"UPDATE ox_crawlers SET port = $2 WHERE name = $1", NULL},
+    /* name, checkpoint (crawler/reposition) */
+    [OX_MDB_CRAWLER_SET_CHECKPOINT] = {"UPDATE ox_crawlers SET checkpoint = $2 WHERE name = $1",
+                                       NULL},
 };
 
 static const char *stmt_sql(const ox_metadb *db, int id)

@@ -64,6 +64,12 @@ struct ox_store {
     uint64_t served_total;               /* atomic: records sent to subscribers */
     struct ox_metrics_http *http_counts; /* requests by route and code */
     struct sub *subs;                    /* mu: live subscribers, for per-subscriber figures */
+
+    /* Reposition (ox_store_repos.c), set before the threads start: while
+     * repos_active and the log still ends at msgId repos_base, capture
+     * begins at the configured start instead of after the log's last record. */
+    int repos_active;
+    uint64_t repos_base;
 };
 
 /* Sets status and errMsg (thread-safe) and logs the message at `level`. */
@@ -73,6 +79,11 @@ void ox_store_set_status(struct ox_store *st, int status, int level, const char 
 /* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t ox_store_now_ms(void);
 int64_t ox_store_mono_ms(void);
+
+/* Compares the configured start position with the one recorded in
+ * <store.dir>/reposition and applies a change (reset of the schema history,
+ * repos_active); call after the log is open, before capture starts. Logs. */
+int ox_store_reposition_check(struct ox_store *st, ox_errbuf *eb);
 
 /* The capture thread's body; returns when *st->stop is set. */
 void *ox_store_capture_main(void *arg);
