@@ -57,7 +57,7 @@ static const char *const migration_v4[] = {
 };
 
 static const char *const *const migrations[] = {NULL, migration_v1, migration_v2, migration_v3,
-                                                migration_v4};
+                                                   migration_v4};
 
 /* Statement text; PostgreSQL and SQLite share it except where the dialect
  * differs (pg_sql non-NULL). Parameters are $1..$n in both. */

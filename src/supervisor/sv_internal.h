@@ -39,8 +39,7 @@ struct sv_store {
     int port_busy;      /* the last spawn found `port` held by another process */
     int adopted;        /* pid is a store from before this supervisor, not a child */
     int adopt_tried;
-    json_t
-        *source; /* {"type","host","port","user","password","whitelist","blacklist","retention"} */
+    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist","retention"} */
     int reconfigure; /* the source changed while running: restart with the new config */
 };
 
