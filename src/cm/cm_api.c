@@ -20,6 +20,7 @@ static const char *const p_topic[] = {"topic", NULL};
 static const char *const p_start[] = {"topic",    "checkpoint", "role", "type",
                                       "userData", "host",       NULL};
 static const char *const p_crawler[] = {"crawler", NULL};
+static const char *const p_reposition[] = {"crawler", "checkpoint", NULL};
 static const char *const p_detail[] = {"filters", "crawler", NULL};
 static const char *const p_list[] = {"topic", NULL};
 static const char *const p_host[] = {"host", NULL};
@@ -39,6 +40,7 @@ const struct cm_route cm_routes[] = {
     {"POST", "/crawler/stop", cm_h_crawler_clear, 0, 0, p_crawler},
     {"POST", "/crawler/restore", cm_h_crawler_restore, 0, 0, p_crawler},
     {"POST", "/crawler/destroy", cm_h_crawler_destroy, 0, 0, p_crawler},
+    {"POST", "/crawler/reposition", cm_h_crawler_reposition, 0, 0, p_reposition},
     {"GET", "/crawler/detail", cm_h_crawler_detail, 0, 0, p_detail},
     {"GET", "/crawler/list", cm_h_crawler_list, 0, 0, p_list},
     {"GET", "/host/list", cm_h_host_list, 0, 0, p_none},

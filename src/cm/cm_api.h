@@ -12,6 +12,7 @@ int cm_h_topic_update(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
 int cm_h_topic_delete(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_crawler_clear(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
+int cm_h_crawler_reposition(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_crawler_restore(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_crawler_destroy(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);
 int cm_h_crawler_detail(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp);

@@ -10,6 +10,7 @@
  * succeed with "message":"already stopped"/"already running"; destroy of an
  * unknown store is 404.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,4 +435,98 @@ int cm_h_crawler_list(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
     resp->http_status = 200;
     resp->raw = (char *)b.data;
     return 0;
+}
+
+/* The checkpoint's ip and port, where given, must be the crawler's source
+ * (a datasource named by host name is not compared by ip). */
+static int same_source(const ox_checkpoint *cp, const char *datasource, char *why, size_t cap)
+{
+    const char *colon = strrchr(datasource, ':');
+    if (colon == NULL)
+        return 1;
+    char host[64];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - datasource), datasource);
+    struct in_addr a;
+    if ((cp->present & OX_CP_DBIP) && inet_pton(AF_INET, host, &a) == 1 &&
+        ntohl(a.s_addr) != cp->db_ip) {
+        snprintf(why, cap, "the checkpoint's ip is not the crawler's source %.120s", datasource);
+        return 0;
+    }
+    if ((cp->present & OX_CP_DBPORT) && strtol(colon + 1, NULL, 10) != (long)cp->db_port) {
+        snprintf(why, cap, "the checkpoint's port is not the crawler's source %.120s", datasource);
+        return 0;
+    }
+    return 1;
+}
+
+/*
+ * POST /crawler/reposition crawler=NAME checkpoint=CP: moves a stopped store
+ * to a new start position and keeps its log (docs/operations.md). Only the
+ * start checkpoint changes here; the store applies it on its next start
+ * (src/store/ox_store_repos.c): capture begins at CP, msgIds continue after
+ * the log's last record, the schema history is snapshot again at CP.
+ */
+int cm_h_crawler_reposition(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    ox_errbuf eb;
+    const char *name;
+    if (crawler_param(req, resp, &name) != 0)
+        return 0;
+    const char *cp = cm_req_param(req, "checkpoint");
+    if (cp == NULL || *cp == '\0')
+        return cm_resp_error(resp, 400,
+                             "missing parameter 'checkpoint' (fileIdx and offset, e.g. "
+                             "'::3:4567::', or a timestamp '::::1663049354:')");
+    ox_checkpoint parsed;
+    if (strlen(cp) >= OX_CHECKPOINT_STRLEN || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
+        return cm_resp_error(resp, 400, "bad checkpoint: %s",
+                             strlen(cp) >= OX_CHECKPOINT_STRLEN ? "too long" : eb.msg);
+    unsigned need = OX_CP_FILEIDX | OX_CP_OFFSET;
+    if ((parsed.present & need) != need && !(parsed.present & OX_CP_TIMESTAMP))
+        return cm_resp_error(resp, 400,
+                             "bad checkpoint: needs fileIdx and offset, or a timestamp "
+                             "('::::1663049354:')");
+    char cpnorm[OX_CHECKPOINT_STRLEN];
+    ox_checkpoint_format(&parsed, cpnorm, sizeof cpnorm);
+
+    pthread_mutex_lock(&cm->mut_lock);
+    pthread_rwlock_rdlock(&cm->lock);
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    int code = 0;
+    char why[600] = "";
+    if (c == NULL) {
+        code = 404;
+        snprintf(why, sizeof why, "unknown crawler '%s'", name);
+    } else if (c->desired != CM_STOP || strcmp(c->state, "stopped") != 0) {
+        code = 409;
+        snprintf(why, sizeof why,
+                 "crawler '%s' is not stopped (%s): stop it with crawler/clear first", name,
+                 c->desired == CM_DESTROY ? "being destroyed" : c->state);
+    } else if (strcmp(c->checkpoint, cpnorm) == 0) {
+        code = 409;
+        snprintf(why, sizeof why, "'%s' is already the crawler's start position", cpnorm);
+    } else if (!same_source(&parsed, c->datasource, why, sizeof why)) {
+        code = 400;
+    }
+    pthread_rwlock_unlock(&cm->lock);
+    if (code != 0) {
+        pthread_mutex_unlock(&cm->mut_lock);
+        return cm_resp_error(resp, code, "%s", why);
+    }
+    const char *p[2] = {name, cpnorm};
+    if (cm_db_exec(cm, OX_MDB_CRAWLER_SET_CHECKPOINT, 2, p, NULL, NULL, &eb) != 0) {
+        pthread_mutex_unlock(&cm->mut_lock);
+        return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
+    }
+    pthread_rwlock_wrlock(&cm->lock);
+    c = cm_crawler_get(cm, name);
+    if (c != NULL)
+        snprintf(c->checkpoint, sizeof c->checkpoint, "%s", cpnorm);
+    pthread_rwlock_unlock(&cm->lock);
+    pthread_mutex_unlock(&cm->mut_lock);
+    cm_bump_gen(cm);
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "repositioned to %s; crawler/restore resumes capture there, the log is kept", cpnorm);
+    return detail_response(cm, name, msg, resp);
 }

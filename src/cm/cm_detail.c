@@ -10,15 +10,26 @@
  * reports them in /v1/status (each carries dbIp and dbIpString); it is [] until
  * the store has reported once. cfg is always "": the configuration holds
  * secrets and is never echoed.
+ *
+ * The seed's keys come first and keep their types; issue 9 adds (after
+ * them, in the same camelCase): delay (seconds behind the source, 0 unless
+ * running), rps (records per second, 0 unless running), subscribers,
+ * restarts (the supervisor's count of unplanned restarts), lastCrash (the
+ * last crash cause, e.g. "killed by signal 9", or null) and lastCrashMs
+ * (when the CM saw it, 0 if never). A crash stays in lastCrash after the
+ * store is running again: errMsg then says "started successfully", the
+ * crash is not lost.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cm_internal.h"
+#include "cm_ops.h"
 
-static const char *const fields[] = {"active", "cfg",      "checkpoints", "datasource",
-                                     "errMsg", "location", "name",        "port",
-                                     "role",   "status",   "userData",    NULL};
+static const char *const fields[] = {
+    "active", "cfg",         "checkpoints", "datasource", "errMsg",      "location",
+    "name",   "port",        "role",        "status",     "userData",    "delay",
+    "rps",    "subscribers", "restarts",    "lastCrash",  "lastCrashMs", NULL};
 
 /* Returns 1 if `name` (len bytes) is wanted by `filters`. */
 static int wanted(const char *filters, const char *name)
@@ -97,5 +108,24 @@ json_t *cm_detail_json(const struct ox_cm *cm, const struct cm_crawler *c, const
         json_object_set_new(o, "status", json_integer(status));
     if (wanted(filters, "userData"))
         json_object_set_new(o, "userData", json_string(c->user_data ? c->user_data : ""));
+    /* Figures from the store's last report count only while it runs. */
+    int live = status == 0 && strcmp(c->state, "running") == 0;
+    if (wanted(filters, "delay"))
+        json_object_set_new(o, "delay",
+                            json_real(live ? cm_ops_status_num(c->status_json, "delay") : 0));
+    if (wanted(filters, "rps"))
+        json_object_set_new(
+            o, "rps", json_real(live ? cm_ops_status_num(c->status_json, "recordsPerSec") : 0));
+    if (wanted(filters, "subscribers"))
+        json_object_set_new(
+            o, "subscribers",
+            json_integer(live ? (json_int_t)cm_ops_status_num(c->status_json, "subscribers") : 0));
+    if (wanted(filters, "restarts"))
+        json_object_set_new(o, "restarts", json_integer(c->restarts));
+    if (wanted(filters, "lastCrash"))
+        json_object_set_new(o, "lastCrash",
+                            c->last_crash ? json_string(c->last_crash) : json_null());
+    if (wanted(filters, "lastCrashMs"))
+        json_object_set_new(o, "lastCrashMs", json_integer(c->last_crash_ms));
     return o;
 }

@@ -148,6 +148,9 @@ static const struct stmt_def stmts[OX_MDB_NSTMT] = {
                            NULL},
     /* name, port */
     [OX_MDB_CRAWLER_SET_PORT] = {"UPDATE ox_crawlers SET port = $2 WHERE name = $1", NULL},
+    /* name, checkpoint (crawler/reposition) */
+    [OX_MDB_CRAWLER_SET_CHECKPOINT] = {"UPDATE ox_crawlers SET checkpoint = $2 WHERE name = $1",
+                                       NULL},
 };
 
 static const char *stmt_sql(const ox_metadb *db, int id)

@@ -363,8 +363,18 @@ static void apply_one(struct ox_cm *cm, const char *host_id, json_t *s)
     }
     json_t *st = json_object_get(s, "status");
     json_t *restarts = json_object_get(s, "restarts");
+    int old_restarts = c->restarts;
     if (json_is_integer(restarts))
         c->restarts = (int)json_integer_value(restarts);
+    /* The supervisor keeps the last crash's cause after the restart (the
+     * "crashed" state may fall between two heartbeats). */
+    const char *lc = json_string_value(json_object_get(s, "lastCrash"));
+    if (lc != NULL && *lc &&
+        (c->last_crash == NULL || c->restarts > old_restarts || strcmp(c->last_crash, lc) != 0)) {
+        free(c->last_crash);
+        c->last_crash = ox_xstrdup(lc);
+        c->last_crash_ms = cm_wall_ms();
+    }
     if (strcmp(state, "crashed") == 0 && error != NULL && *error &&
         (c->last_crash == NULL || strcmp(c->last_crash, error) != 0 ||
          c->status != CM_ST_CRASHED)) {

@@ -104,6 +104,10 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
                    "change log: msgIds %" PRIu64 "..%" PRIu64 ", %" PRIu64 " bytes in %" PRIu32
                    " segments",
                    info.first_msg_id, info.last_msg_id, info.bytes, info.segments);
+    if ((rc = ox_store_reposition_check(&st, eb)) != 0) {
+        ox_slog_printf(st.slog, OX_LL_ERROR, "%s: %s", ox_strerror(rc), eb->msg);
+        goto out;
+    }
     /* Until the source says otherwise, capture stands where the log ends
      * (or, for an empty log, at the store's start): delay grows from there
      * while the source cannot be reached. */

@@ -316,7 +316,10 @@ static void resume_point(struct capture *cap, ox_source_start *from, char *buf, 
     ox_log_info info;
     memset(from, 0, sizeof *from);
     ox_log_info_get(st->log, &info);
-    if (info.last_msg_id > 0) {
+    /* Repositioned (ox_store_repos.c) and nothing captured since: the
+     * configured start, not the end of the log. */
+    int moved = st->repos_active && info.last_msg_id == st->repos_base;
+    if (info.last_msg_id > 0 && !moved) {
         const ox_log_srcpos *s = &info.last_src;
         if (c->resume_mode != OX_RESUME_FILEPOS && s->opaque_len > 0 &&
             mariadb_gtid(s->opaque, s->opaque_len) && s->opaque_len < cap_len) {
@@ -338,21 +341,24 @@ static void resume_point(struct capture *cap, ox_source_start *from, char *buf, 
     if (c->start_gtid != NULL) {
         from->kind = OX_SOURCE_FROM_GTID;
         from->gtid = c->start_gtid;
-        snprintf(why, why_len, "at configured GTID %s", c->start_gtid);
+        snprintf(why, why_len, "at configured GTID %s%s", c->start_gtid,
+                 moved ? " (repositioned)" : "");
     } else if (c->has_start && (c->start.present & (OX_CP_FILEIDX | OX_CP_OFFSET)) ==
                                    (OX_CP_FILEIDX | OX_CP_OFFSET)) {
         from->kind = OX_SOURCE_FROM_FILEPOS;
         from->file_idx = c->start.file_idx;
         from->offset = c->start.offset;
-        snprintf(why, why_len, "at configured file index %" PRIu64 " offset %" PRIu64,
-                 c->start.file_idx, c->start.offset);
+        snprintf(why, why_len, "at configured file index %" PRIu64 " offset %" PRIu64 "%s",
+                 c->start.file_idx, c->start.offset, moved ? " (repositioned)" : "");
     } else if (c->has_start) {
         from->kind = OX_SOURCE_FROM_TIMESTAMP;
         from->timestamp = c->start.timestamp;
-        snprintf(why, why_len, "at configured timestamp %" PRId64, c->start.timestamp);
+        snprintf(why, why_len, "at configured timestamp %" PRId64 "%s", c->start.timestamp,
+                 moved ? " (repositioned)" : "");
     } else {
         from->kind = OX_SOURCE_FROM_NOW;
-        snprintf(why, why_len, "at the source's current end (empty log)");
+        snprintf(why, why_len, "at the source's current end (%s)",
+                 moved ? "repositioned" : "empty log");
     }
 }
 

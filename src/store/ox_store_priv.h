@@ -71,6 +71,12 @@ struct ox_store {
     /* Source lag in bytes as its back end reports it (PostgreSQL: WAL
      * pinned by the slot), or -1 when not known (atomic). */
     int64_t source_lag_bytes;
+
+    /* Reposition (ox_store_repos.c), set before the threads start: while
+     * repos_active and the log still ends at msgId repos_base, capture
+     * begins at the configured start instead of after the log's last record. */
+    int repos_active;
+    uint64_t repos_base;
 };
 
 /* Sets status and errMsg (thread-safe) and logs the message at `level`. */
@@ -80,6 +86,11 @@ void ox_store_set_status(struct ox_store *st, int status, int level, const char 
 /* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t ox_store_now_ms(void);
 int64_t ox_store_mono_ms(void);
+
+/* Compares the configured start position with the one recorded in
+ * <store.dir>/reposition and applies a change (reset of the schema history,
+ * repos_active); call after the log is open, before capture starts. Logs. */
+int ox_store_reposition_check(struct ox_store *st, ox_errbuf *eb);
 
 /* The capture thread's body; returns when *st->stop is set. */
 void *ox_store_capture_main(void *arg);

@@ -26,6 +26,9 @@ struct sv_store {
     int64_t stop_deadline_ms; /* non-zero while a stop is in progress */
     int killed;
     char error[256];
+    /* The cause of the last crash, kept after the restart clears `error`:
+     * the CM may not see the short "crashed" state between two heartbeats. */
+    char last_crash[256];
     json_t *status;     /* last /v1/status, or NULL */
     int64_t last_ok_ms; /* last answered status poll (or the spawn), monotonic */
     int answered;       /* the process answered a status poll since its spawn */

@@ -144,6 +144,8 @@ static char *build_report(struct ox_supervisor *sv, int wait_ms)
             json_pack("{s:s,s:s,s:i,s:i,s:i,s:s}", "name", s->name, "state", s->state, "port",
                       s->port, "pid", (int)s->pid, "restarts", s->restarts, "error", s->error);
         json_object_set(o, "status", s->status ? s->status : json_null());
+        if (s->last_crash[0])
+            json_object_set_new(o, "lastCrash", json_string(s->last_crash));
         if (s->port_busy)
             json_object_set_new(o, "portBusy", json_true());
         json_array_append_new(arr, o);

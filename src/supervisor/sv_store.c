@@ -415,6 +415,7 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
         s->backoff_ms = sv->cfg.backoff_max_ms;
     s->next_start_ms = now + s->backoff_ms;
     s->restarts++;
+    snprintf(s->last_crash, sizeof s->last_crash, "%s", s->error);
     snprintf(s->state, sizeof s->state, "crashed");
     fprintf(stderr, "oxbow supervisor: store %s (pid %d) %s; restart in %d ms\n", s->name, (int)pid,
             s->error, s->backoff_ms);

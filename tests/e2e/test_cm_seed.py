@@ -8,6 +8,7 @@ printed in the guide. The state is checked after each one."""
 import json
 import re
 import os
+import signal
 import time
 
 import pytest
@@ -44,18 +45,46 @@ SEED_RESPONSE = json.loads(r'''{
 
 
 def same_shape(a, b, where="$"):
-    """Asserts a and b have the same keys, nesting and JSON types."""
+    """Asserts b has every key of the seed's a, with a's nesting and JSON
+    types; b may add keys (issue 9: crawler/detail keeps the seed's shape and
+    may add fields)."""
     if a is None or b is None:
         assert a is None and b is None or (a is None) == (b is None), where
         return
     assert type(a) == type(b), "%s: %s vs %s" % (where, type(a), type(b))
     if isinstance(a, dict):
-        assert sorted(a) == sorted(b), "%s: keys %s vs %s" % (where, sorted(a), sorted(b))
+        missing = sorted(set(a) - set(b))
+        assert not missing, "%s: seed keys missing: %s" % (where, missing)
         for k in a:
             same_shape(a[k], b[k], where + "." + k)
     elif isinstance(a, list) and a and b:
+        assert len(a) == len(b), "%s: %d items vs %d" % (where, len(a), len(b))
         for x, y in zip(a, b):
             same_shape(x, y, where + "[]")
+
+
+# The fields crawler/detail adds to the seed's, with their JSON types.
+ADDED = {"delay": (float,), "rps": (float,), "subscribers": (int,), "restarts": (int,),
+         "lastCrash": (str, type(None)), "lastCrashMs": (int,)}
+
+
+def assert_added(d):
+    for k, types in ADDED.items():
+        assert k in d, "crawler/detail lacks %s" % k
+        assert isinstance(d[k], types) and not isinstance(d[k], bool), (k, d[k])
+
+
+def test_same_shape_catches_a_missing_or_retyped_seed_key():
+    good = json.loads(json.dumps(SEED_RESPONSE))
+    good["crawler"]["extra"] = 1
+    same_shape(SEED_RESPONSE, good)
+    for mutate in (lambda c: c.pop("errMsg"), lambda c: c.update(port="17008"),
+                   lambda c: c["checkpoints"][0][0].pop("msgId"),
+                   lambda c: c.update(checkpoints=[[]]) or c["checkpoints"][0].append(1)):
+        bad = json.loads(json.dumps(SEED_RESPONSE))
+        mutate(bad["crawler"])
+        with pytest.raises(AssertionError):
+            same_shape(SEED_RESPONSE, bad)
 
 
 @pytest.fixture
@@ -89,6 +118,11 @@ def test_seed_commands_verbatim(mariadb, cm):
     j = json.loads(out)
     same_shape(SEED_RESPONSE, j)
     d = j["crawler"]
+    assert_added(d)
+    assert d["restarts"] == 0 and d["lastCrash"] is None and d["lastCrashMs"] == 0
+    # filters picks the added fields like the seed's.
+    f = cm.detail(store, filters="status,restarts,lastCrash")[1]
+    assert sorted(f["crawler"]) == ["lastCrash", "restarts", "status"], f
     assert d["active"] is True and d["status"] == 0 and d["role"] == "master"
     assert d["location"] == "111" and d["cfg"] == "" and d["userData"] == "seed-test"
     assert d["name"] == store and d["datasource"] == "%s:%d" % (mariadb.host, mariadb.port)
@@ -148,3 +182,42 @@ def test_seed_commands_verbatim(mariadb, cm):
     assert j["isSuccess"] is False
     # The password never left the CM through the API or the store's argv/config.
     assert mariadb.password not in cm.log()
+
+
+def test_detail_shows_a_kill_9_after_the_restart(mariadb, cm):
+    """A crash is visible in crawler/detail (restarts, lastCrash) and is not
+    replaced by the next "started successfully"."""
+    mariadb.execute_root("CREATE DATABASE shop",
+                         "CREATE TABLE shop.orders (id INT PRIMARY KEY, note VARCHAR(40))")
+    cm.create_topic(mariadb, topic="p_4223_source")
+    store = cm.start_crawler(topic="p_4223_source")["name"]
+    mariadb.execute_root("INSERT INTO shop.orders VALUES (1, 'a')")
+    d = cm.wait_status(store, lambda c: c["status"] == 0)
+    assert d["restarts"] == 0 and d["lastCrash"] is None
+    pid1 = cm.store_pid(store)
+    before_ms = int(time.time() * 1000)
+    os.kill(pid1, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pid2 = cm.store_pid(store)
+        if pid2 and pid2 != pid1:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("store was not restarted:\n" + cm.log())
+    mariadb.execute_root("INSERT INTO shop.orders VALUES (2, 'b')")
+    # Running again, errMsg "started successfully", and the crash still shown.
+    d = cm.wait_status(store, lambda c: c["status"] == 0 and "started successfully" in c["errMsg"]
+                       and c["restarts"] == 1)
+    j = json.loads(seed_shell(cm, store, SEED_DETAIL)[0])
+    same_shape(SEED_RESPONSE, j)
+    d = j["crawler"]
+    assert_added(d)
+    assert d["status"] == 0 and "started successfully" in d["errMsg"]
+    assert d["restarts"] == 1, d
+    assert d["lastCrash"] == "killed by signal 9", d
+    assert before_ms - 1000 <= d["lastCrashMs"] <= int(time.time() * 1000) + 1000, d
+    # Still there later, after more reports (not replaced by a fresh start).
+    time.sleep(2.5)
+    d = cm.detail(store)[1]["crawler"]
+    assert d["status"] == 0 and d["restarts"] == 1 and d["lastCrash"] == "killed by signal 9"
