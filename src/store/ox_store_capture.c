@@ -382,24 +382,12 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     struct ox_store *st = cap->st;
     const ox_store_config *c = st->cfg;
     ox_source_config sc;
-    memset(&sc, 0, sizeof sc);
-    sc.host = c->source_host;
-    sc.port = c->source_port;
-    sc.user = c->source_user;
-    sc.password = c->source_password;
-    sc.server_id = c->server_id;
-    sc.heartbeat_ms = c->heartbeat_ms;
-    sc.connect_timeout_s = c->connect_timeout_s;
+    ox_store_config_source(c, &sc);
     /* The schema history lives with the log: a store restored later decodes
      * old rows with the schema of their time (docs/mysql_capture.md). */
     char schema_dir[4096];
     snprintf(schema_dir, sizeof schema_dir, "%s/schema", c->dir);
     sc.schema_dir = schema_dir;
-    sc.database = c->source_database;
-    sc.slot = c->source_slot;
-    sc.publication = c->source_publication;
-    sc.name = c->name;
-    sc.whitelist = c->whitelist;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;

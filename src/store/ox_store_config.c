@@ -54,6 +54,23 @@ const char *ox_store_loglevel_name(int level)
     return level >= 0 && level <= 3 ? names[level] : "?";
 }
 
+void ox_store_config_source(const ox_store_config *c, ox_source_config *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->host = c->source_host;
+    sc->port = c->source_port;
+    sc->user = c->source_user;
+    sc->password = c->source_password;
+    sc->server_id = c->server_id;
+    sc->heartbeat_ms = c->heartbeat_ms;
+    sc->connect_timeout_s = c->connect_timeout_s;
+    sc->database = c->source_database;
+    sc->slot = c->source_slot;
+    sc->publication = c->source_publication;
+    sc->name = c->name;
+    sc->whitelist = c->whitelist;
+}
+
 void ox_store_config_free(ox_store_config *c)
 {
     if (c == NULL)

@@ -15,6 +15,7 @@
 #include "ox_checkpoint.h"
 #include "ox_err.h"
 #include "ox_props.h"
+#include "ox_source.h"
 
 enum ox_store_loglevel {
     OX_LL_DEBUG = 0,
@@ -78,6 +79,12 @@ int ox_store_config_from_props(const ox_props *p, ox_store_config **out, ox_errb
 
 /* Frees; NULL is a no-op. Wipes the password before freeing. */
 void ox_store_config_free(ox_store_config *c);
+
+/* Fills *sc (zeroed first) with the source settings of `c`: the one place
+ * that maps store keys onto ox_source_config, for capture and for dropping
+ * what a store created on its source. Pointers point into `c`; the schema
+ * history directory is left to the caller. */
+void ox_store_config_source(const ox_store_config *c, ox_source_config *sc);
 
 /* "debug", "info", ... */
 const char *ox_store_loglevel_name(int level);

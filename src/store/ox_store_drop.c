@@ -14,16 +14,7 @@ int ox_store_drop_source(const char *config_path, ox_errbuf *eb)
     const struct ox_source_ops *ops = ox_source_find(c->source_type);
     if (ops != NULL && ops->drop != NULL) {
         ox_source_config sc;
-        memset(&sc, 0, sizeof sc);
-        sc.host = c->source_host;
-        sc.port = c->source_port;
-        sc.user = c->source_user;
-        sc.password = c->source_password;
-        sc.connect_timeout_s = c->connect_timeout_s;
-        sc.database = c->source_database;
-        sc.slot = c->source_slot;
-        sc.publication = c->source_publication;
-        sc.name = c->name;
+        ox_store_config_source(c, &sc);
         rc = ops->drop(&sc, eb);
     }
     ox_store_config_free(c);
