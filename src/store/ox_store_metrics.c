@@ -38,12 +38,7 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
     int status = st->status;
     pthread_mutex_unlock(&st->mu);
     int64_t src_ms = __atomic_load_n(&st->src_time_ms, __ATOMIC_RELAXED);
-    double delay = 0;
-    if (src_ms > 0) {
-        delay = (double)(ox_store_now_ms() - src_ms) / 1000.0;
-        if (delay < 0)
-            delay = 0;
-    }
+    double delay = ox_store_delay_s(st);
     ox_buf b = OX_BUF_INIT;
     const char *labels[] = {"store", st->cfg->name, NULL};
     ox_metrics_family(&b, "oxbow_store_info", "gauge", "Always 1; the store's name as a label.");

@@ -85,6 +85,9 @@ void ox_store_set_status(struct ox_store *st, int status, int level, const char 
 
 /* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t ox_store_now_ms(void);
+/* Seconds between now and the source time capture has reached (0 before
+ * any); the one delay figure /v1/status and /metrics both show. */
+double ox_store_delay_s(struct ox_store *st);
 int64_t ox_store_mono_ms(void);
 
 /* Compares the configured start position with the one recorded in

@@ -74,6 +74,15 @@ void ox_store_rate_sample(struct ox_store *st)
     pthread_mutex_unlock(&st->mu);
 }
 
+double ox_store_delay_s(struct ox_store *st)
+{
+    int64_t src_ms = __atomic_load_n(&st->src_time_ms, __ATOMIC_RELAXED);
+    if (src_ms <= 0)
+        return 0;
+    double d = (double)(ox_store_now_ms() - src_ms) / 1000.0;
+    return d < 0 ? 0 : d;
+}
+
 static void put_checkpoint(struct ox_store *st, ox_buf *out, uint64_t msg_id,
                            const ox_log_srcpos *src)
 {
@@ -112,12 +121,7 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     }
     pthread_mutex_unlock(&st->mu);
     int64_t src_ms = __atomic_load_n(&st->src_time_ms, __ATOMIC_RELAXED);
-    double delay = 0;
-    if (src_ms > 0) {
-        delay = (double)(ox_store_now_ms() - src_ms) / 1000.0;
-        if (delay < 0)
-            delay = 0;
-    }
+    double delay = ox_store_delay_s(st);
     OX_JSON_LIT(out, "{\"name\":");
     ox_json_str(out, c->name, strlen(c->name));
     ox_buf_printf(out, ",\"status\":%d,\"errMsg\":", status);
