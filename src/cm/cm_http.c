@@ -451,13 +451,13 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
             limit = (unsigned)room;
     }
     cm->mhd = MHD_start_daemon(
-        flags, (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_ARRAY, pool, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        cm, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_ARRAY, pool, MHD_OPTION_URI_LOG_CALLBACK,
+        uri_logger, cm, MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cm->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cm->cfg.http_max_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, cm, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (cm->mhd == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,
                        cm->cfg.port);

@@ -107,7 +107,7 @@ static int adopt_one(struct ox_cm *cm, const char *stores, const char *name, ox_
     snprintf(host_id, sizeof host_id, "%s-%d", nm.host_ip, nm.sv_port);
     struct cm_topic *t = cm_topic_get(cm, nm.topic);
     if (t == NULL) {
-        const char *tp[10] = {nm.topic,
+        const char *tp[11] = {nm.topic,
                               ox_props_get_str(p, "source.type", "mysql"),
                               ox_props_get_str(p, "source.host", ""),
                               sports,
@@ -116,8 +116,9 @@ static int adopt_one(struct ox_cm *cm, const char *stores, const char *name, ox_
                               ox_props_get_str(p, "store.whitelist", ""),
                               ox_props_get_str(p, "store.blacklist", ""),
                               next,
-                              ms};
-        rc = cm_db_exec(cm, OX_MDB_TOPIC_INSERT, 10, tp, NULL, NULL, eb);
+                              ms,
+                              ox_props_get_str(p, "source.database", "")};
+        rc = cm_db_exec(cm, OX_MDB_TOPIC_INSERT, 11, tp, NULL, NULL, eb);
         if (rc == 0)
             rc = cm_state_load(cm, eb);
         if (rc != 0)
