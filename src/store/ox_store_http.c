@@ -2,10 +2,10 @@
  * ox_store_http.c - the store's HTTP/1.1 server (libmicrohttpd).
  *
  * Routes (a table, not a switch): GET /v1/status and GET /v1/subscribe
- * (docs/protocol.md), GET /metrics (docs/operations.md). MHD runs one thread per connection, so a subscriber
- * whose socket is full blocks only its own thread: capture and the other
- * subscribers never wait for it. When the store listens on a non-loopback
- * address, every request must carry "Authorization: Bearer <token>".
+ * (docs/protocol.md), GET /metrics (docs/operations.md). MHD runs one thread per connection, so a
+ * subscriber whose socket is full blocks only its own thread: capture and the other subscribers
+ * never wait for it. When the store listens on a non-loopback address, every request must carry
+ * "Authorization: Bearer <token>".
  *
  * Connection guard (silent or slow clients must not lock subscribers and
  * the status endpoint out; authentication only happens after the headers):
@@ -367,12 +367,13 @@ int ox_store_http_start(struct ox_store *st, ox_errbuf *eb)
     st->http = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,
-        c->port, on_accept, st, on_request, st, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_subscribers + 16 + RESERVED_SLOTS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, st, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        st, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, st, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        st, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
+        c->port, on_accept, st, on_request, st, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, st,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)c->max_subscribers + 16 + RESERVED_SLOTS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, st, MHD_OPTION_NOTIFY_COMPLETED, on_completed, st,
+        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, st, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(256 * 1024), MHD_OPTION_END);
     if (st->http == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%u (address in use?)", c->listen,
                        (unsigned)c->port);
