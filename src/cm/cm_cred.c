@@ -146,8 +146,8 @@ int cm_cred_auth(struct ox_cm *cm, const char *token, char host_id[32])
             return 1;
         }
     }
-    int64_t now = cm_wall_ms();
-    int64_t last = atomic_load(&cm->creds_loaded_ms);
+    long long now = cm_wall_ms();
+    long long last = atomic_load(&cm->creds_loaded_ms);
     int hit = lookup(cm, hash, host_id);
     if (hit && now - last < CM_CRED_REFRESH_MS)
         return 1;
