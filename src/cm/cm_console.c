@@ -26,6 +26,8 @@
 #include "cm_ops.h"
 #include "ox_alloc.h"
 #include "ox_props.h"
+#include "sv_curl.h"
+#include "sv_internal.h"
 
 static const struct console_file {
     const char *path, *file, *type;
@@ -223,6 +225,50 @@ static json_t *text_json(char *s, size_t n)
     return json_stringn(s, n);
 }
 
+/* The tail of a store's log from the supervisor of its host (GET /v1/log
+ * on its status port, with the token it sent in its heartbeat), with a
+ * short timeout. Returns a malloc'd buffer or NULL with the reason in why. */
+static char *remote_tail(struct ox_cm *cm, const char *name, const char *which, long lines,
+                         size_t *len, char *why, size_t whylen)
+{
+    char url[256], token[65] = "";
+    pthread_rwlock_rdlock(&cm->lock);
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    struct cm_host *h = c ? cm_host_get(cm, c->host_id) : NULL;
+    if (h != NULL && h->log_token[0] != '\0') {
+        snprintf(url, sizeof url, "http://%s:%d/v1/log?store=%s&file=%s&lines=%ld", h->status_ip,
+                 h->port, name, which, lines);
+        memcpy(token, h->log_token, sizeof token);
+    }
+    if (token[0] == '\0')
+        snprintf(why, whylen, "its host %s has not reported where to read logs",
+                 c ? c->host_id : "?");
+    pthread_rwlock_unlock(&cm->lock);
+    if (token[0] == '\0')
+        return NULL;
+    ox_errbuf eb;
+    char *body = NULL;
+    void *curl = NULL;
+    int code = sv_curl_load(&eb);
+    if (code == 0 && (curl = curl_easy_init()) != NULL)
+        code = sv_http(curl, url, token, NULL, 3000, &body);
+    else if (code == 0)
+        code = OX_ENOMEM;
+    if (curl != NULL)
+        curl_easy_cleanup(curl);
+    memset(token, 0, sizeof token);
+    if (code == 200 && body != NULL) {
+        *len = strlen(body);
+        return body;
+    }
+    if (code < 0 || body == NULL)
+        snprintf(why, whylen, "its supervisor's status port did not answer");
+    else
+        snprintf(why, whylen, "its supervisor answered HTTP %d", code);
+    free(body);
+    return NULL;
+}
+
 int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
 {
     const char *name;
@@ -243,7 +289,7 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
         return cm_resp_error(resp, 400, "file must be store or console");
     /* The store's directory under the in-process supervisor's data
      * directory; the name was validated above (no '/' and no "..") before it
-     * becomes a path. Stores on other hosts keep their logs there. */
+     * becomes a path. */
     char def[1200], path[PATH_MAX + 1500];
     snprintf(def, sizeof def, "%s/supervisor", cm->cfg.data_dir);
     const char *dir = cm->cfg.props ? ox_props_get_str(cm->cfg.props, "supervisor.dir", def) : def;
@@ -253,11 +299,13 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
              strcmp(which, "store") == 0 ? "data/" : "", which);
     size_t len = 0;
     char *text = cm->sv ? read_tail(path, (size_t)lines * 400 + 4096, &len) : NULL;
-    if (text == NULL)
-        return cm_resp_error(resp, 404,
-                             "no %s.log for '%s' on the CM's host: a store on another host keeps "
-                             "its log in that supervisor's directory",
-                             which, name);
+    if (text == NULL) {
+        /* Any other host: its supervisor serves the tail on its status port. */
+        char why[200] = "";
+        text = remote_tail(cm, name, which, lines, &len, why, sizeof why);
+        if (text == NULL)
+            return cm_resp_error(resp, 404, "no %s.log for '%s': %s", which, name, why);
+    }
     /* Keep the last `lines` lines (and never half a line at the start). */
     size_t start = 0;
     long seen = 0;
