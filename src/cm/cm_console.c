@@ -225,47 +225,63 @@ static json_t *text_json(char *s, size_t n)
     return json_stringn(s, n);
 }
 
+/* Short: the console waits on it, and a host that is down must not hold a
+ * request thread long. */
+#define CM_REMOTE_LOG_TIMEOUT_MS 3000
+
 /* The tail of a store's log from the supervisor of its host (GET /v1/log
  * on its status port, with the token it sent in its heartbeat), with a
  * short timeout. Returns a malloc'd buffer or NULL with the reason in why. */
 static char *remote_tail(struct ox_cm *cm, const char *name, const char *which, long lines,
                          size_t *len, char *why, size_t whylen)
 {
-    char url[256], token[65] = "";
+    /* The name passed ox_cm_name_parse: URL-safe characters only. */
+    char url[OX_CM_NAME_MAX + 128], token[65] = "";
     pthread_rwlock_rdlock(&cm->lock);
     struct cm_crawler *c = cm_crawler_get(cm, name);
     struct cm_host *h = c ? cm_host_get(cm, c->host_id) : NULL;
+    char host[32];
+    snprintf(host, sizeof host, "%s", c ? c->host_id : "?");
     if (h != NULL && h->log_token[0] != '\0') {
         snprintf(url, sizeof url, "http://%s:%d/v1/log?store=%s&file=%s&lines=%ld", h->status_ip,
                  h->port, name, which, lines);
         memcpy(token, h->log_token, sizeof token);
     }
     if (token[0] == '\0')
-        snprintf(why, whylen, "its host %s has not reported where to read logs",
-                 c ? c->host_id : "?");
+        snprintf(why, whylen, "its host %s has not reported where to read logs", host);
     pthread_rwlock_unlock(&cm->lock);
     if (token[0] == '\0')
         return NULL;
     ox_errbuf eb;
     char *body = NULL;
     void *curl = NULL;
-    int code = sv_curl_load(&eb);
-    if (code == 0 && (curl = curl_easy_init()) != NULL)
-        code = sv_http(curl, url, token, NULL, 3000, &body);
-    else if (code == 0)
-        code = OX_ENOMEM;
-    if (curl != NULL)
+    if (sv_curl_load(&eb) != 0) {
+        memset(token, 0, sizeof token);
+        snprintf(why, whylen, "%s", eb.msg);
+        return NULL;
+    }
+    int code = OX_ENOMEM;
+    if ((curl = curl_easy_init()) != NULL) {
+        code = sv_http(curl, url, token, NULL, CM_REMOTE_LOG_TIMEOUT_MS, &body);
         curl_easy_cleanup(curl);
+    }
     memset(token, 0, sizeof token);
     if (code == 200 && body != NULL) {
         *len = strlen(body);
         return body;
     }
-    if (code < 0 || body == NULL)
-        snprintf(why, whylen, "its supervisor's status port did not answer");
-    else
-        snprintf(why, whylen, "its supervisor answered HTTP %d", code);
     free(body);
+    if (code == 404)
+        snprintf(why, whylen, "its supervisor (host %s) has no such log", host);
+    else if (code == 401)
+        snprintf(why, whylen,
+                 "its supervisor (host %s) refused the CM's log token (restarted? its next "
+                 "heartbeat brings the new one)",
+                 host);
+    else if (code < 0)
+        snprintf(why, whylen, "its supervisor (host %s) did not answer on its status port", host);
+    else
+        snprintf(why, whylen, "its supervisor (host %s) answered HTTP %d", host, code);
     return NULL;
 }
 
@@ -301,7 +317,7 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
     char *text = cm->sv ? read_tail(path, (size_t)lines * 400 + 4096, &len) : NULL;
     if (text == NULL) {
         /* Any other host: its supervisor serves the tail on its status port. */
-        char why[200] = "";
+        char why[640] = "";
         text = remote_tail(cm, name, which, lines, &len, why, sizeof why);
         if (text == NULL)
             return cm_resp_error(resp, 404, "no %s.log for '%s': %s", which, name, why);

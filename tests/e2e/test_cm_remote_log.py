@@ -97,5 +97,10 @@ def test_log_of_a_store_on_another_host(cm, mariadb):
         procs.kill_pid(sv.proc.pid)
         st, j = cm.get("/crawler/log", crawler=name)
         assert st == 404 and "did not answer" in j["errMsg"], j
+        # Restarted, it has a new log token; its heartbeat brings it to the CM.
+        sv.start()
+        wait(lambda: cm.get("/crawler/log", crawler=name)[0] == 200, what="log after restart")
+        st, j = cm.get("/crawler/log", crawler=name)
+        assert "started successfully" in j["log"]
     finally:
         procs.kill_pid(sv.proc.pid)
