@@ -147,6 +147,19 @@ int cm_h_sv_heartbeat(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         json_decref(in);
         return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
     }
+    const char *sh = json_string_value(json_object_get(in, "statusHost"));
+    const char *lt = json_string_value(json_object_get(in, "logToken"));
+    uint32_t sa;
+    if (sh != NULL && lt != NULL && ox_ipv4_parse(sh, strlen(sh), &sa) == 0 && strlen(lt) == 64 &&
+        strspn(lt, "0123456789abcdef") == 64) {
+        pthread_rwlock_wrlock(&cm->lock);
+        struct cm_host *h = cm_host_get(cm, id);
+        if (h != NULL) {
+            ox_ipv4_format(sa, h->status_ip);
+            memcpy(h->log_token, lt, 65);
+        }
+        pthread_rwlock_unlock(&cm->lock);
+    }
     json_t *base_j = json_object_get(in, "storePortBase");
     if (json_is_integer(base_j) && json_integer_value(base_j) >= 1024 &&
         json_integer_value(base_j) <= 65000) {

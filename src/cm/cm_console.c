@@ -26,6 +26,8 @@
 #include "cm_ops.h"
 #include "ox_alloc.h"
 #include "ox_props.h"
+#include "sv_curl.h"
+#include "sv_internal.h"
 
 static const struct console_file {
     const char *path, *file, *type;
@@ -223,6 +225,66 @@ static json_t *text_json(char *s, size_t n)
     return json_stringn(s, n);
 }
 
+/* Short: the console waits on it, and a host that is down must not hold a
+ * request thread long. */
+#define CM_REMOTE_LOG_TIMEOUT_MS 3000
+
+/* The tail of a store's log from the supervisor of its host (GET /v1/log
+ * on its status port, with the token it sent in its heartbeat), with a
+ * short timeout. Returns a malloc'd buffer or NULL with the reason in why. */
+static char *remote_tail(struct ox_cm *cm, const char *name, const char *which, long lines,
+                         size_t *len, char *why, size_t whylen)
+{
+    /* The name passed ox_cm_name_parse: URL-safe characters only. */
+    char url[OX_CM_NAME_MAX + 128], token[65] = "";
+    pthread_rwlock_rdlock(&cm->lock);
+    struct cm_crawler *c = cm_crawler_get(cm, name);
+    struct cm_host *h = c ? cm_host_get(cm, c->host_id) : NULL;
+    char host[32];
+    snprintf(host, sizeof host, "%s", c ? c->host_id : "?");
+    if (h != NULL && h->log_token[0] != '\0') {
+        snprintf(url, sizeof url, "http://%s:%d/v1/log?store=%s&file=%s&lines=%ld", h->status_ip,
+                 h->port, name, which, lines);
+        memcpy(token, h->log_token, sizeof token);
+    }
+    if (token[0] == '\0')
+        snprintf(why, whylen, "its host %s has not reported where to read logs", host);
+    pthread_rwlock_unlock(&cm->lock);
+    if (token[0] == '\0')
+        return NULL;
+    ox_errbuf eb;
+    char *body = NULL;
+    void *curl = NULL;
+    if (sv_curl_load(&eb) != 0) {
+        memset(token, 0, sizeof token);
+        snprintf(why, whylen, "%s", eb.msg);
+        return NULL;
+    }
+    int code = OX_ENOMEM;
+    if ((curl = curl_easy_init()) != NULL) {
+        code = sv_http(curl, url, token, NULL, CM_REMOTE_LOG_TIMEOUT_MS, &body);
+        curl_easy_cleanup(curl);
+    }
+    memset(token, 0, sizeof token);
+    if (code == 200 && body != NULL) {
+        *len = strlen(body);
+        return body;
+    }
+    free(body);
+    if (code == 404)
+        snprintf(why, whylen, "its supervisor (host %s) has no such log", host);
+    else if (code == 401)
+        snprintf(why, whylen,
+                 "its supervisor (host %s) refused the CM's log token (restarted? its next "
+                 "heartbeat brings the new one)",
+                 host);
+    else if (code < 0)
+        snprintf(why, whylen, "its supervisor (host %s) did not answer on its status port", host);
+    else
+        snprintf(why, whylen, "its supervisor (host %s) answered HTTP %d", host, code);
+    return NULL;
+}
+
 int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
 {
     const char *name;
@@ -243,7 +305,7 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
         return cm_resp_error(resp, 400, "file must be store or console");
     /* The store's directory under the in-process supervisor's data
      * directory; the name was validated above (no '/' and no "..") before it
-     * becomes a path. Stores on other hosts keep their logs there. */
+     * becomes a path. */
     char def[1200], path[PATH_MAX + 1500];
     snprintf(def, sizeof def, "%s/supervisor", cm->cfg.data_dir);
     const char *dir = cm->cfg.props ? ox_props_get_str(cm->cfg.props, "supervisor.dir", def) : def;
@@ -253,11 +315,13 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
              strcmp(which, "store") == 0 ? "data/" : "", which);
     size_t len = 0;
     char *text = cm->sv ? read_tail(path, (size_t)lines * 400 + 4096, &len) : NULL;
-    if (text == NULL)
-        return cm_resp_error(resp, 404,
-                             "no %s.log for '%s' on the CM's host: a store on another host keeps "
-                             "its log in that supervisor's directory",
-                             which, name);
+    if (text == NULL) {
+        /* Any other host: its supervisor serves the tail on its status port. */
+        char why[640] = "";
+        text = remote_tail(cm, name, which, lines, &len, why, sizeof why);
+        if (text == NULL)
+            return cm_resp_error(resp, 404, "no %s.log for '%s': %s", which, name, why);
+    }
     /* Keep the last `lines` lines (and never half a line at the start). */
     size_t start = 0;
     long seen = 0;

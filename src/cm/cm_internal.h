@@ -49,7 +49,7 @@ struct cm_topic {
     int64_t next_sub;
     int64_t created_ms;
     int64_t retention_s; /* store.clearer.outdated, 0 = the store's default */
-    char database[65]; /* dbType=postgresql: the database to capture, else "" */
+    char database[65];   /* dbType=postgresql: the database to capture, else "" */
 };
 
 struct cm_host {
@@ -61,6 +61,11 @@ struct cm_host {
     int store_port_base; /* the supervisor's first store port (its heartbeats); not stored */
     int busy[16];        /* ports the supervisor found held by other processes (ring) */
     int nbusy;
+    /* From its heartbeats, for reading store logs from its status port
+     * (GET /v1/log): the address to reach it on and its per-start bearer
+     * token. In memory only; never in API output. */
+    char status_ip[16];
+    char log_token[65];
 };
 
 struct cm_crawler {
@@ -125,7 +130,7 @@ struct ox_cm {
     atomic_llong creds_loaded_ms; /* last reload of creds */
     ox_ratelimit http_log_rl;     /* libmicrohttpd's messages to stderr */
     int http_log_rl_init;
-    struct cm_ops *ops;           /* metrics, history, alerts, console (cm_ops.c) */
+    struct cm_ops *ops; /* metrics, history, alerts, console (cm_ops.c) */
 };
 
 /* Clocks in ms since the epoch; cm_now_ms applies the test clock offset. */

@@ -39,7 +39,8 @@ struct sv_store {
     int port_busy;      /* the last spawn found `port` held by another process */
     int adopted;        /* pid is a store from before this supervisor, not a child */
     int adopt_tried;
-    json_t *source; /* {"type","host","port","user","password","whitelist","blacklist","retention"} */
+    json_t
+        *source; /* {"type","host","port","user","password","whitelist","blacklist","retention"} */
     int reconfigure; /* the source changed while running: restart with the new config */
 };
 
@@ -56,9 +57,19 @@ struct ox_supervisor {
     struct MHD_Daemon *mhd;
     void *curl_cm, *curl_st; /* CURL handles, supervisor thread only */
     int cm_ok;               /* last heartbeat answered */
+    /* Bearer token for GET /v1/log, random per start and sent only in the
+     * (credential-authenticated) heartbeat, so the CM can read store logs. */
+    char log_token[65];
 };
 
 int64_t sv_now_ms(void);
+
+/* sv_log.c */
+#define SV_LOG_MAX_LINES 10000
+/* The last `lines` (1..SV_LOG_MAX_LINES) lines of the file at path, read from
+ * its end (a bounded number of bytes). Returns a malloc'd NUL-terminated
+ * buffer and its length, or NULL with errno set. */
+char *sv_log_tail(const char *path, long lines, size_t *len);
 
 /* sv_store.c */
 struct sv_store *sv_store_new(struct ox_supervisor *sv, const char *name);

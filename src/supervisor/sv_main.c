@@ -154,6 +154,12 @@ static char *build_report(struct ox_supervisor *sv, int wait_ms)
                           sv->cfg.port, "gen", (json_int_t)sv->gen, "waitMs", wait_ms,
                           "storePortBase", sv->cfg.store_port_base, "stores", arr);
     json_object_set_new(r, "system", sv_system_json(sv->cfg.dir));
+    /* Where and how the CM reads store logs (GET /v1/log); a status port
+     * bound to every address is reached on the host's IP. */
+    json_object_set_new(
+        r, "statusHost",
+        json_string(strcmp(sv->cfg.listen, "0.0.0.0") == 0 ? sv->cfg.host_ip : sv->cfg.listen));
+    json_object_set_new(r, "logToken", json_string(sv->log_token));
     char *text = json_dumps(r, JSON_COMPACT);
     json_decref(r);
     return text;
@@ -382,6 +388,52 @@ static int status_token_ok(const char *want, struct MHD_Connection *con)
     return diff == 0;
 }
 
+static int bearer_ok(struct MHD_Connection *con, const char *want)
+{
+    return want != NULL && *want != '\0' && status_token_ok(want, con);
+}
+
+/* GET /v1/log?store=NAME[&lines=N][&file=store|console]: the last lines of a
+ * store's log as text/plain. The name is checked before it becomes a path. */
+static unsigned log_tail(struct ox_supervisor *sv, struct MHD_Connection *con, char **text,
+                         size_t *len, const char **type)
+{
+    const char *name = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "store");
+    const char *ls = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "lines");
+    const char *which = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "file");
+    long lines = 200;
+    if (name == NULL || !name_ok(name)) {
+        *text = ox_xstrdup("{\"errMsg\":\"store must be a store name\",\"isSuccess\":false}");
+        return 400;
+    }
+    if (ls != NULL) {
+        char *end;
+        lines = strtol(ls, &end, 10);
+        if (*ls == '\0' || *end != '\0' || lines < 1 || lines > SV_LOG_MAX_LINES) {
+            *text = ox_xstrdup("{\"errMsg\":\"lines must be 1-10000\",\"isSuccess\":false}");
+            return 400;
+        }
+    }
+    if (which == NULL || *which == '\0')
+        which = "store";
+    if (strcmp(which, "store") != 0 && strcmp(which, "console") != 0) {
+        *text = ox_xstrdup("{\"errMsg\":\"file must be store or console\",\"isSuccess\":false}");
+        return 400;
+    }
+    /* store.log is in the store's data directory, console.log beside it
+     * (sv_store.c). */
+    char path[1500];
+    snprintf(path, sizeof path, "%s/stores/%s/%s%s.log", sv->cfg.dir, name,
+             strcmp(which, "store") == 0 ? "data/" : "", which);
+    *text = sv_log_tail(path, lines, len);
+    if (*text == NULL) {
+        *text = ox_xstrdup("{\"errMsg\":\"no such log\",\"isSuccess\":false}");
+        return 404;
+    }
+    *type = "text/plain; charset=utf-8";
+    return 200;
+}
+
 static enum MHD_Result sv_http_status(void *cls, struct MHD_Connection *con, const char *url,
                                       const char *method, const char *version, const char *upload,
                                       size_t *upload_size, void **con_cls)
@@ -397,26 +449,52 @@ static enum MHD_Result sv_http_status(void *cls, struct MHD_Connection *con, con
     }
     unsigned code = 200;
     char *text;
-    if (sv->cfg.status_token != NULL && !status_token_ok(sv->cfg.status_token, con)) {
+    size_t len = (size_t)-1;
+    const char *type = "application/json";
+    int is_log = strcmp(url, "/v1/log") == 0;
+    /* Logs always need a token (the CM's per-start log token or the status
+     * token), even on loopback; the status needs the status token if set. */
+    int authed = is_log ? bearer_ok(con, sv->log_token) || bearer_ok(con, sv->cfg.status_token)
+                        : sv->cfg.status_token == NULL || bearer_ok(con, sv->cfg.status_token);
+    if (!authed) {
         code = 401;
         text = ox_xstrdup("{\"errMsg\":\"missing or wrong bearer token\",\"isSuccess\":false}");
-    } else if (strcmp(url, "/v1/status") != 0) {
+    } else if (!is_log && strcmp(url, "/v1/status") != 0) {
         code = 404;
         text = ox_xstrdup("{\"errMsg\":\"no such endpoint\",\"isSuccess\":false}");
     } else if (strcmp(method, "GET") != 0) {
         code = 405;
         text = ox_xstrdup("{\"errMsg\":\"use GET\",\"isSuccess\":false}");
+    } else if (is_log) {
+        code = log_tail(sv, con, &text, &len, &type);
     } else {
         pthread_mutex_lock(&sv->snap_mu);
         text = ox_xstrdup(sv->snapshot ? sv->snapshot : "{}");
         pthread_mutex_unlock(&sv->snap_mu);
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (len == (size_t)-1)
+        len = strlen(text);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", type);
     enum MHD_Result ret = MHD_queue_response(con, code, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* 32 random bytes as hex from /dev/urandom. */
+static int random_token(char out[65], ox_errbuf *eb)
+{
+    unsigned char raw[32];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, raw, sizeof raw) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n != (ssize_t)sizeof raw)
+        return ox_errf(eb, OX_EIO, "cannot read /dev/urandom");
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    memset(raw, 0, sizeof raw);
+    return 0;
 }
 
 static int mkdirs_for(const char *file)
@@ -471,7 +549,7 @@ int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *
     sv->cfg.status_token = cfg->status_token ? ox_xstrdup(cfg->status_token) : NULL;
     sv->cm_ok = -1; /* unknown: the first heartbeat's outcome is logged */
     pthread_mutex_init(&sv->snap_mu, NULL);
-    if ((rc = sv_curl_load(eb)) != 0)
+    if ((rc = sv_curl_load(eb)) != 0 || (rc = random_token(sv->log_token, eb)) != 0)
         goto fail;
     sv->curl_cm = curl_easy_init();
     sv->curl_st = curl_easy_init();
@@ -544,6 +622,7 @@ void ox_sv_stop(ox_supervisor *sv)
     if (sv->curl_st)
         curl_easy_cleanup(sv->curl_st);
     free(sv->snapshot);
+    memset(sv->log_token, 0, sizeof sv->log_token);
     ox_sv_config_free(&sv->cfg);
     pthread_mutex_destroy(&sv->snap_mu);
     free(sv);
