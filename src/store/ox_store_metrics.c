@@ -82,6 +82,13 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
         (double)__atomic_load_n(&st->subscribers, __ATOMIC_RELAXED));
     one(&b, "oxbow_store_source_reconnects_total", "counter",
         "Times capture reconnected to the source since the store started.", ld(&st->reconnects));
+    /* PostgreSQL only: a MySQL store has no slot and writes no sample. */
+    int64_t lag = __atomic_load_n(&st->source_lag_bytes, __ATOMIC_RELAXED);
+    if (lag >= 0)
+        one(&b, "oxbow_source_lag_bytes", "gauge",
+            "PostgreSQL: WAL bytes between the server's latest position and the flush position "
+            "the store last confirmed on its replication slot.",
+            (double)lag);
     struct statvfs vfs;
     if (statvfs(st->cfg->dir, &vfs) == 0) {
         one(&b, "oxbow_store_filesystem_size_bytes", "gauge",
