@@ -27,6 +27,13 @@ enum ox_store_status {
     OX_ST_SOURCE_REFUSED = 3, /* DRC_503: auth, privileges, binlog format */
     OX_ST_LOG_FAILED = 4,     /* DRC_504: the change log failed (disk); capture halted */
     OX_ST_STOPPING = 5,       /* DRC_505: clean stop in progress */
+    /* PostgreSQL faults, each its own code (docs/pg_capture.md). */
+    OX_ST_PG_RESTART = 6,      /* DRC_506: the server shut down or is restarting */
+    OX_ST_PG_PRIMARY_LOST = 7, /* DRC_507: link broke without a shutdown (killed) */
+    OX_ST_PG_SLOT_LOST = 8,    /* DRC_508: slot dropped or invalidated */
+    OX_ST_PG_PUBLICATION = 9,  /* DRC_509: publication dropped or altered */
+    OX_ST_PG_PRIVILEGE = 10,   /* DRC_510: a privilege is missing */
+    OX_ST_PG_WAL_LEVEL = 11,   /* DRC_511: wal_level is not logical */
 };
 
 #define OX_RATE_SAMPLES 11
