@@ -28,7 +28,7 @@ static const struct store_family {
     {"oxbow_store_desired_running", "gauge",
      "1 if the store should run (not paused with crawler/clear), else 0.", V_DESIRED, NULL},
     {"oxbow_store_status_code", "gauge",
-     "The store's status as in crawler/detail (0 normal, 1-5 store codes, 1001 stopped, 1002 "
+     "The store's status as in crawler/detail (0 normal, 1-11 store codes, 1001 stopped, 1002 "
      "starting, 1003 crashed, 1004 host lost, 1005 destroying, 1006 failed).",
      V_STATUS, NULL},
     {"oxbow_store_restarts_total", "counter",

@@ -50,7 +50,7 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
     ox_metrics_sample(&b, "oxbow_store_info", labels, 1);
     one(&b, "oxbow_store_status_code", "gauge",
         "The store's status code (0 normal; 1 source down; 2 position purged; 3 refused; 4 log "
-        "failed; 5 stopping).",
+        "failed; 5 stopping; 6-11 PostgreSQL faults, docs/store.md).",
         status);
     one(&b, "oxbow_store_start_time_seconds", "gauge",
         "When the store process started, in seconds since the epoch.", (double)st->start_ms / 1e3);
