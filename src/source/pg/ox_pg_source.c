@@ -171,6 +171,8 @@ static int names_from(const ox_source_config *cfg, char *slot, char *pub, ox_err
     return 0;
 }
 
+static int pk_lookup(void *arg, uint32_t relid, ox_buf *names);
+
 static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
 {
     *out = NULL;
@@ -200,6 +202,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (!p->cfg.port)
         p->cfg.port = 5432;
     p->dec = ox_pgoutput_create(p->database);
+    ox_pgoutput_set_pk_lookup(p->dec, pk_lookup, p);
     *out = &p->base;
     return 0;
 }
@@ -1027,6 +1030,38 @@ static int pg_lag(ox_source *s, uint64_t *bytes)
     if (!p->have_lag)
         return OX_EAGAIN;
     *bytes = p->wal_end > p->sent_flush ? p->wal_end - p->sent_flush : 0;
+    return 0;
+}
+
+/* The primary key of a FULL or NOTHING table, from the catalog over the
+ * plain connection (the stream connection cannot run queries). */
+static int pk_lookup(void *arg, uint32_t relid, ox_buf *names)
+{
+    struct pg_source *p = arg;
+    ox_errbuf why;
+    if (!p->cat && connect_pg(p, false, &p->cat, &why) != 0) {
+        p->cat = NULL;
+        return OX_ECONN;
+    }
+    char oid[16];
+    snprintf(oid, sizeof oid, "%u", relid);
+    const char *params[] = {oid};
+    PGresult *r = NULL;
+    int rc = exec(p, p->cat,
+                  "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+                  "i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = $1::oid AND "
+                  "i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
+                  1, params, &r, "reading the primary key", &why);
+    if (rc != 0) {
+        PQfinish(p->cat);
+        p->cat = NULL;
+        return rc;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *n = PQgetvalue(r, i, 0);
+        ox_buf_put(names, n, strlen(n) + 1);
+    }
+    PQclear(r);
     return 0;
 }
 
