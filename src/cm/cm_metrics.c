@@ -65,6 +65,10 @@ static const struct store_family {
      "PostgreSQL: WAL bytes between the server's latest position and the flush position the "
      "store last confirmed on its replication slot (no sample for a MySQL store).",
      V_JSON_OPT, "sourceLagBytes"},
+    {"oxbow_source_wal_status", "gauge",
+     "PostgreSQL: the slot's wal_status (0 reserved, 1 extended, 2 unreserved, 3 lost; no "
+     "sample for a MySQL store).",
+     V_JSON_OPT, "sourceWalStatusCode"},
 };
 
 /* True when the store's last status carries `key` (figures that only some

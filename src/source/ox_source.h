@@ -127,6 +127,11 @@ struct ox_source_ops {
      * status (PostgreSQL), with its text in *why (may be NULL);
      * OX_SOURCE_FAULT_NONE means "use the error code". */
     ox_source_fault (*fault)(ox_source *s, ox_errbuf *why);
+    /* Optional: what the server keeps for this consumer, as it names it
+     * (PostgreSQL: the slot's wal_status, "reserved", "extended",
+     * "unreserved" or "lost"), NUL-terminated in out. OX_EAGAIN when not
+     * known yet. */
+    int (*slot_status)(ox_source *s, char *out, size_t n);
 };
 
 /* The base every back end embeds first. */

@@ -357,6 +357,21 @@ static void resume_point(struct capture *cap, ox_source_start *from, char *buf, 
     }
 }
 
+const char *const ox_store_wal_status_names[] = {"reserved", "extended", "unreserved", "lost",
+                                                 NULL};
+
+/* The slot's wal_status for /v1/status and /metrics (PostgreSQL). */
+static void publish_wal_status(struct capture *cap)
+{
+    char ws[16];
+    if (cap->src == NULL || cap->ops->slot_status == NULL ||
+        cap->ops->slot_status(cap->src, ws, sizeof ws) != 0)
+        return;
+    for (int i = 0; ox_store_wal_status_names[i]; i++)
+        if (strcmp(ws, ox_store_wal_status_names[i]) == 0)
+            __atomic_store_n(&cap->st->source_wal_status, i, __ATOMIC_RELAXED);
+}
+
 /* A back end's fault kind -> its own store status (PostgreSQL). */
 static const int fault_status[] = {
     [OX_SOURCE_FAULT_RESTART] = OX_ST_PG_RESTART,
@@ -573,6 +588,7 @@ void *ox_store_capture_main(void *arg)
         uint64_t lag;
         if (cap.ops->lag != NULL && cap.ops->lag(cap.src, &lag) == 0)
             __atomic_store_n(&st->source_lag_bytes, (int64_t)lag, __ATOMIC_RELAXED);
+        publish_wal_status(&cap);
         if (rc == 0 || rc == OX_EAGAIN) {
             /* Nothing more pending (or a batch done): make it visible now. */
             int sr = ox_log_sync(st->log, &eb);

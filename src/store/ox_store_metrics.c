@@ -89,6 +89,11 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
             "PostgreSQL: WAL bytes between the server's latest position and the flush position "
             "the store last confirmed on its replication slot.",
             (double)lag);
+    int ws = __atomic_load_n(&st->source_wal_status, __ATOMIC_RELAXED);
+    if (ws >= 0)
+        one(&b, "oxbow_source_wal_status", "gauge",
+            "PostgreSQL: the slot's wal_status (0 reserved, 1 extended, 2 unreserved, 3 lost).",
+            ws);
     struct statvfs vfs;
     if (statvfs(st->cfg->dir, &vfs) == 0) {
         one(&b, "oxbow_store_filesystem_size_bytes", "gauge",

@@ -78,6 +78,7 @@ struct ox_store {
     /* Source lag in bytes as its back end reports it (PostgreSQL: WAL
      * pinned by the slot), or -1 when not known (atomic). */
     int64_t source_lag_bytes;
+    int source_wal_status; /* atomic: index in ox_store_wal_status_names, -1 unknown */
 };
 
 /* Sets status and errMsg (thread-safe) and logs the message at `level`. */
@@ -126,5 +127,9 @@ int ox_store_http_reply(struct MHD_Connection *conn, unsigned code, const char *
 /* Queues {"isSuccess":false,"errMsg":"<text>"} with `code`. */
 int ox_store_http_error(struct MHD_Connection *conn, unsigned code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* PostgreSQL slot wal_status values, in order of danger: their index is
+ * the figure on /metrics (oxbow_source_wal_status). NULL-terminated. */
+extern const char *const ox_store_wal_status_names[];
 
 #endif

@@ -1,11 +1,15 @@
-"""A PostgreSQL store's slot lag on /metrics: `oxbow_source_lag_bytes` on the
-store's /metrics and, with store/topic/host labels, on the CM's; both pass
+"""A PostgreSQL store's slot lag on /metrics: `oxbow_source_lag_bytes` and
+`oxbow_source_wal_status` on the store's /metrics and, with store/topic/host
+labels, on the CM's; both pass
 `promtool check metrics`. A large transaction makes the slot really lag
 (its confirmed LSN stays before the transaction until the store has made it
 durable): the gauge shows it, then falls back once the store has caught up."""
 
+import json
 import threading
 import time
+
+import pytest
 
 from oxtest_cm import CM
 from oxtest_ops import http_text, metric, parse_metrics, promtool_check_metrics
@@ -91,6 +95,12 @@ def test_slot_lag_on_metrics(postgres):
         assert rc == 0, out
         assert 0 <= lag_of(st_text) < 1 << 20, st_text
         assert "# TYPE oxbow_source_lag_bytes gauge" in st_text
+        # The slot's wal_status, as the source shows it (0 = reserved).
+        (ws,) = pg.query("SELECT wal_status FROM pg_replication_slots")[0]
+        assert ws == "reserved"
+        assert metric(parse_metrics(st_text), "oxbow_source_wal_status") == 0
+        sj = json.loads(http_text("http://127.0.0.1:%d/v1/status" % port)[2])
+        assert sj["sourceWalStatus"] == "reserved" and sj["sourceWalStatusCode"] == 0, sj
         deadline = time.monotonic() + 15
         while True:
             _, _, cm_text = http_text(cm.url + "/metrics")
@@ -103,5 +113,60 @@ def test_slot_lag_on_metrics(postgres):
         s = parse_metrics(cm_text)
         assert 0 <= metric(s, "oxbow_source_lag_bytes", **lab) < 1 << 20
         assert "# TYPE oxbow_source_lag_bytes gauge" in cm_text
+        assert metric(s, "oxbow_source_wal_status", **lab) == 0
     finally:
         cm.cleanup()
+
+
+@pytest.mark.parametrize("postgres", [{"max_wal_size": "32MB", "min_wal_size": "32MB",
+                                       "max_slot_wal_keep_size": "64MB"}], indirect=True)
+def test_slot_wal_status_to_lost(postgres):
+    """A slot held back (an open transaction pins its restart_lsn) while WAL
+    grows: wal_status goes extended/unreserved on /metrics as the source
+    shows it, and once the server invalidates the slot
+    (max_slot_wal_keep_size) the store says so with status 8 (DRC_508)."""
+    from oxtest_store import Store
+    pg = postgres
+    pg.password = ""
+    pg.query("CREATE TABLE hold (id int PRIMARY KEY)")
+    pg.query("CREATE TABLE fill (id int, pad text)")
+    st = Store(pg, source__type="postgresql", source__database="postgres").start()
+    holder = None
+    try:
+        st.wait_status(lambda s: s["status"] == 0 and s.get("sourceWalStatus") == "reserved",
+                       what="wal_status reserved")
+        holder = pg.conn()
+        holder.autocommit = False
+        holder.cursor().execute("INSERT INTO hold VALUES (1)")  # open: pins restart_lsn
+        seen, src_seen = set(), set()
+        deadline = time.monotonic() + 180
+        status = None
+        while time.monotonic() < deadline:
+            # About 2.5 MB of WAL a round, slowly enough for the store's
+            # 3 s slot check to see each state the source passes through.
+            pg.query("INSERT INTO fill SELECT g, repeat('x', 200) FROM generate_series(1, 10000) g")
+            pg.query("CHECKPOINT")
+            (ws,) = pg.query("SELECT wal_status FROM pg_replication_slots")[0]
+            src_seen.add(ws)
+            time.sleep(0.5)
+            try:
+                s = st.status()
+            except OSError:
+                continue
+            if s.get("sourceWalStatus"):
+                seen.add(s["sourceWalStatus"])
+            _, _, text = http_text("http://127.0.0.1:%d/metrics" % st.port)
+            rc, out = promtool_check_metrics(text)
+            assert rc == 0, out
+            if s["status"] == 8:
+                status = s
+                break
+        assert status is not None, (seen, src_seen, st.log_tail())
+        assert "DRC_508:" in status["errMsg"], status
+        assert "invalidated" in status["errMsg"], status
+        # On the way the store showed the slot leaving "reserved".
+        assert seen & {"extended", "unreserved"}, (seen, src_seen)
+    finally:
+        if holder is not None:
+            holder.close()
+        st.cleanup()

@@ -52,6 +52,7 @@ struct pg_source {
     ox_errbuf fault_why;
     PGconn *cat;            /* plain connection for the publication check */
     int64_t pub_checked_ms; /* monotonic */
+    char wal_status[32];    /* the slot's, as of the last check ("" unknown) */
 
     bool down;
     int64_t down_since_ms, retry_at_ms;
@@ -935,6 +936,9 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 PQfinish(p->cat);
                 p->cat = NULL;
             }
+            struct slot_state ss;
+            if (p->cat && read_slot(p, p->cat, &ss, &why) == 0)
+                snprintf(p->wal_status, sizeof p->wal_status, "%s", ss.exists ? ss.wal_status : "");
         }
         char *buf = NULL;
         int n = PQgetCopyData(p->conn, &buf, 1);
@@ -1065,6 +1069,15 @@ static int pk_lookup(void *arg, uint32_t relid, ox_buf *names)
     return 0;
 }
 
+static int pg_slot_status(ox_source *s, char *out, size_t n)
+{
+    struct pg_source *p = P(s);
+    if (!p->wal_status[0])
+        return OX_EAGAIN;
+    snprintf(out, n, "%s", p->wal_status);
+    return 0;
+}
+
 static ox_source_fault pg_fault(ox_source *s, ox_errbuf *why)
 {
     struct pg_source *p = P(s);
@@ -1083,4 +1096,5 @@ const struct ox_source_ops ox_pg_source_ops = {
     .drop = pg_drop,
     .lag = pg_lag,
     .fault = pg_fault,
+    .slot_status = pg_slot_status,
 };
