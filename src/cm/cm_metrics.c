@@ -16,7 +16,7 @@
 #include "ox_buf.h"
 #include "ox_metrics.h"
 
-enum val_kind { V_UP, V_DESIRED, V_STATUS, V_RESTARTS, V_JSON, V_JSON_MS };
+enum val_kind { V_UP, V_DESIRED, V_STATUS, V_RESTARTS, V_JSON, V_JSON_MS, V_JSON_OPT };
 
 static const struct store_family {
     const char *name, *type, *help;
@@ -28,7 +28,7 @@ static const struct store_family {
     {"oxbow_store_desired_running", "gauge",
      "1 if the store should run (not paused with crawler/clear), else 0.", V_DESIRED, NULL},
     {"oxbow_store_status_code", "gauge",
-     "The store's status as in crawler/detail (0 normal, 1-5 store codes, 1001 stopped, 1002 "
+     "The store's status as in crawler/detail (0 normal, 1-11 store codes, 1001 stopped, 1002 "
      "starting, 1003 crashed, 1004 host lost, 1005 destroying, 1006 failed).",
      V_STATUS, NULL},
     {"oxbow_store_restarts_total", "counter",
@@ -61,7 +61,24 @@ static const struct store_family {
      "Size of the file system holding the store's directory.", V_JSON, "fsSize"},
     {"oxbow_store_filesystem_avail_bytes", "gauge",
      "Bytes available to the store on the file system holding its directory.", V_JSON, "fsAvail"},
+    {"oxbow_source_lag_bytes", "gauge",
+     "PostgreSQL: WAL bytes between the server's latest position and the flush position the "
+     "store last confirmed on its replication slot (no sample for a MySQL store).",
+     V_JSON_OPT, "sourceLagBytes"},
+    {"oxbow_source_wal_status", "gauge",
+     "PostgreSQL: the slot's wal_status (0 reserved, 1 extended, 2 unreserved, 3 lost; no "
+     "sample for a MySQL store).",
+     V_JSON_OPT, "sourceWalStatusCode"},
 };
+
+/* True when the store's last status carries `key` (figures that only some
+ * source types have: a missing one is no sample, not a 0). */
+static int status_has(const char *status_json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    return status_json != NULL && strstr(status_json, pat) != NULL;
+}
 
 static double store_value(const struct ox_cm *cm, const struct cm_crawler *c,
                           const struct store_family *f)
@@ -79,6 +96,7 @@ static double store_value(const struct ox_cm *cm, const struct cm_crawler *c,
     case V_RESTARTS:
         return c->restarts;
     case V_JSON:
+    case V_JSON_OPT:
         return live ? cm_ops_status_num(c->status_json, f->key) : 0;
     case V_JSON_MS:
         return cm_ops_status_num(c->status_json, f->key) / 1000.0;
@@ -117,6 +135,8 @@ int cm_h_metrics(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
         for (int i = 0; i < cm->crawlers.n; i++) {
             struct cm_crawler *c = cm->crawlers.v[i];
             const char *l[] = {"store", c->name, "topic", c->topic, "host", c->host_id, NULL};
+            if (fam->kind == V_JSON_OPT && !status_has(c->status_json, fam->key))
+                continue;
             ox_metrics_sample(&b, fam->name, l, store_value(cm, c, fam));
         }
     }

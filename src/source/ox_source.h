@@ -88,6 +88,17 @@ typedef int (*ox_change_fn)(void *arg, const ox_change *c);
 /* Called when a partial transaction must be discarded (see above). */
 typedef void (*ox_reset_fn)(void *arg);
 
+/* Faults a back end can tell apart (docs/store.md maps each to a status). */
+typedef enum ox_source_fault {
+    OX_SOURCE_FAULT_NONE = 0,
+    OX_SOURCE_FAULT_RESTART,      /* the server shut down or is starting up */
+    OX_SOURCE_FAULT_PRIMARY_LOST, /* the link broke without a shutdown (killed, crashed) */
+    OX_SOURCE_FAULT_SLOT_LOST,    /* the replication slot was dropped or invalidated */
+    OX_SOURCE_FAULT_PUBLICATION,  /* the publication was dropped or lost a listed table */
+    OX_SOURCE_FAULT_PRIVILEGE,    /* the user lacks a privilege capture needs */
+    OX_SOURCE_FAULT_WAL_LEVEL,    /* the server does not write logical WAL */
+} ox_source_fault;
+
 struct ox_source_ops {
     const char *name; /* "mysql" */
     int (*open)(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb);
@@ -111,6 +122,16 @@ struct ox_source_ops {
     /* Optional: how far the server's end is ahead of what this consumer
      * confirmed, in bytes (PostgreSQL: WAL the slot pins). 0 when known. */
     int (*lag)(ox_source *s, uint64_t *bytes);
+    /* Optional: the kind of the last fault (the error last returned, or why
+     * the link is down now) for back ends whose faults have their own store
+     * status (PostgreSQL), with its text in *why (may be NULL);
+     * OX_SOURCE_FAULT_NONE means "use the error code". */
+    ox_source_fault (*fault)(ox_source *s, ox_errbuf *why);
+    /* Optional: what the server keeps for this consumer, as it names it
+     * (PostgreSQL: the slot's wal_status, "reserved", "extended",
+     * "unreserved" or "lost"), NUL-terminated in out. OX_EAGAIN when not
+     * known yet. */
+    int (*slot_status)(ox_source *s, char *out, size_t n);
 };
 
 /* The base every back end embeds first. */

@@ -58,6 +58,7 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
     struct ox_store st;
     memset(&st, 0, sizeof st);
     st.source_lag_bytes = -1;
+    st.source_wal_status = -1;
     st.cfg = cfg;
     st.stop = stop;
     pthread_mutex_init(&st.mu, NULL);

@@ -83,6 +83,7 @@ struct capture {
     int log_failed;   /* status shows a log failure (4) until a write succeeds */
     uint64_t commits; /* COMMIT records appended (not necessarily durable yet) */
     uint64_t commits_at_connect;
+    ox_source_fault connect_fault; /* of the last failed connect_source() */
     /* Schema history counters of the sources dropped before this one (a
      * source's own counters start at 0). */
     uint64_t mismatches_base, unknown_base;
@@ -362,6 +363,39 @@ static void resume_point(struct capture *cap, ox_source_start *from, char *buf, 
     }
 }
 
+const char *const ox_store_wal_status_names[] = {"reserved", "extended", "unreserved", "lost",
+                                                 NULL};
+
+/* The slot's wal_status for /v1/status and /metrics (PostgreSQL). */
+static void publish_wal_status(struct capture *cap)
+{
+    char ws[16];
+    if (cap->src == NULL || cap->ops->slot_status == NULL ||
+        cap->ops->slot_status(cap->src, ws, sizeof ws) != 0)
+        return;
+    for (int i = 0; ox_store_wal_status_names[i]; i++)
+        if (strcmp(ws, ox_store_wal_status_names[i]) == 0)
+            __atomic_store_n(&cap->st->source_wal_status, i, __ATOMIC_RELAXED);
+}
+
+/* A back end's fault kind -> its own store status (PostgreSQL). */
+static const int fault_status[] = {
+    [OX_SOURCE_FAULT_RESTART] = OX_ST_PG_RESTART,
+    [OX_SOURCE_FAULT_PRIMARY_LOST] = OX_ST_PG_PRIMARY_LOST,
+    [OX_SOURCE_FAULT_SLOT_LOST] = OX_ST_PG_SLOT_LOST,
+    [OX_SOURCE_FAULT_PUBLICATION] = OX_ST_PG_PUBLICATION,
+    [OX_SOURCE_FAULT_PRIVILEGE] = OX_ST_PG_PRIVILEGE,
+    [OX_SOURCE_FAULT_WAL_LEVEL] = OX_ST_PG_WAL_LEVEL,
+};
+
+/* The open source's fault kind now, if it tells one. */
+static ox_source_fault fault_of(const struct capture *cap, ox_errbuf *why)
+{
+    if (cap->src == NULL || cap->ops->fault == NULL)
+        return OX_SOURCE_FAULT_NONE;
+    return cap->ops->fault(cap->src, why);
+}
+
 static int status_for(int rc)
 {
     switch (rc) {
@@ -375,6 +409,15 @@ static int status_for(int rc)
     default:
         return OX_ST_SOURCE_DOWN;
     }
+}
+
+/* The status of a fault: the back end's own code when it names the fault,
+ * else by the error code (the MySQL statuses 1-3). */
+static int status_of(ox_source_fault f, int rc)
+{
+    if (f > OX_SOURCE_FAULT_NONE && (size_t)f < sizeof fault_status / sizeof fault_status[0])
+        return fault_status[f];
+    return status_for(rc);
 }
 
 static int connect_source(struct capture *cap, ox_errbuf *eb)
@@ -396,6 +439,7 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     resume_point(cap, &from, gtid, sizeof gtid, why, sizeof why);
     rc = cap->ops->start(cap->src, &from, eb);
     if (rc != 0) {
+        cap->connect_fault = fault_of(cap, NULL);
         cap->ops->close(cap->src);
         cap->src = NULL;
         return rc;
@@ -505,9 +549,10 @@ void *ox_store_capture_main(void *arg)
                     continue;
                 }
             }
+            cap.connect_fault = OX_SOURCE_FAULT_NONE;
             int rc = connect_source(&cap, &eb);
             if (rc != 0) {
-                ox_store_set_status(st, status_for(rc), OX_LL_ERROR,
+                ox_store_set_status(st, status_of(cap.connect_fault, rc), OX_LL_ERROR,
                                     "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s",
                                     c->short_name, c->source_host, (unsigned)c->source_port,
                                     ox_strerror(rc), eb.msg, backoff / 1000);
@@ -537,6 +582,7 @@ void *ox_store_capture_main(void *arg)
         uint64_t lag;
         if (cap.ops->lag != NULL && cap.ops->lag(cap.src, &lag) == 0)
             __atomic_store_n(&st->source_lag_bytes, (int64_t)lag, __ATOMIC_RELAXED);
+        publish_wal_status(&cap);
         if (rc == 0 || rc == OX_EAGAIN) {
             /* Nothing more pending (or a batch done): make it visible now. */
             int sr = ox_log_sync(st->log, &eb);
@@ -582,15 +628,24 @@ void *ox_store_capture_main(void *arg)
         if (rc == OX_EAGAIN) {
             if (!cap.silent && now - cap.last_rx_ms > silence_limit) {
                 cap.silent = 1;
-                ox_store_set_status(st, OX_ST_SOURCE_DOWN, OX_LL_WARN,
-                                    "Store %s: nothing from source %s:%u for %" PRId64
-                                    " s; reconnecting",
-                                    c->short_name, c->source_host, (unsigned)c->source_port,
-                                    (now - cap.last_rx_ms) / 1000);
+                /* A back end reconnecting by itself may know why the link
+                 * went down (a PostgreSQL restart, a killed primary). */
+                ox_errbuf why = {{0}};
+                ox_source_fault f = fault_of(&cap, &why);
+                if (f != OX_SOURCE_FAULT_NONE)
+                    ox_store_set_status(st, status_of(f, OX_ECONN), OX_LL_WARN,
+                                        "Store %s: source %s:%u: %s", c->short_name, c->source_host,
+                                        (unsigned)c->source_port, why.msg);
+                else
+                    ox_store_set_status(st, OX_ST_SOURCE_DOWN, OX_LL_WARN,
+                                        "Store %s: nothing from source %s:%u for %" PRId64
+                                        " s; reconnecting",
+                                        c->short_name, c->source_host, (unsigned)c->source_port,
+                                        (now - cap.last_rx_ms) / 1000);
             }
             continue;
         }
-        ox_store_set_status(st, status_for(rc), OX_LL_ERROR,
+        ox_store_set_status(st, status_of(fault_of(&cap, NULL), rc), OX_LL_ERROR,
                             "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s",
                             c->short_name, c->source_host, (unsigned)c->source_port,
                             ox_strerror(rc), eb.msg, backoff / 1000);

@@ -45,7 +45,7 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
     ox_metrics_sample(&b, "oxbow_store_info", labels, 1);
     one(&b, "oxbow_store_status_code", "gauge",
         "The store's status code (0 normal; 1 source down; 2 position purged; 3 refused; 4 log "
-        "failed; 5 stopping).",
+        "failed; 5 stopping; 6-11 PostgreSQL faults, docs/store.md).",
         status);
     one(&b, "oxbow_store_start_time_seconds", "gauge",
         "When the store process started, in seconds since the epoch.", (double)st->start_ms / 1e3);
@@ -77,6 +77,18 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
         (double)__atomic_load_n(&st->subscribers, __ATOMIC_RELAXED));
     one(&b, "oxbow_store_source_reconnects_total", "counter",
         "Times capture reconnected to the source since the store started.", ld(&st->reconnects));
+    /* PostgreSQL only: a MySQL store has no slot and writes no sample. */
+    int64_t lag = __atomic_load_n(&st->source_lag_bytes, __ATOMIC_RELAXED);
+    if (lag >= 0)
+        one(&b, "oxbow_source_lag_bytes", "gauge",
+            "PostgreSQL: WAL bytes between the server's latest position and the flush position "
+            "the store last confirmed on its replication slot.",
+            (double)lag);
+    int ws = __atomic_load_n(&st->source_wal_status, __ATOMIC_RELAXED);
+    if (ws >= 0)
+        one(&b, "oxbow_source_wal_status", "gauge",
+            "PostgreSQL: the slot's wal_status (0 reserved, 1 extended, 2 unreserved, 3 lost).",
+            ws);
     struct statvfs vfs;
     if (statvfs(st->cfg->dir, &vfs) == 0) {
         one(&b, "oxbow_store_filesystem_size_bytes", "gauge",

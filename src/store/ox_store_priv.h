@@ -27,6 +27,13 @@ enum ox_store_status {
     OX_ST_SOURCE_REFUSED = 3, /* DRC_503: auth, privileges, binlog format */
     OX_ST_LOG_FAILED = 4,     /* DRC_504: the change log failed (disk); capture halted */
     OX_ST_STOPPING = 5,       /* DRC_505: clean stop in progress */
+    /* PostgreSQL faults, each its own code (docs/pg_capture.md). */
+    OX_ST_PG_RESTART = 6,      /* DRC_506: the server shut down or is restarting */
+    OX_ST_PG_PRIMARY_LOST = 7, /* DRC_507: link broke without a shutdown (killed) */
+    OX_ST_PG_SLOT_LOST = 8,    /* DRC_508: slot dropped or invalidated */
+    OX_ST_PG_PUBLICATION = 9,  /* DRC_509: publication dropped or altered */
+    OX_ST_PG_PRIVILEGE = 10,   /* DRC_510: a privilege is missing */
+    OX_ST_PG_WAL_LEVEL = 11,   /* DRC_511: wal_level is not logical */
 };
 
 #define OX_RATE_SAMPLES 11
@@ -71,6 +78,7 @@ struct ox_store {
     /* Source lag in bytes as its back end reports it (PostgreSQL: WAL
      * pinned by the slot), or -1 when not known (atomic). */
     int64_t source_lag_bytes;
+    int source_wal_status; /* atomic: index in ox_store_wal_status_names, -1 unknown */
 
     /* Reposition (ox_store_repos.c), set before the threads start: while
      * repos_active and the log still ends at msgId repos_base, capture
@@ -133,5 +141,9 @@ int ox_store_http_reply(struct MHD_Connection *conn, unsigned code, const char *
 /* Queues {"isSuccess":false,"errMsg":"<text>"} with `code`. */
 int ox_store_http_error(struct MHD_Connection *conn, unsigned code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* PostgreSQL slot wal_status values, in order of danger: their index is
+ * the figure on /metrics (oxbow_source_wal_status). NULL-terminated. */
+extern const char *const ox_store_wal_status_names[];
 
 #endif

@@ -168,5 +168,9 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     int64_t lag = __atomic_load_n(&st->source_lag_bytes, __ATOMIC_RELAXED);
     if (lag >= 0)
         ox_buf_printf(out, ",\"sourceLagBytes\":%" PRId64, lag);
+    int ws = __atomic_load_n(&st->source_wal_status, __ATOMIC_RELAXED);
+    if (ws >= 0)
+        ox_buf_printf(out, ",\"sourceWalStatus\":\"%s\",\"sourceWalStatusCode\":%d",
+                      ox_store_wal_status_names[ws], ws);
     OX_JSON_LIT(out, "}\n");
 }

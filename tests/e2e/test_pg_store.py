@@ -161,3 +161,46 @@ def test_start_timestamp(postgres):
         assert recs[0]["timestamp"] >= t
     finally:
         st.cleanup()
+
+
+def test_pk_with_identity_full_and_nothing(postgres):
+    """REPLICA IDENTITY FULL and NOTHING name no key in the Relation message:
+    pk is the table's primary key from the catalog (in key order), and is
+    omitted for a table without one."""
+    pg = postgres
+    pg.query("CREATE TABLE fk (a int, b text, c int, PRIMARY KEY (c, a))")
+    pg.query("ALTER TABLE fk REPLICA IDENTITY FULL")
+    pg.query('CREATE TABLE "Odd" ("K ey" int PRIMARY KEY, v int)')
+    pg.query('ALTER TABLE "Odd" REPLICA IDENTITY FULL')
+    pg.query("CREATE TABLE nk (id int PRIMARY KEY, v text)")
+    pg.query("ALTER TABLE nk REPLICA IDENTITY NOTHING")
+    pg.query("CREATE TABLE nopk (x int, y int)")
+    pg.query("ALTER TABLE nopk REPLICA IDENTITY FULL")
+    st = pg_store(pg).start()
+    try:
+        wait_ready(st, pg)
+        pg.query("INSERT INTO fk VALUES (1, 'x', 2)")
+        pg.query("UPDATE fk SET b = 'y'")
+        pg.query("DELETE FROM fk")
+        pg.query('INSERT INTO "Odd" VALUES (7, 1)')
+        pg.query("INSERT INTO nk VALUES (1, 'a')")
+        pg.query("INSERT INTO nopk VALUES (1, 2)")
+        sub = st.subscribe("from=earliest")
+        rows = rows_only(sub.take(12))
+        assert [(r["table"], r["op"]) for r in rows] == [
+            ("fk", "insert"), ("fk", "update"), ("fk", "delete"), ("Odd", "insert"),
+            ("nk", "insert"), ("nopk", "insert")], rows
+        for r in rows[:3]:
+            assert r["pk"] == ["c", "a"], r
+        assert rows[1]["before"] == {"a": 1, "b": "x", "c": 2}
+        assert rows[3]["pk"] == ["K ey"], rows[3]
+        assert rows[4]["pk"] == ["id"], rows[4]
+        assert "pk" not in rows[5], rows[5]
+        # The same key the catalog shows.
+        got = pg.query("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON "
+                       "a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE "
+                       "i.indrelid = 'fk'::regclass AND i.indisprimary "
+                       "ORDER BY array_position(i.indkey::int2[], a.attnum)")
+        assert [g[0] for g in got] == ["c", "a"]
+    finally:
+        st.cleanup()

@@ -258,6 +258,7 @@ def test_toast_identity_truncate(postgres):
         assert i_upd2["before"] == {"k": 10} and i_upd2["after"]["k"] == 11
         n_ins = rows[8]
         assert n_ins["after"] == {"id": 1, "v": "a"}
+        assert n_ins["pk"] == ["id"]  # NOTHING: the primary key from the catalog
         tr = rows[9:11]
         assert [r["op"] for r in tr] == ["ddl", "ddl"]
         assert sorted(r["sql"] for r in tr) == ['TRUNCATE TABLE "public"."big"',

@@ -198,6 +198,79 @@ static void test_transaction(void **state)
     ox_pgoutput_free(d);
 }
 
+/* The lookup a PostgreSQL source gives: a fixed key, or a column the
+ * relation does not have. */
+static int pk_of(void *arg, uint32_t relid, ox_buf *names)
+{
+    const char *key = arg;
+    assert_int_equal(relid, 16385);
+    ox_buf_put(names, key, strlen(key) + 1);
+    if (strcmp(key, "c") == 0)
+        ox_buf_put(names, "a", 2); /* composite, in key order: c, a */
+    return 0;
+}
+
+/* Relation fk (a, b, c) with this identity, then one insert in a
+ * transaction; returns the insert's JSON. */
+static const char *relation_full(ox_pgoutput *d, char replident, struct out *o)
+{
+    struct msg m = {.n = 0};
+    o->n = 0;
+    u8(&m, 'R');
+    be(&m, 16385, 4);
+    str(&m, "public");
+    str(&m, "fk");
+    u8(&m, (uint8_t)replident);
+    be(&m, 3, 2);
+    static const char *names[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        u8(&m, replident == 'f' ? 1 : 0); /* FULL flags every column */
+        str(&m, names[i]);
+        be(&m, 23, 4);
+        be(&m, 0xffffffffu, 4);
+    }
+    assert_int_equal(feed(d, &m, 10, o), 0);
+    u8(&m, 'B');
+    be(&m, 0x100, 8);
+    be(&m, 1000000, 8);
+    be(&m, 7, 4);
+    assert_int_equal(feed(d, &m, 0x10, o), 0);
+    u8(&m, 'I');
+    be(&m, 16385, 4);
+    u8(&m, 'N');
+    be(&m, 3, 2);
+    text(&m, "1");
+    text(&m, "2");
+    text(&m, "3");
+    assert_int_equal(feed(d, &m, 0x20, o), 0);
+    u8(&m, 'C');
+    u8(&m, 0);
+    be(&m, 0x100, 8);
+    be(&m, 0x108, 8);
+    be(&m, 1000000, 8);
+    assert_int_equal(feed(d, &m, 0x100, o), 0);
+    assert_int_equal(o->n, 3);
+    return (const char *)o->json[1].data;
+}
+
+static void test_pk_lookup(void **state)
+{
+    (void)state;
+    struct out o = {.n = 0};
+    ox_pgoutput *d = ox_pgoutput_create("shop");
+    /* No lookup: pk omitted. */
+    assert_null(strstr(relation_full(d, 'f', &o), "\"pk\""));
+    ox_pgoutput_set_pk_lookup(d, pk_of, "c");
+    assert_non_null(strstr(relation_full(d, 'f', &o), "\"pk\":[\"c\",\"a\"]"));
+    assert_non_null(strstr(relation_full(d, 'n', &o), "\"pk\":[\"c\",\"a\"]"));
+    /* A key column the relation does not have: omitted, not guessed. */
+    ox_pgoutput_set_pk_lookup(d, pk_of, "gone");
+    assert_null(strstr(relation_full(d, 'f', &o), "\"pk\""));
+    for (int i = 0; i < 8; i++)
+        ox_buf_free(&o.json[i]);
+    ox_pgoutput_free(d);
+}
+
 static void test_errors(void **state)
 {
     ox_pgoutput *d = ox_pgoutput_create("db");
@@ -228,7 +301,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lsn_roundtrip), cmocka_unit_test(test_default_names),
         cmocka_unit_test(test_frames),        cmocka_unit_test(test_transaction),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_pk_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

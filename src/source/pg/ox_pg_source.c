@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ox_alloc.h"
+#include "ox_filter.h"
 #include "ox_pg_pq.h"
 #include "ox_pgoutput.h"
 
@@ -21,6 +22,7 @@
 #define POLL_BATCH       8192 /* changes per poll() before returning */
 #define STATUS_EVERY_MS  1000
 #define BUSY_WAIT_MS     10000 /* how long a slot held by a dying walsender may stay busy */
+#define PUB_CHECK_MS     3000  /* how often the publication is compared with the lists */
 
 struct pg_source {
     struct ox_source base; /* first: ox_source* <-> pg_source* */
@@ -43,6 +45,14 @@ struct pg_source {
     int64_t last_status_ms; /* monotonic */
     int64_t last_rx_ms;
     bool have_lag;
+
+    /* The last fault and its text (ops->fault); kept while the link is down
+     * so that the cause, not the reconnect attempts, is what is reported. */
+    ox_source_fault fault;
+    ox_errbuf fault_why;
+    PGconn *cat;            /* plain connection for the publication check */
+    int64_t pub_checked_ms; /* monotonic */
+    char wal_status[32];    /* the slot's, as of the last check ("" unknown) */
 
     bool down;
     int64_t down_since_ms, retry_at_ms;
@@ -80,6 +90,19 @@ static void sleep_ms(int64_t ms)
 static struct pg_source *P(ox_source *s)
 {
     return (struct pg_source *)s;
+}
+
+/* Records the kind of the error in eb. While the link is down, a failed
+ * reconnect (refused, "starting up") does not replace the cause. */
+static int note_fault(struct pg_source *p, ox_source_fault kind, int rc, const ox_errbuf *eb)
+{
+    bool link = kind == OX_SOURCE_FAULT_RESTART || kind == OX_SOURCE_FAULT_PRIMARY_LOST ||
+                kind == OX_SOURCE_FAULT_NONE;
+    if (p->down && link && p->fault != OX_SOURCE_FAULT_NONE)
+        return rc;
+    p->fault = kind;
+    snprintf(p->fault_why.msg, sizeof p->fault_why.msg, "%s", eb ? eb->msg : "");
+    return rc;
 }
 
 void ox_pg_default_name(const char *store_name, char *out, size_t n)
@@ -149,6 +172,8 @@ static int names_from(const ox_source_config *cfg, char *slot, char *pub, ox_err
     return 0;
 }
 
+static int pk_lookup(void *arg, uint32_t relid, ox_buf *names);
+
 static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
 {
     *out = NULL;
@@ -178,6 +203,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (!p->cfg.port)
         p->cfg.port = 5432;
     p->dec = ox_pgoutput_create(p->database);
+    ox_pgoutput_set_pk_lookup(p->dec, pk_lookup, p);
     *out = &p->base;
     return 0;
 }
@@ -187,6 +213,9 @@ static void drop_conn(struct pg_source *p)
     if (p->conn)
         PQfinish(p->conn);
     p->conn = NULL;
+    if (p->cat)
+        PQfinish(p->cat);
+    p->cat = NULL;
 }
 
 static int send_status(struct pg_source *p, bool reply, ox_errbuf *eb);
@@ -271,9 +300,15 @@ static int connect_pg(struct pg_source *p, bool replication, PGconn **out, ox_er
     PGconn *c = PQconnectdbParams(keys, vals, 0);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         int rc = conn_error(&p->cfg, c, eb);
+        const char *m = c ? PQerrorMessage(c) : "";
+        ox_source_fault kind = OX_SOURCE_FAULT_NONE;
+        if (rc == OX_EPERM)
+            kind = OX_SOURCE_FAULT_PRIVILEGE;
+        else if (strstr(m, "shutting down") || strstr(m, "starting up"))
+            kind = OX_SOURCE_FAULT_RESTART;
         if (c)
             PQfinish(c);
-        return rc;
+        return note_fault(p, kind, rc, eb);
     }
     *out = c;
     return 0;
@@ -305,15 +340,26 @@ static int result_error(struct pg_source *p, PGresult *r, const char *what, ox_e
     else if (strcmp(state, "55000") == 0)
         rc = OX_ECONFIG; /* wal_level, ... */
     if (rc == OX_EGONE)
-        return ox_errf(eb, rc,
-                       "%s: replication slot %s at %s:%u is gone or invalidated (dropped, or it "
-                       "fell behind max_slot_wal_keep_size); the store cannot continue without "
-                       "losing changes: %s",
-                       what, p->slot, p->host, (unsigned)p->cfg.port, msg);
+        return note_fault(
+            p, OX_SOURCE_FAULT_SLOT_LOST,
+            ox_errf(eb, rc,
+                    "%s: replication slot %s at %s:%u is gone or invalidated (dropped, or it "
+                    "fell behind max_slot_wal_keep_size); the store cannot continue without "
+                    "losing changes: %s",
+                    what, p->slot, p->host, (unsigned)p->cfg.port, msg),
+            eb);
     if (rc == OX_EPERM)
-        return ox_errf(eb, rc, "missing privilege: %s as user '%s' at %s:%u: %s", what, p->user,
-                       p->host, (unsigned)p->cfg.port, msg);
-    return ox_errf(eb, rc, "%s at %s:%u: %s", what, p->host, (unsigned)p->cfg.port, msg);
+        return note_fault(p, OX_SOURCE_FAULT_PRIVILEGE,
+                          ox_errf(eb, rc, "missing privilege: %s as user '%s' at %s:%u: %s", what,
+                                  p->user, p->host, (unsigned)p->cfg.port, msg),
+                          eb);
+    ox_source_fault kind = OX_SOURCE_FAULT_NONE;
+    if (state && strcmp(state, "42704") == 0 && strstr(msg, "publication"))
+        kind = OX_SOURCE_FAULT_PUBLICATION;
+    else if (state && strncmp(state, "57P0", 4) == 0)
+        kind = OX_SOURCE_FAULT_RESTART; /* admin shutdown, crash shutdown, cannot connect now */
+    return note_fault(
+        p, kind, ox_errf(eb, rc, "%s at %s:%u: %s", what, p->host, (unsigned)p->cfg.port, msg), eb);
 }
 
 /* Runs a statement with text parameters; *out gets the result of a query
@@ -437,6 +483,70 @@ static int read_slot(struct pg_source *p, PGconn *c, struct slot_state *ss, ox_e
     return 0;
 }
 
+/*
+ * "Publication altered": the publication is gone, or an ordinary table the
+ * store's whitelist covers exists but is not published (ALTER PUBLICATION
+ * ... DROP TABLE). pgoutput then sends nothing for it, so without this
+ * check its changes would be missing in silence. Tables added later to a
+ * publication of named tables count too: the lists say they are wanted.
+ */
+static int check_publication(struct pg_source *p, PGconn *c, ox_errbuf *eb)
+{
+    const char *pub[] = {p->publication};
+    PGresult *r = NULL;
+    int rc = exec(p, c, "SELECT puballtables FROM pg_publication WHERE pubname = $1", 1, pub, &r,
+                  "reading pg_publication", eb);
+    if (rc != 0)
+        return rc;
+    bool exists = PQntuples(r) == 1, all = exists && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!exists)
+        return note_fault(p, OX_SOURCE_FAULT_PUBLICATION,
+                          ox_errf(eb, OX_ECONFIG,
+                                  "publication %s was dropped at %s:%u behind the store's back: "
+                                  "changes since then were not published to the store; recreate "
+                                  "it and re-read the tables from a snapshot",
+                                  p->publication, p->host, (unsigned)p->cfg.port),
+                          eb);
+    if (all)
+        return 0;
+    if ((rc = exec(p, c,
+                   "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                   "c.relnamespace WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND NOT "
+                   "c.relispartition AND n.nspname <> 'information_schema' AND n.nspname NOT "
+                   "LIKE 'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_publication_tables t WHERE "
+                   "t.pubname = $1 AND t.schemaname = n.nspname AND t.tablename = c.relname) "
+                   "ORDER BY 1, 2",
+                   1, pub, &r, "reading pg_publication_tables", eb)) != 0)
+        return rc;
+    ox_filter *white = NULL;
+    ox_errbuf fe;
+    if (p->whitelist && ox_filter_parse(p->whitelist, &white, &fe) != 0)
+        white = NULL; /* the store refuses a bad list before capture starts */
+    char db[256];
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        const char *sch = PQgetvalue(r, i, 0), *tab = PQgetvalue(r, i, 1);
+        int n = snprintf(db, sizeof db, "%s.%s", p->database, sch);
+        if (n < 0 || (size_t)n >= sizeof db)
+            continue;
+        if (white && !ox_filter_empty(white) &&
+            !ox_filter_match(white, db, (size_t)n, tab, strlen(tab)))
+            continue;
+        rc = note_fault(p, OX_SOURCE_FAULT_PUBLICATION,
+                        ox_errf(eb, OX_ECONFIG,
+                                "publication %s at %s:%u does not publish table %s.%s, which the "
+                                "store's whitelist covers (removed with ALTER PUBLICATION?): its "
+                                "changes are not reaching the store; ALTER PUBLICATION %s ADD "
+                                "TABLE it, then re-read it from a snapshot",
+                                p->publication, p->host, (unsigned)p->cfg.port, sch, tab,
+                                p->publication),
+                        eb);
+    }
+    ox_filter_free(white);
+    PQclear(r);
+    return rc;
+}
+
 /* Checks the server and prepares the publication and the slot (see the
  * header): on a plain connection that is closed again. */
 static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *eb)
@@ -457,6 +567,7 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                      "wal_level is %s at %s:%u, but capture needs wal_level=logical (ALTER SYSTEM "
                      "SET wal_level = logical, then restart the server)",
                      PQgetvalue(r, 0, 0), p->host, (unsigned)p->cfg.port);
+        note_fault(p, OX_SOURCE_FAULT_WAL_LEVEL, rc, eb);
         goto done;
     }
     if (strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
@@ -464,6 +575,7 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                      "missing privilege: user '%s' at %s:%u has no REPLICATION attribute (ALTER "
                      "ROLE %s REPLICATION)",
                      p->user, p->host, (unsigned)p->cfg.port, p->user);
+        note_fault(p, OX_SOURCE_FAULT_PRIVILEGE, rc, eb);
         goto done;
     }
     PQclear(r);
@@ -477,6 +589,22 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
     bool have_pub = PQntuples(r) > 0;
     PQclear(r);
     r = NULL;
+    bool position = from && from->kind == OX_SOURCE_FROM_FILEPOS;
+    if (!have_pub && position) {
+        /* Made again now, it would not cover what was committed meanwhile:
+         * pgoutput reads the publication as of each change. */
+        rc = note_fault(p, OX_SOURCE_FAULT_PUBLICATION,
+                        ox_errf(eb, OX_ECONFIG,
+                                "publication %s does not exist at %s:%u (dropped behind the "
+                                "store's back?): changes since then were not published to the "
+                                "store; recreate it (CREATE PUBLICATION %s ...) and re-read the "
+                                "tables from a snapshot",
+                                p->publication, p->host, (unsigned)p->cfg.port, p->publication),
+                        eb);
+        goto done;
+    }
+    if (have_pub && position && (rc = check_publication(p, c, eb)) != 0)
+        goto done;
     if (!have_pub) {
         ox_buf sql = OX_BUF_INIT;
         /* The name was checked to be [a-z0-9_]: quoting it is enough. */
@@ -508,12 +636,12 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
             break;
         sleep_ms(100);
     }
-    bool position = from && from->kind == OX_SOURCE_FROM_FILEPOS;
     if (!ss.exists && position) {
         rc = ox_errf(eb, OX_EGONE,
                      "replication slot %s does not exist at %s:%u (dropped behind the store's "
                      "back?): the changes since the store's position are lost to it",
                      p->slot, p->host, (unsigned)p->cfg.port);
+        note_fault(p, OX_SOURCE_FAULT_SLOT_LOST, rc, eb);
         goto done;
     }
     if (ss.exists && strcmp(ss.wal_status, "lost") == 0) {
@@ -521,6 +649,7 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                      "replication slot %s at %s:%u was invalidated: the server removed WAL it "
                      "still needed (max_slot_wal_keep_size)",
                      p->slot, p->host, (unsigned)p->cfg.port);
+        note_fault(p, OX_SOURCE_FAULT_SLOT_LOST, rc, eb);
         goto done;
     }
     if (ss.exists &&
@@ -632,6 +761,7 @@ static int pg_start(ox_source *s, const ox_source_start *from, ox_errbuf *eb)
     if (rc != 0)
         return rc;
     p->started = true;
+    p->fault = OX_SOURCE_FAULT_NONE;
     return 0;
 }
 
@@ -675,8 +805,19 @@ static int on_change(void *arg, const ox_change *c)
     return p->fn(p->arg, c);
 }
 
-static void go_down(struct pg_source *p, ox_reset_fn reset)
+static void go_down(struct pg_source *p, ox_reset_fn reset, ox_source_fault kind)
 {
+    ox_errbuf why;
+    if (kind == OX_SOURCE_FAULT_RESTART)
+        ox_errf(&why, OX_ECONN,
+                "the server at %s:%u ended replication (shut down or restarting); reconnecting",
+                p->host, (unsigned)p->cfg.port);
+    else
+        ox_errf(&why, OX_ECONN,
+                "the connection to %s:%u broke without a shutdown (primary killed or crashed, or "
+                "the network); reconnecting",
+                p->host, (unsigned)p->cfg.port);
+    note_fault(p, kind, 0, &why);
     if (ox_pgoutput_in_txn(p->dec) && !p->skipping && reset)
         reset(p->arg);
     ox_pgoutput_reset(p->dec);
@@ -706,6 +847,7 @@ static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
             rc = start_stream(p, &why);
         if (rc == 0) {
             p->down = false;
+            p->fault = OX_SOURCE_FAULT_NONE;
             return 0;
         }
         if (rc != OX_ECONN && rc != OX_ETIMEDOUT && rc != OX_EBUSY)
@@ -775,13 +917,28 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         if (t - p->last_status_ms >= (p->sent_flush != p->durable_lsn ? 100 : hb)) {
             ox_errbuf why;
             if (send_status(p, t - p->last_status_ms >= hb, &why) != 0) {
-                go_down(p, reset);
+                go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
             }
         }
         if (t - p->last_rx_ms > limit) {
-            go_down(p, reset);
+            go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
             continue;
+        }
+        if (t - p->pub_checked_ms >= PUB_CHECK_MS && !ox_pgoutput_in_txn(p->dec)) {
+            p->pub_checked_ms = t;
+            ox_errbuf why;
+            if (!p->cat && connect_pg(p, false, &p->cat, &why) != 0)
+                p->cat = NULL; /* the stream notices a server that is gone */
+            if (p->cat && (rc = check_publication(p, p->cat, &why)) != 0) {
+                if (p->fault == OX_SOURCE_FAULT_PUBLICATION)
+                    return ox_errf(eb, rc, "%s", why.msg);
+                PQfinish(p->cat);
+                p->cat = NULL;
+            }
+            struct slot_state ss;
+            if (p->cat && read_slot(p, p->cat, &ss, &why) == 0)
+                snprintf(p->wal_status, sizeof p->wal_status, "%s", ss.exists ? ss.wal_status : "");
         }
         char *buf = NULL;
         int n = PQgetCopyData(p->conn, &buf, 1);
@@ -805,7 +962,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
             int pr = poll(&pfd, 1, wait);
             if (pr > 0 && PQconsumeInput(p->conn) != 1) {
-                go_down(p, reset);
+                go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
             }
             if (pr == 0 && now_ms() >= deadline)
@@ -816,10 +973,14 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
          * connection failed. */
         PGresult *r = PQgetResult(p->conn);
         ox_errbuf why;
+        /* A shutdown ends the stream cleanly or with 57P01 (admin
+         * shutdown); a killed server just closes the socket. */
+        bool clean = n == -1 && r && PQresultStatus(r) == PGRES_COMMAND_OK;
         rc = result_error(p, r, "streaming", &why);
+        bool restart = clean || p->fault == OX_SOURCE_FAULT_RESTART;
         PQclear(r);
         if (rc == OX_ECONN || rc == OX_EBUSY || n == -2) {
-            go_down(p, reset);
+            go_down(p, reset, restart ? OX_SOURCE_FAULT_RESTART : OX_SOURCE_FAULT_PRIMARY_LOST);
             continue;
         }
         if (ox_pgoutput_in_txn(p->dec) && reset)
@@ -876,6 +1037,55 @@ static int pg_lag(ox_source *s, uint64_t *bytes)
     return 0;
 }
 
+/* The primary key of a FULL or NOTHING table, from the catalog over the
+ * plain connection (the stream connection cannot run queries). */
+static int pk_lookup(void *arg, uint32_t relid, ox_buf *names)
+{
+    struct pg_source *p = arg;
+    ox_errbuf why;
+    if (!p->cat && connect_pg(p, false, &p->cat, &why) != 0) {
+        p->cat = NULL;
+        return OX_ECONN;
+    }
+    char oid[16];
+    snprintf(oid, sizeof oid, "%u", relid);
+    const char *params[] = {oid};
+    PGresult *r = NULL;
+    int rc = exec(p, p->cat,
+                  "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+                  "i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = $1::oid AND "
+                  "i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
+                  1, params, &r, "reading the primary key", &why);
+    if (rc != 0) {
+        PQfinish(p->cat);
+        p->cat = NULL;
+        return rc;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *n = PQgetvalue(r, i, 0);
+        ox_buf_put(names, n, strlen(n) + 1);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int pg_slot_status(ox_source *s, char *out, size_t n)
+{
+    struct pg_source *p = P(s);
+    if (!p->wal_status[0])
+        return OX_EAGAIN;
+    snprintf(out, n, "%s", p->wal_status);
+    return 0;
+}
+
+static ox_source_fault pg_fault(ox_source *s, ox_errbuf *why)
+{
+    struct pg_source *p = P(s);
+    if (why && p->fault != OX_SOURCE_FAULT_NONE)
+        *why = p->fault_why;
+    return p->fault;
+}
+
 const struct ox_source_ops ox_pg_source_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -885,4 +1095,6 @@ const struct ox_source_ops ox_pg_source_ops = {
     .confirm = pg_confirm,
     .drop = pg_drop,
     .lag = pg_lag,
+    .fault = pg_fault,
+    .slot_status = pg_slot_status,
 };

@@ -74,6 +74,8 @@ struct ox_pgoutput {
     ox_value *before, *after;
     uint32_t cap_vals;
     ox_buf scratch; /* decoded bytea values and TRUNCATE text of one message */
+    ox_pg_pk_fn pk_fn;
+    void *pk_arg;
 };
 
 /* A bounded big-endian reader over one message. */
@@ -266,6 +268,38 @@ static int64_t pg_ts_to_unix(int64_t us)
     return s + OX_PG_EPOCH_UNIX;
 }
 
+/* FULL and NOTHING name no key in the Relation message: the primary key
+ * from the catalog, if every one of its columns is in the relation. Only
+ * pk is set, not is_pk: with NOTHING an update's old key is not known. */
+static void lookup_pk(ox_pgoutput *d, struct pg_rel *nr)
+{
+    ox_buf names = OX_BUF_INIT;
+    if (d->pk_fn(d->pk_arg, nr->relid, &names) == 0) {
+        const char *s = (const char *)names.data, *end = s + names.len;
+        while (s && s < end) {
+            const char *z = memchr(s, '\0', (size_t)(end - s));
+            if (!z)
+                break;
+            uint32_t i = 0;
+            while (i < nr->natts && strcmp(nr->names[i], s) != 0)
+                i++;
+            if (i == nr->natts || nr->npk == nr->natts) {
+                nr->npk = 0; /* a key the relation does not show: omit it */
+                break;
+            }
+            nr->pk[nr->npk++] = i;
+            s = z + 1;
+        }
+    }
+    ox_buf_free(&names);
+}
+
+void ox_pgoutput_set_pk_lookup(ox_pgoutput *d, ox_pg_pk_fn fn, void *arg)
+{
+    d->pk_fn = fn;
+    d->pk_arg = arg;
+}
+
 static int msg_relation(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_errbuf *eb)
 {
     uint32_t relid = (uint32_t)rd_be(r, 4);
@@ -314,6 +348,8 @@ static int msg_relation(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_errbuf *e
         }
     }
     nr.natts = natts;
+    if ((replident == 'f' || replident == 'n') && d->pk_fn)
+        lookup_pk(d, &nr);
     struct pg_rel *old = rel_find(d, relid);
     if (old) {
         rel_clear(old);

@@ -28,7 +28,8 @@
  *
  * Records produced (docs/records.md, "PostgreSQL"): BEGIN (gtid = the xid as
  * text), INSERT/UPDATE/DELETE with db = "database.schema", table, pk (the
- * replica-identity key columns when the identity is DEFAULT or INDEX),
+ * replica-identity key columns when the identity is DEFAULT or INDEX; with
+ * FULL or NOTHING the primary key as the pk lookup gives it, if set),
  * before/after, and TRUNCATE as a DDL record with sql
  * `TRUNCATE TABLE "schema"."table"` per table; COMMIT with xid.
  * Positions: file_idx = LSN >> 32, offset = LSN & 0xffffffff; a COMMIT's
@@ -42,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ox_buf.h"
 #include "ox_change.h"
 #include "ox_err.h"
 #include "ox_source.h" /* ox_change_fn */
@@ -81,6 +83,17 @@ typedef struct ox_pgoutput ox_pgoutput;
  * db). Never fails (aborts on OOM like every daemon allocation). */
 ox_pgoutput *ox_pgoutput_create(const char *dbname);
 void ox_pgoutput_free(ox_pgoutput *d);
+
+/*
+ * Looks up the primary key of table `relid` (its pg_class OID) for a
+ * Relation whose replica identity names no key (FULL, NOTHING): appends
+ * the key's column names in key order to `names`, each NUL-terminated.
+ * Non-zero (or nothing appended): pk is omitted, never guessed.
+ */
+typedef int (*ox_pg_pk_fn)(void *arg, uint32_t relid, ox_buf *names);
+
+/* Sets the lookup (NULL: none, pk is omitted for FULL and NOTHING). */
+void ox_pgoutput_set_pk_lookup(ox_pgoutput *d, ox_pg_pk_fn fn, void *arg);
 
 /* Forgets the open transaction (a reconnect); relations are kept, and the
  * server resends them anyway. */
