@@ -1,6 +1,6 @@
 /*
  * cm_metadb_pg.c - the PostgreSQL metaDB back end (libpq, loaded on first use:
- * cm_pq.h).
+ * ox_pq.h).
  *
  * Statements are server-side prepared under the names "ox1".."oxN". When the
  * connection breaks, the next statement resets it (PQreset) and prepares every
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cm_metadb.h"
-#include "cm_pq.h"
+#include "ox_pq.h"
 
 struct mdb_pg {
     struct ox_metadb base;
@@ -23,7 +23,7 @@ struct mdb_pg {
 
 static int pg_open(ox_metadb **out, const char *url, unsigned flags, ox_errbuf *eb)
 {
-    int lrc = cm_pq_load(eb);
+    int lrc = ox_pq_load(eb);
     if (lrc != 0)
         return lrc;
     struct mdb_pg *p = calloc(1, sizeof *p);

@@ -13,7 +13,7 @@
 
 #include "ox_alloc.h"
 #include "ox_filter.h"
-#include "ox_pg_pq.h"
+#include "ox_pq.h"
 #include "ox_pgoutput.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -181,7 +181,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
         return ox_errf(eb, OX_EINVAL, "postgresql source: a user is required");
     if (!cfg->database || !*cfg->database)
         return ox_errf(eb, OX_ECONFIG, "postgresql source: the database to capture is required");
-    int rc = ox_pg_pq_load(eb);
+    int rc = ox_pq_load(eb);
     if (rc != 0)
         return rc;
     struct pg_source *p = ox_xcalloc(1, sizeof *p);

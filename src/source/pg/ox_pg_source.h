@@ -2,7 +2,7 @@
  * ox_pg_source.h - the PostgreSQL logical replication capture back end.
  *
  * ox_pg_source_ops implements ox_source_ops (see ox_source.h) over libpq in
- * replication mode (loaded at run time, ox_pg_pq.h): START_REPLICATION SLOT
+ * replication mode (loaded at run time, ox_pq.h): START_REPLICATION SLOT
  * ... LOGICAL with the pgoutput plugin, text values, and the pure decoder of
  * ox_pgoutput.h. docs/pg_capture.md is the user-facing description.
  *
