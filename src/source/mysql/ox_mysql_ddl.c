@@ -1563,6 +1563,8 @@ static void other_names(rd *p, int how)
         return;
     if (how == OBJ_SEQUENCE) {
         do {
+            /* add_target took the previous pair: never free it again. */
+            db = name = NULL;
             if (!is_name(p, 0) || !qname(p, &db, &name)) {
                 free(db);
                 free(name);
