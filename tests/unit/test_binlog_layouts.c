@@ -38,6 +38,8 @@ static void ev_start(evb *e, uint8_t type, size_t hdr_len)
 
 static void put(evb *e, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* p may be NULL then; memcpy must not see it */
     memcpy(e->b + e->n, p, n);
     e->n += n;
 }
