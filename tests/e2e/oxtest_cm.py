@@ -129,8 +129,28 @@ class CM:
             procs.kill_pid(self.proc.pid, sig=sig, grace=30.0)
             self.proc = None
 
+    def own_store_pids(self):
+        """PIDs of store processes whose configuration lies in this CM's
+        private directory: stores outlive a CM that was killed (by design),
+        so a test that kills the CM must not leave them running."""
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if len(argv) > 3 and argv[1] == b"store" and argv[3].startswith(
+                    self.dir.encode() + b"/"):
+                pids.append(int(d))
+        return pids
+
     def cleanup(self):
         self.stop()
+        for pid in self.own_store_pids():
+            procs.kill_pid(pid, sig=signal.SIGKILL, grace=5.0)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # --- HTTP ---------------------------------------------------------------
