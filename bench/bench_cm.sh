@@ -56,17 +56,21 @@ cp = lambda m: {"checkpoint": "127.0.0.1:3306:1:%d:1663049354:%d" % (m * 100, m)
                 "timestamp": 1663049354}
 c = sqlite3.connect(db)
 c.execute("DELETE FROM ox_crawlers"); c.execute("DELETE FROM ox_topics"); c.execute("DELETE FROM ox_hosts")
-c.execute("INSERT INTO ox_topics VALUES ('bench','mysql','127.0.0.1',3306,'u','pw','','',?,?)", (n + 1, now))
-c.execute("INSERT INTO ox_hosts VALUES ('127.0.0.1-7100','127.0.0.1',7100,?,?)", (now + 86400000, now))
+c.execute("INSERT INTO ox_topics (name, db_type, host, port, username, password, whitelist,"
+          " blacklist, next_sub_id, created_ms) VALUES ('bench','mysql','127.0.0.1',3306,'u','pw',"
+          "'','',?,?)", (n + 1, now))
+c.execute("INSERT INTO ox_hosts (id, ip, port, last_heartbeat_ms, created_ms) VALUES ('127.0.0.1-7100','127.0.0.1',7100,?,?)", (now + 86400000, now))
 msg = "[Fri Sep 16 10:24:07 2022] DRC_500:Store started successfully\n"
 rows = []
 for i in range(1, n + 1):
     name = "127.0.0.1-7100:bench-000-0:%010d" % i
     st = json.dumps({"name": name, "status": 0, "errMsg": msg, "datasource": "127.0.0.1:3306",
                      "checkpoints": [cp(1), cp(1000 + i)]})
-    rows.append((name, "bench", i, "127.0.0.1-7100", 17000 + i % 1000, "master", "mysql2store",
+    rows.append((name, "bench", i, "127.0.0.1-7100", 17000 + i, "master", "mysql2store",
                  "", "", "running", 0, msg, st, now, now))
-c.executemany("INSERT INTO ox_crawlers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+c.executemany("INSERT INTO ox_crawlers (name, topic, sub_id, host_id, port, role, type, user_data,"
+              " checkpoint, desired, status, err_msg, status_json, status_ms, created_ms)"
+              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 c.commit()
 PYEOF
 }
