@@ -11,7 +11,7 @@ libpq-dev postgresql-15 postgresql-client-15
 libmicrohttpd-dev nettle-dev libjansson-dev libsqlite3-dev libzstd-dev zstd zlib1g-dev libcmocka-dev
 libcurl4-openssl-dev curl wrk hyperfine nodejs npm
 python3 python3-pytest python3-pymysql python3-psycopg2 openssl
-mariadb-test-data sqlite3 iproute2
+mariadb-test-data sqlite3 iproute2 e2fsprogs
 chromium prometheus"
 
 # The console's browser test drives Debian's chromium with puppeteer-core

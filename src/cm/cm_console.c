@@ -26,6 +26,7 @@
 #include "cm_ops.h"
 #include "ox_alloc.h"
 #include "ox_props.h"
+#include "ox_tail.h"
 #include "sv_curl.h"
 #include "sv_internal.h"
 
@@ -37,35 +38,6 @@ static const struct console_file {
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
     {"/app.css", "app.css", "text/css; charset=utf-8"},
 };
-
-/* Reads at most `max` bytes from the end of a file (all of it if smaller).
- * Returns a malloc'd buffer and its length, or NULL with errno set. */
-static char *read_tail(const char *path, size_t max, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return NULL;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        errno = EINVAL;
-        return NULL;
-    }
-    off_t from = sb.st_size > (off_t)max ? sb.st_size - (off_t)max : 0;
-    size_t want = (size_t)(sb.st_size - from);
-    char *buf = ox_xmalloc(want + 1);
-    size_t got = 0;
-    while (got < want) {
-        ssize_t n = pread(fd, buf + got, want - got, from + (off_t)got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    buf[got] = '\0';
-    *len = got;
-    return buf;
-}
 
 int cm_ops_route_public(const struct cm_route *rt)
 {
@@ -82,7 +54,7 @@ int cm_h_console_file(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp
         char fp[PATH_MAX + 64];
         snprintf(fp, sizeof fp, "%s/%s", cm->ops->web_dir, console_files[i].file);
         size_t len = 0;
-        char *text = read_tail(fp, 4u << 20, &len);
+        char *text = ox_file_tail(fp, 4u << 20, &len);
         if (text == NULL)
             return cm_resp_error(resp, 500, "console file %s: %s (set cm.web.dir)", fp,
                                  strerror(errno));
@@ -314,7 +286,7 @@ int cm_h_crawler_log(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
     snprintf(path, sizeof path, "%s/stores/%s/%s%s.log", dir, name,
              strcmp(which, "store") == 0 ? "data/" : "", which);
     size_t len = 0;
-    char *text = cm->sv ? read_tail(path, (size_t)lines * 400 + 4096, &len) : NULL;
+    char *text = cm->sv ? ox_file_tail(path, (size_t)lines * 400 + 4096, &len) : NULL;
     if (text == NULL) {
         /* Any other host: its supervisor serves the tail on its status port. */
         char why[640] = "";
