@@ -27,8 +27,7 @@
 #include "ox_alloc.h"
 #include "ox_props.h"
 #include "ox_tail.h"
-#include "sv_curl.h"
-#include "sv_internal.h"
+#include "ox_curl.h"
 
 static const struct console_file {
     const char *path, *file, *type;
@@ -227,14 +226,14 @@ static char *remote_tail(struct ox_cm *cm, const char *name, const char *which, 
     ox_errbuf eb;
     char *body = NULL;
     void *curl = NULL;
-    if (sv_curl_load(&eb) != 0) {
+    if (ox_curl_load(&eb) != 0) {
         memset(token, 0, sizeof token);
         snprintf(why, whylen, "%s", eb.msg);
         return NULL;
     }
     int code = OX_ENOMEM;
     if ((curl = curl_easy_init()) != NULL) {
-        code = sv_http(curl, url, token, NULL, CM_REMOTE_LOG_TIMEOUT_MS, &body);
+        code = ox_http_request(curl, url, token, NULL, CM_REMOTE_LOG_TIMEOUT_MS, &body);
         curl_easy_cleanup(curl);
     }
     memset(token, 0, sizeof token);

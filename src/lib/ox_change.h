@@ -118,7 +118,10 @@ typedef struct ox_change {
      * first target; targets lists every target (ntargets >= 1 when there
      * are any), session_db the session's default database (NULL if none),
      * ddl_unparsed that the reader could not follow the statement. An
-     * "account" record carries no sql. */
+     * "account" record carries no sql. Contract for every source: a
+     * statement that can carry a credential (account statements) is
+     * delivered as kind "account" without its text; the store relies on
+     * it and never reads SQL itself. */
     const char *ddl_kind;
     bool ddl_unparsed;
     const char *session_db;

@@ -132,6 +132,10 @@ struct ox_source_ops {
      * "unreserved" or "lost"), NUL-terminated in out. OX_EAGAIN when not
      * known yet. */
     int (*slot_status)(ox_source *s, char *out, size_t n);
+    /* Optional (MySQL: the schema history): table maps whose FULL metadata
+     * disagreed with the history, and table maps served with
+     * "schema":"unknown", since open. NULL = the source has no history. */
+    void (*schema_counters)(ox_source *s, uint64_t *mismatches, uint64_t *unknown);
 };
 
 /* The base every back end embeds first. */

@@ -54,8 +54,6 @@
 #include <time.h>
 
 #include "ox_filter.h"
-#include "ox_mysql_ddl.h"
-#include "ox_mysql_source.h"
 #include "ox_payload.h"
 #include "ox_source.h"
 #include "ox_store_priv.h"
@@ -89,17 +87,16 @@ struct capture {
     uint64_t mismatches_base, unknown_base;
 };
 
-/* Publishes the MySQL source's schema history counters for /v1/status. */
+/* Publishes the source's schema history counters for /v1/status. */
 static void publish_schema_counters(struct capture *cap)
 {
-    if (cap->src == NULL || cap->ops != &ox_mysql_source_ops)
+    if (cap->src == NULL || cap->ops->schema_counters == NULL)
         return;
-    ox_mysql_source_stats ms;
-    ox_mysql_source_stats_get(cap->src, &ms);
-    __atomic_store_n(&cap->st->schema_mismatches, cap->mismatches_base + ms.schema_mismatches,
+    uint64_t mismatches = 0, unknown = 0;
+    cap->ops->schema_counters(cap->src, &mismatches, &unknown);
+    __atomic_store_n(&cap->st->schema_mismatches, cap->mismatches_base + mismatches,
                      __ATOMIC_RELAXED);
-    __atomic_store_n(&cap->st->schema_unknown, cap->unknown_base + ms.schema_unknown,
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&cap->st->schema_unknown, cap->unknown_base + unknown, __ATOMIC_RELAXED);
 }
 
 static void sleep_ms(int64_t ms)
@@ -129,13 +126,11 @@ static int passes(const struct capture *cap, const ox_change *c)
 }
 
 /* Account statements (CREATE/ALTER USER, GRANT, SET PASSWORD, ...) are
- * never stored: the decoder already sends them without their text; the
- * text check is for a source that does not classify statements. */
+ * never stored. Classifying them is the source's job (ox_change.h: kind
+ * "account", delivered without text), so the store needs no SQL reader. */
 static bool is_account(const ox_change *c)
 {
-    if (c->ddl_kind && strcmp(c->ddl_kind, "account") == 0)
-        return true;
-    return c->sql && ox_mysql_ddl_is_account(c->sql, strlen(c->sql));
+    return c->ddl_kind && strcmp(c->ddl_kind, "account") == 0;
 }
 
 /* A DDL record the lists drop: a statement the reader could not follow is

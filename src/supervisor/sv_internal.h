@@ -89,11 +89,6 @@ int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s);
 /* Removes the store's directory tree. Returns 0 or error. */
 int sv_store_remove_dir(struct sv_store *s, ox_errbuf *eb);
 
-/* sv_http.c: libcurl requests. body may be NULL (GET). Returns HTTP status or
- * negative OX_E*; *out gets the response body (caller frees). */
-int sv_http(void *curl, const char *url, const char *token, const char *body, long timeout_ms,
-            char **out);
-
 /* {"cpus","load1","memTotal","memAvail","diskSize","diskAvail"} of this host
  * and the file system of `dir` (sv_system.c); a new reference. */
 json_t *sv_system_json(const char *dir);

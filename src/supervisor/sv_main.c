@@ -22,7 +22,7 @@
 #include "ox_alloc.h"
 #include "ox_buf.h"
 #include "ox_store.h"
-#include "sv_curl.h"
+#include "ox_curl.h"
 #include "sv_internal.h"
 
 static struct sv_store *find(struct ox_supervisor *sv, const char *name)
@@ -77,7 +77,7 @@ static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
     const char *addr =
         strcmp(sv->cfg.store_listen, "0.0.0.0") == 0 ? "127.0.0.1" : sv->cfg.store_listen;
     snprintf(url, sizeof url, "http://%s:%d/v1/status", addr, s->port);
-    int code = sv_http(sv->curl_st, url, sv->cfg.store_token, NULL, 500, &body);
+    int code = ox_http_request(sv->curl_st, url, sv->cfg.store_token, NULL, 500, &body);
     json_t *st = code == 200 && body ? json_loads(body, 0, NULL) : NULL;
     free(body);
     if (!json_is_object(st)) {
@@ -341,7 +341,7 @@ static void *sv_main(void *arg)
         int wait = changed ? 0 : starting ? 100 : sv->cfg.heartbeat_ms;
         char *report = build_report(sv, wait);
         char *body = NULL;
-        int code = sv_http(sv->curl_cm, url, sv->cfg.token, report, wait + 10000L, &body);
+        int code = ox_http_request(sv->curl_cm, url, sv->cfg.token, report, wait + 10000L, &body);
         free(report);
         json_t *resp = code == 200 && body ? json_loads(body, 0, NULL) : NULL;
         free(body);
@@ -549,7 +549,7 @@ int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *
     sv->cfg.status_token = cfg->status_token ? ox_xstrdup(cfg->status_token) : NULL;
     sv->cm_ok = -1; /* unknown: the first heartbeat's outcome is logged */
     pthread_mutex_init(&sv->snap_mu, NULL);
-    if ((rc = sv_curl_load(eb)) != 0 || (rc = random_token(sv->log_token, eb)) != 0)
+    if ((rc = ox_curl_load(eb)) != 0 || (rc = random_token(sv->log_token, eb)) != 0)
         goto fail;
     sv->curl_cm = curl_easy_init();
     sv->curl_st = curl_easy_init();

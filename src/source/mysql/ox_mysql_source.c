@@ -819,10 +819,19 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
     }
 }
 
+static void my_schema_counters(ox_source *s, uint64_t *mismatches, uint64_t *unknown)
+{
+    ox_binlog_stats bs;
+    ox_binlog_decoder_stats(S(s)->dec, &bs);
+    *mismatches = bs.schema_mismatches;
+    *unknown = bs.schema_unknown;
+}
+
 const struct ox_source_ops ox_mysql_source_ops = {
     .name = "mysql",
     .open = my_open,
     .start = my_start,
     .poll = my_poll,
     .close = my_close,
+    .schema_counters = my_schema_counters,
 };

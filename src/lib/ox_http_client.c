@@ -1,12 +1,12 @@
-/* sv_http.c - the supervisor's HTTP client (libcurl): CM heartbeats and store
- * status polls, on reused handles so connections stay alive. */
+/* ox_http_client.c - one HTTP request over a reused libcurl handle (see
+ * ox_curl.h): the supervisor's heartbeats and status polls, the CM's reads of
+ * remote store logs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ox_buf.h"
-#include "sv_curl.h"
-#include "sv_internal.h"
+#include "ox_curl.h"
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
@@ -17,8 +17,8 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-int sv_http(void *h, const char *url, const char *token, const char *body, long timeout_ms,
-            char **out)
+int ox_http_request(void *h, const char *url, const char *token, const char *body, long timeout_ms,
+                    char **out)
 {
     CURL *c = h;
     ox_buf b = OX_BUF_INIT;
