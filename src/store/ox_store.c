@@ -112,7 +112,7 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
     /* Until the source says otherwise, capture stands where the log ends
      * (or, for an empty log, at the store's start): delay grows from there
      * while the source cannot be reached. */
-    st.src_time_ms = info.last_msg_id > 0 ? info.last_src.timestamp * 1000 : ox_store_now_ms();
+    st.src_time_ms = info.last_msg_id > 0 ? info.last_src.timestamp * 1000 : ox_time_wall_ms();
     ox_store_set_status(&st, OX_ST_NORMAL, OX_LL_INFO, "Store %s started successfully",
                         cfg->short_name);
 
@@ -141,7 +141,7 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
                 ox_slog_printf(st.slog, OX_LL_INFO, "SIGHUP: store.log reopened");
         }
         ox_store_http_reap(&st);
-        int64_t now = ox_store_mono_ms();
+        int64_t now = ox_time_mono_ms();
         if (now - last_sample >= 1000) {
             ox_store_rate_sample(&st);
             last_sample = now;

@@ -148,7 +148,7 @@ static void note_dropped_ddl(struct capture *cap, const ox_change *c)
 static void note_time(struct capture *cap, const ox_change *c)
 {
     struct ox_store *st = cap->st;
-    int64_t now = ox_store_now_ms();
+    int64_t now = ox_time_wall_ms();
     int64_t t;
     if (c->op == OX_OP_HEARTBEAT)
         t = now; /* the server idles only at its end: we are caught up */
@@ -195,7 +195,7 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     __atomic_add_fetch(&cap->st->bytes_total, (uint64_t)cap->payload.len, __ATOMIC_RELAXED);
     if (flags & OX_LOG_COMMIT) {
         cap->commits++;
-        cap->last_commit_ms = ox_store_mono_ms();
+        cap->last_commit_ms = ox_time_mono_ms();
         cap->txn_records = 0;
     } else {
         cap->txn_records++;
@@ -212,7 +212,7 @@ static int append(struct capture *cap, const ox_change *c, uint32_t flags, const
  * the resume position advances (see the header comment). */
 static int empty_commit(struct capture *cap, const ox_change *c, const char *gtid)
 {
-    if (ox_store_mono_ms() - cap->last_commit_ms < EMPTY_TXN_EVERY_MS)
+    if (ox_time_mono_ms() - cap->last_commit_ms < EMPTY_TXN_EVERY_MS)
         return 0;
     ox_change k;
     memset(&k, 0, sizeof k);
@@ -231,7 +231,7 @@ static int empty_commit(struct capture *cap, const ox_change *c, const char *gti
 static int on_change(void *arg, const ox_change *c)
 {
     struct capture *cap = arg;
-    cap->last_rx_ms = ox_store_mono_ms();
+    cap->last_rx_ms = ox_time_mono_ms();
     note_time(cap, c);
     switch (c->op) {
     case OX_OP_HEARTBEAT:
@@ -512,7 +512,7 @@ void *ox_store_capture_main(void *arg)
     if (silence_limit <= 0)
         silence_limit = 5000;
     while (!*st->stop) {
-        int64_t now = ox_store_mono_ms();
+        int64_t now = ox_time_mono_ms();
         if (now - last_retain >= 1000) {
             retain(st);
             last_retain = now;
@@ -540,7 +540,7 @@ void *ox_store_capture_main(void *arg)
                                         "Store %s: the change log failed: %s: %s; restart the "
                                         "store to recover",
                                         c->short_name, ox_strerror(rr), eb.msg);
-                    next_try = ox_store_mono_ms() + BACKOFF_MAX_MS;
+                    next_try = ox_time_mono_ms() + BACKOFF_MAX_MS;
                     continue;
                 }
             }
@@ -551,11 +551,11 @@ void *ox_store_capture_main(void *arg)
                                     "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s",
                                     c->short_name, c->source_host, (unsigned)c->source_port,
                                     ox_strerror(rc), eb.msg, backoff / 1000);
-                next_try = ox_store_mono_ms() + backoff;
+                next_try = ox_time_mono_ms() + backoff;
                 backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
                 continue;
             }
-            cap.last_rx_ms = ox_store_mono_ms();
+            cap.last_rx_ms = ox_time_mono_ms();
             cap.silent = 0;
             cap.commits_at_connect = cap.commits;
             /* After a log failure the status stays 4 until a write succeeds
@@ -596,11 +596,11 @@ void *ox_store_capture_main(void *arg)
             cap.cb_rc = 0;
             cap.log_failed = 1;
             drop_source(&cap);
-            next_try = ox_store_mono_ms() + backoff;
+            next_try = ox_time_mono_ms() + backoff;
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
             continue;
         }
-        now = ox_store_mono_ms();
+        now = ox_time_mono_ms();
         if (cap.log_failed && (rc == 0 || rc == OX_EAGAIN) &&
             (cap.commits > cap.commits_at_connect || (rc == OX_EAGAIN && has_room(c->dir)))) {
             /* A transaction became durable again, or capture is at the

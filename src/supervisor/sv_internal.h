@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "ox_supervisor.h"
+#include "ox_time.h"
 
 enum sv_desired { SV_RUN, SV_STOP, SV_DESTROY, SV_ORPHAN };
 
@@ -61,8 +62,6 @@ struct ox_supervisor {
      * (credential-authenticated) heartbeat, so the CM can read store logs. */
     char log_token[65];
 };
-
-int64_t sv_now_ms(void);
 
 /* sv_log.c */
 #define SV_LOG_MAX_LINES 10000

@@ -104,13 +104,13 @@ static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
             snprintf(s->state, sizeof s->state, "failed");
             return;
         }
-        s->last_ok_ms = sv_now_ms();
+        s->last_ok_ms = ox_time_mono_ms();
         s->answered = 1;
         s->error[0] = '\0';
         snprintf(s->state, sizeof s->state, "running");
         return;
     }
-    int64_t silent = sv_now_ms() - s->last_ok_ms;
+    int64_t silent = ox_time_mono_ms() - s->last_ok_ms;
     int64_t kill_after = silent_limit(sv, s, 1);
     if (kill_after > 0 && silent >= kill_after && !s->killed) {
         fprintf(stderr,
@@ -227,7 +227,7 @@ static int apply_desired(struct ox_supervisor *sv, json_t *resp)
 static int act(struct ox_supervisor *sv)
 {
     int changed = 0;
-    int64_t now = sv_now_ms();
+    int64_t now = ox_time_mono_ms();
     for (int i = 0; i < sv->nstores; i++) {
         struct sv_store *s = sv->stores[i];
         char before[16];
@@ -323,7 +323,7 @@ static void *sv_main(void *arg)
                 changed = 1;
         }
         int starting = 0;
-        int64_t now = sv_now_ms();
+        int64_t now = ox_time_mono_ms();
         for (int i = 0; i < sv->nstores; i++) {
             struct sv_store *s = sv->stores[i];
             if (s->pid > 0 && (now - last_poll >= sv->cfg.heartbeat_ms - 50 ||

@@ -29,13 +29,6 @@
 #include "ox_durable.h"
 #include "sv_internal.h"
 
-int64_t sv_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int mkdir_p(const char *path, mode_t mode)
 {
     char tmp[1400];
@@ -290,7 +283,7 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
         _exit(127);
     }
     s->pid = pid;
-    s->started_ms = sv_now_ms();
+    s->started_ms = ox_time_mono_ms();
     s->last_ok_ms = s->started_ms;
     s->answered = 0;
     s->stop_deadline_ms = 0;
@@ -357,7 +350,7 @@ int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
         return 0;
     s->pid = (pid_t)pid;
     s->adopted = 1;
-    s->started_ms = sv_now_ms();
+    s->started_ms = ox_time_mono_ms();
     s->last_ok_ms = s->started_ms;
     s->stop_deadline_ms = 0;
     s->killed = 0;
@@ -407,7 +400,7 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
                  WIFEXITED(st) ? WEXITSTATUS(st) : -1,
                  WIFEXITED(st) && WEXITSTATUS(st) == 127 ? " (exec failed?)" : "");
     /* Back off exponentially; a store that ran for a minute starts afresh. */
-    int64_t now = sv_now_ms();
+    int64_t now = ox_time_mono_ms();
     if (now - s->started_ms > 60000)
         s->backoff_ms = 0;
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 500;
@@ -429,7 +422,7 @@ int sv_store_stop_step(struct ox_supervisor *sv, struct sv_store *s)
             snprintf(s->state, sizeof s->state, "stopped");
         return 1;
     }
-    int64_t now = sv_now_ms();
+    int64_t now = ox_time_mono_ms();
     if (s->stop_deadline_ms == 0) {
         s->stop_deadline_ms = now + sv->cfg.stop_grace_ms;
         kill(s->pid, SIGTERM);

@@ -21,6 +21,7 @@
 #include "ox_mysql_schema.h"
 #include "ox_mysql_schema_hist.h"
 #include "ox_mysql_start.h"
+#include "ox_time.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   5000
@@ -83,29 +84,6 @@ struct mysql_source {
     ox_mysql_source_stats stats;
     ox_errbuf hist_err; /* a history error inside on_change */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 static struct mysql_source *S(ox_source *s)
 {
@@ -209,10 +187,10 @@ static void my_close(ox_source *s)
 static int measure_clock(struct mysql_source *m, ox_errbuf *eb)
 {
     char buf[64];
-    int64_t t0 = wall_ms();
+    int64_t t0 = ox_time_wall_ms();
     int rc = ox_mysql_query_value(m->conn, &m->cfg, "SELECT UNIX_TIMESTAMP(NOW(6))", buf,
                                   sizeof buf, eb);
-    int64_t t1 = wall_ms();
+    int64_t t1 = ox_time_wall_ms();
     if (rc != 0)
         return rc;
     double server = strtod(buf, NULL);
@@ -461,7 +439,7 @@ static int connect_and_dump(struct mysql_source *m, const ox_source_start *from,
     } else {
         goto fail;
     }
-    m->last_rx_ms = now_ms();
+    m->last_rx_ms = ox_time_mono_ms();
     free(logs);
     return 0;
 fail:
@@ -634,7 +612,7 @@ static int on_change(void *arg, const ox_change *c)
     case OX_OP_HEARTBEAT:
         if (c->timestamp == 0) {
             hb = *c;
-            hb.timestamp = (wall_ms() + m->clock_offset_ms) / 1000;
+            hb.timestamp = (ox_time_wall_ms() + m->clock_offset_ms) / 1000;
             c = &hb;
         }
         break;
@@ -702,7 +680,7 @@ static void go_down(struct mysql_source *m, ox_reset_fn reset)
     drop_conn(m);
     m->have_pending = false;
     m->down = true;
-    m->down_since_ms = now_ms();
+    m->down_since_ms = ox_time_mono_ms();
     m->retry_at_ms = m->down_since_ms;
     m->backoff_ms = BACKOFF_FIRST_MS;
 }
@@ -712,12 +690,12 @@ static void go_down(struct mysql_source *m, ox_reset_fn reset)
 static int try_reconnect(struct mysql_source *m, int64_t deadline, ox_errbuf *eb)
 {
     for (;;) {
-        int64_t t = now_ms();
+        int64_t t = ox_time_mono_ms();
         if (t < m->retry_at_ms) {
             if (deadline <= t)
                 return OX_EAGAIN;
-            sleep_ms((m->retry_at_ms < deadline ? m->retry_at_ms : deadline) - t);
-            if (now_ms() < m->retry_at_ms)
+            ox_time_sleep_ms((m->retry_at_ms < deadline ? m->retry_at_ms : deadline) - t, 0);
+            if (ox_time_mono_ms() < m->retry_at_ms)
                 return OX_EAGAIN;
         }
         ox_errbuf why;
@@ -732,10 +710,10 @@ static int try_reconnect(struct mysql_source *m, int64_t deadline, ox_errbuf *eb
         }
         if (rc != OX_ECONN && rc != OX_ETIMEDOUT)
             return ox_errf(eb, rc, "%s", why.msg);
-        if (now_ms() - m->down_since_ms >= GIVE_UP_MS)
+        if (ox_time_mono_ms() - m->down_since_ms >= GIVE_UP_MS)
             return ox_errf(eb, rc, "gave up reconnecting after %d s: %s", GIVE_UP_MS / 1000,
                            why.msg);
-        m->retry_at_ms = now_ms() + m->backoff_ms;
+        m->retry_at_ms = ox_time_mono_ms() + m->backoff_ms;
         m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->backoff_ms * 2;
     }
 }
@@ -749,7 +727,7 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
     m->fn = fn;
     m->arg = arg;
     m->delivered = 0;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = ox_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int rc;
     if (m->have_pending) {
         m->have_pending = false;
@@ -772,7 +750,7 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             }
             continue;
         }
-        int64_t t = now_ms();
+        int64_t t = ox_time_mono_ms();
         if (m->delivered >= POLL_BATCH || (m->delivered && !ox_mysql_dump_ready(m->conn)))
             return 0;
         int wait = m->delivered ? 0 : (int)(deadline > t ? deadline - t : 0);
@@ -792,7 +770,7 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         ox_errbuf why;
         rc = ox_mysql_dump_read(m->conn, &m->cfg, wait, &ev, &len, &why);
         if (rc == OX_EAGAIN) {
-            if (now_ms() >= deadline)
+            if (ox_time_mono_ms() >= deadline)
                 return m->delivered ? 0 : OX_EAGAIN;
             continue;
         }
@@ -806,7 +784,7 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         }
         if (rc != 0)
             return ox_errf(eb, rc, "%s", why.msg);
-        m->last_rx_ms = now_ms();
+        m->last_rx_ms = ox_time_mono_ms();
         if ((rc = handle_event(m, ev, len, eb)) != 0) {
             /* The schema connection lost the server (it restarted): the
              * event was not delivered; resume from the last transaction. */
