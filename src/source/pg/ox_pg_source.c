@@ -17,12 +17,13 @@
 #include "ox_pgoutput.h"
 #include "ox_time.h"
 
+/* Reconnect backoff (ox_time.h): the figures docs/store.md promises. */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   5000
-#define GIVE_UP_MS       60000
 #define POLL_BATCH       8192 /* changes per poll() before returning */
 #define STATUS_EVERY_MS  1000
 #define BUSY_WAIT_MS     10000 /* how long a slot held by a dying walsender may stay busy */
+#define BUSY_GIVE_UP_MS  60000 /* a reconnect finding the slot held by another process */
 #define PUB_CHECK_MS     3000  /* how often the publication is compared with the lists */
 
 /* Microseconds since 2000-01-01, the protocol's clock. */
@@ -63,7 +64,9 @@ struct pg_source {
 
     bool down;
     int64_t down_since_ms, retry_at_ms;
-    int backoff_ms;
+    ox_backoff retry;
+    uint32_t attempts;   /* failed reconnect attempts since down */
+    uint64_t reconnects; /* since open */
 
     ox_change_fn fn;
     void *arg;
@@ -168,6 +171,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (rc != 0)
         return rc;
     struct pg_source *p = ox_xcalloc(1, sizeof *p);
+    ox_backoff_init(&p->retry, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     if ((rc = names_from(cfg, p->slot, p->publication, eb)) != 0) {
         free(p);
         return rc;
@@ -809,7 +813,8 @@ static void go_down(struct pg_source *p, ox_reset_fn reset, ox_source_fault kind
     p->down = true;
     p->down_since_ms = ox_time_mono_ms();
     p->retry_at_ms = p->down_since_ms;
-    p->backoff_ms = BACKOFF_FIRST_MS;
+    p->attempts = 0;
+    ox_backoff_reset(&p->retry);
 }
 
 static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
@@ -831,15 +836,17 @@ static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
         if (rc == 0) {
             p->down = false;
             p->fault = OX_SOURCE_FAULT_NONE;
+            p->reconnects++;
             return 0;
         }
         if (rc != OX_ECONN && rc != OX_ETIMEDOUT && rc != OX_EBUSY)
             return ox_errf(eb, rc, "%s", why.msg);
-        if (ox_time_mono_ms() - p->down_since_ms >= GIVE_UP_MS)
-            return ox_errf(eb, rc, "gave up reconnecting after %d s: %s", GIVE_UP_MS / 1000,
-                           why.msg);
-        p->retry_at_ms = ox_time_mono_ms() + p->backoff_ms;
-        p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+        /* Unreachable is retried for ever (the fault stays the cause); a
+         * slot another process holds, only for BUSY_GIVE_UP_MS. */
+        if (rc == OX_EBUSY && ox_time_mono_ms() - p->down_since_ms >= BUSY_GIVE_UP_MS)
+            return ox_errf(eb, rc, "%s", why.msg);
+        p->attempts++;
+        p->retry_at_ms = ox_time_mono_ms() + ox_backoff_fail(&p->retry);
     }
 }
 
@@ -1061,6 +1068,17 @@ static int pg_slot_status(ox_source *s, char *out, size_t n)
     return 0;
 }
 
+static void pg_state(ox_source *s, ox_source_state *out, ox_errbuf *why)
+{
+    struct pg_source *p = P(s);
+    out->down = p->down;
+    out->down_for_ms = p->down ? ox_time_mono_ms() - p->down_since_ms : 0;
+    out->attempts = p->down ? p->attempts : 0;
+    out->reconnects = p->reconnects;
+    if (why)
+        *why = p->down ? p->fault_why : (ox_errbuf){{0}};
+}
+
 static ox_source_fault pg_fault(ox_source *s, ox_errbuf *why)
 {
     struct pg_source *p = P(s);
@@ -1079,5 +1097,6 @@ const struct ox_source_ops ox_pg_source_ops = {
     .drop = pg_drop,
     .lag = pg_lag,
     .fault = pg_fault,
+    .state = pg_state,
     .slot_status = pg_slot_status,
 };
