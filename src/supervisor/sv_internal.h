@@ -13,6 +13,10 @@
 
 enum sv_desired { SV_RUN, SV_STOP, SV_DESTROY, SV_ORPHAN };
 
+/* The first restart delay (ox_time.h's backoff, up to
+ * supervisor.restart.backoff.max_ms; docs/operations.md). */
+#define SV_RESTART_FIRST_MS 500
+
 struct sv_store {
     char name[201];
     char dir[1300]; /* <sv dir>/stores/<name> */
@@ -21,7 +25,7 @@ struct sv_store {
     int desired;
     char state[16]; /* starting, running, unresponsive, stopped, crashed, failed, destroyed */
     int restarts;
-    int backoff_ms;
+    ox_backoff restart; /* between starts: after a crash or a failed spawn */
     int64_t next_start_ms;
     int64_t started_ms;
     int64_t stop_deadline_ms; /* non-zero while a stop is in progress */
