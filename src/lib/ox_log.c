@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ox_alloc.h"
 #include "ox_durable.h"
 #include "ox_log_int.h"
 
@@ -62,9 +63,7 @@ int oxl_write_index(ox_log *log, uint64_t first_id, const oxf_idxstate *s, const
                     ox_errbuf *eb)
 {
     size_t n = OXF_IDX_HDR + s->entries.len + (seal ? OXF_IDX_ENT : 0);
-    uint8_t *b = malloc(n);
-    if (b == NULL)
-        return ox_errf(eb, OX_ENOMEM, "no memory for index");
+    uint8_t *b = ox_xmalloc(n);
     oxf_idx_hdr_encode(b, first_id);
     if (s->entries.len)
         memcpy(b + OXF_IDX_HDR, s->entries.data, s->entries.len);
@@ -167,17 +166,15 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
     int rc = make_dir(dir, eb);
     if (rc != 0)
         return rc;
-    ox_log *log = calloc(1, sizeof *log);
-    if (log == NULL)
-        return ox_errf(eb, OX_ENOMEM, "no memory for log");
-    log->dir = strdup(dir);
+    ox_log *log = ox_xcalloc(1, sizeof *log);
+    log->dir = ox_xstrdup(dir);
     log->opt = o;
     log->dflags = o.fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
     log->fd = -1;
     atomic_store(&log->refs, 1);
     log->buf_cap = 2u << 20;
-    log->buf = malloc(log->buf_cap);
-    log->spare = malloc(log->buf_cap);
+    log->buf = ox_xmalloc(log->buf_cap);
+    log->spare = ox_xmalloc(log->buf_cap);
     pthread_mutex_init(&log->wlock, NULL);
     pthread_mutex_init(&log->mlock, NULL);
     pthread_condattr_t ca;
@@ -188,10 +185,6 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
     pthread_condattr_destroy(&ca);
     uint64_t *ids = NULL;
     size_t n = 0;
-    if (log->dir == NULL || log->buf == NULL || log->spare == NULL) {
-        rc = ox_errf(eb, OX_ENOMEM, "no memory for log");
-        goto fail;
-    }
     rc = oxl_list_dir(log, &ids, &n, eb);
     if (rc != 0)
         goto fail;
@@ -356,11 +349,7 @@ int ox_log_retain(ox_log *log, int64_t now, uint32_t *segments_removed, uint64_t
     }
     uint64_t *gone = NULL;
     if (k > 0) {
-        gone = malloc(k * sizeof *gone);
-        if (gone == NULL) {
-            pthread_mutex_unlock(&log->mlock);
-            return ox_errf(eb, OX_ENOMEM, "no memory for retention");
-        }
+        gone = ox_xmalloc(k * sizeof *gone);
         for (size_t i = 0; i < k; i++)
             gone[i] = log->segs[i].first_id;
         memmove(log->segs, log->segs + k, (log->nsegs - k) * sizeof *log->segs);
