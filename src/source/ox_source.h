@@ -62,6 +62,9 @@ typedef struct ox_source_config {
     const char *publication;
     const char *name;
     const char *whitelist; /* the store's list, to scope a new publication */
+    /* Stop at the source's current end instead of waiting for more: poll()
+     * returns OX_ECLOSED there (`oxbow capture --until-end`; MySQL only). */
+    int until_end;
 } ox_source_config;
 
 enum ox_source_start_kind {
