@@ -142,6 +142,52 @@ static int make_dir(const char *dir, ox_errbuf *eb)
                    dir, strerror(errno));
 }
 
+/* A log object for dir with options o: buffers, locks, no files yet. */
+static ox_log *log_alloc(const char *dir, const ox_log_options *o)
+{
+    ox_log *log = ox_xcalloc(1, sizeof *log);
+    log->dir = ox_xstrdup(dir);
+    log->opt = *o;
+    log->dflags = o->fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
+    log->fd = -1;
+    atomic_store(&log->refs, 1);
+    log->buf_cap = 2u << 20;
+    log->buf = ox_xmalloc(log->buf_cap);
+    log->spare = ox_xmalloc(log->buf_cap);
+    pthread_mutex_init(&log->wlock, NULL);
+    pthread_mutex_init(&log->mlock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&log->wcond, &ca);
+    pthread_cond_init(&log->rcond, &ca);
+    pthread_condattr_destroy(&ca);
+    return log;
+}
+
+/* The srcpos of the last transaction of the segment before the (empty)
+ * tail, from its seal entry; *src untouched if it cannot be read. */
+static void prev_seg_last_src(ox_log *log, ox_log_srcpos *src)
+{
+    char ip[PATH_MAX], sp[PATH_MAX];
+    oxl_seg *p = &log->segs[log->nsegs - 2];
+    oxl_path(log, p->first_id, "idx", ip, sizeof ip);
+    oxl_path(log, p->first_id, "seg", sp, sizeof sp);
+    int ifd = open(ip, O_RDONLY | O_CLOEXEC), sfd = open(sp, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    uint8_t e[OXF_IDX_ENT];
+    oxf_ent seal;
+    uint64_t id;
+    if (ifd >= 0 && sfd >= 0 && fstat(ifd, &st) == 0 &&
+        pread(ifd, e, sizeof e, st.st_size - OXF_IDX_ENT) == (ssize_t)sizeof e &&
+        oxf_ent_decode(e, &seal) == 0 && seal.txn_first != 0)
+        oxf_read_src(sfd, seal.txn_first, &id, src);
+    if (ifd >= 0)
+        close(ifd);
+    if (sfd >= 0)
+        close(sfd);
+}
+
 int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log_recovery *rec,
                 ox_errbuf *eb)
 {
@@ -166,23 +212,7 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
     int rc = make_dir(dir, eb);
     if (rc != 0)
         return rc;
-    ox_log *log = ox_xcalloc(1, sizeof *log);
-    log->dir = ox_xstrdup(dir);
-    log->opt = o;
-    log->dflags = o.fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
-    log->fd = -1;
-    atomic_store(&log->refs, 1);
-    log->buf_cap = 2u << 20;
-    log->buf = ox_xmalloc(log->buf_cap);
-    log->spare = ox_xmalloc(log->buf_cap);
-    pthread_mutex_init(&log->wlock, NULL);
-    pthread_mutex_init(&log->mlock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&log->wcond, &ca);
-    pthread_cond_init(&log->rcond, &ca);
-    pthread_condattr_destroy(&ca);
+    ox_log *log = log_alloc(dir, &o);
     uint64_t *ids = NULL;
     size_t n = 0;
     rc = oxl_list_dir(log, &ids, &n, eb);
@@ -231,23 +261,7 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
         log->vis_src = csrc;
     } else if (log->nsegs > 1) {
         /* The tail is empty: the last record is the previous segment's last. */
-        char ip[PATH_MAX], sp[PATH_MAX];
-        oxl_seg *p = &log->segs[log->nsegs - 2];
-        oxl_path(log, p->first_id, "idx", ip, sizeof ip);
-        oxl_path(log, p->first_id, "seg", sp, sizeof sp);
-        int ifd = open(ip, O_RDONLY | O_CLOEXEC), sfd = open(sp, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        uint8_t e[OXF_IDX_ENT];
-        oxf_ent seal;
-        uint64_t id;
-        if (ifd >= 0 && sfd >= 0 && fstat(ifd, &st) == 0 &&
-            pread(ifd, e, sizeof e, st.st_size - OXF_IDX_ENT) == (ssize_t)sizeof e &&
-            oxf_ent_decode(e, &seal) == 0 && seal.txn_first != 0)
-            oxf_read_src(sfd, seal.txn_first, &id, &log->vis_src);
-        if (ifd >= 0)
-            close(ifd);
-        if (sfd >= 0)
-            close(sfd);
+        prev_seg_last_src(log, &log->vis_src);
     }
     log->c_src = log->vis_src;
     log->first_src_ok = load_first_src(log, &log->first_src);
