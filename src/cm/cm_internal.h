@@ -124,8 +124,9 @@ struct ox_cm {
     atomic_int stopping;
     struct MHD_Daemon *mhd;
     atomic_int workers;           /* POST handlers running on their own threads */
-    void *sv;                     /* in-process supervisor (ox_supervisor *) */
+    void *sv;                     /* in-process supervisor (cfg.local_sv handle) */
     char local_sv_host[32];       /* host id sv_token authenticates (cm_cred.c) */
+    char local_sv_stores[1200];   /* the in-process supervisor's stores/ (cm_orphans.c) */
     struct cm_vec creds;          /* struct cm_cred, by host id; under lock */
     atomic_llong creds_loaded_ms; /* last reload of creds */
     ox_ratelimit http_log_rl;     /* libmicrohttpd's messages to stderr */
