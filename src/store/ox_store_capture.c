@@ -2,7 +2,7 @@
  * ox_store_capture.c - the capture thread: source -> filters -> change log.
  *
  * This thread is the change log's only writer. Each change becomes one log
- * record (payload per ox_payload.h) as it arrives, so a transaction of any
+ * record (payload per ox_record.h) as it arrives, so a transaction of any
  * size passes with one record's worth of memory:
  *
  *   BEGIN             opens the transaction; not stored.
@@ -177,7 +177,7 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     ox_log_srcpos sp;
     fill_src(&sp, c, (flags & OX_LOG_COMMIT) ? c->next_offset : c->offset, gtid);
     ox_buf_reset(&cap->payload);
-    ox_payload_put_change_header(&cap->payload, c, op);
+    ox_record_put_change_header(&cap->payload, c, op);
     ox_change_to_json(c, &cap->payload);
     if (cap->payload.len > (1u << 30)) {
         cap->cb_rc = ox_errf(&cap->cb_eb, OX_ERANGE,
