@@ -29,6 +29,7 @@
 #include "ox_client_parse.h"
 #include "ox_json_out.h"
 #include "ox_record.h"
+#include "ox_time.h"
 
 struct ox_client {
     int fd;
@@ -60,13 +61,6 @@ static int fail(ox_client *c, const char *fmt, ...)
     va_end(ap);
     c->failed = 1;
     return OX_CLIENT_ERROR;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void ox_client_options_init(ox_client_options *o)
@@ -292,10 +286,10 @@ int ox_client_open(const char *host, uint16_t port, const ox_client_options *o, 
 
     /* Response head. */
     ox_buf head = OX_BUF_INIT;
-    int64_t deadline = mono_ms() + timeout + 30000;
+    int64_t deadline = ox_time_mono_ms() + timeout + 30000;
     const uint8_t *end = NULL;
     while (end == NULL) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - ox_time_mono_ms();
         ssize_t n = read_some(c, left > 0 ? (int)left : 0);
         if (n <= 0) {
             ox_buf_free(&head);
@@ -397,7 +391,7 @@ int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
 {
     if (c == NULL || c->failed)
         return OX_CLIENT_ERROR;
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : mono_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : ox_time_mono_ms() + timeout_ms;
     for (;;) {
         oxc_frame f;
         size_t used = 0;
@@ -432,7 +426,7 @@ int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
             c->body.len -= c->body_off;
             c->body_off = 0;
         }
-        int64_t left = deadline == INT64_MAX ? -1 : deadline - mono_ms();
+        int64_t left = deadline == INT64_MAX ? -1 : deadline - ox_time_mono_ms();
         if (deadline != INT64_MAX && left < 0)
             left = 0;
         ssize_t n = read_some(c, (int)left);

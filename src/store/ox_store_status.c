@@ -21,20 +21,6 @@
 #include "ox_record.h"
 #include "ox_store_priv.h"
 
-int64_t ox_store_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t ox_store_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void ox_store_set_status(struct ox_store *st, int status, int level, const char *fmt, ...)
 {
     char text[512];
@@ -59,7 +45,7 @@ void ox_store_set_status(struct ox_store *st, int status, int level, const char 
 void ox_store_rate_sample(struct ox_store *st)
 {
     uint64_t n = __atomic_load_n(&st->records_total, __ATOMIC_RELAXED);
-    int64_t t = ox_store_mono_ms();
+    int64_t t = ox_time_mono_ms();
     pthread_mutex_lock(&st->mu);
     if (st->rate_n == OX_RATE_SAMPLES) {
         memmove(st->rate_samples, st->rate_samples + 1,
@@ -79,7 +65,7 @@ double ox_store_delay_s(struct ox_store *st)
     int64_t src_ms = __atomic_load_n(&st->src_time_ms, __ATOMIC_RELAXED);
     if (src_ms <= 0)
         return 0;
-    double d = (double)(ox_store_now_ms() - src_ms) / 1000.0;
+    double d = (double)(ox_time_wall_ms() - src_ms) / 1000.0;
     return d < 0 ? 0 : d;
 }
 

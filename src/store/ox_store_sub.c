@@ -207,14 +207,14 @@ static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
             if (stage_record(s, &rec) != 0) {
                 __atomic_add_fetch(&s->sent, 1, __ATOMIC_RELAXED);
                 __atomic_add_fetch(&s->st->served_total, 1, __ATOMIC_RELAXED);
-                s->last_out_ms = ox_store_mono_ms();
+                s->last_out_ms = ox_time_mono_ms();
             }
             continue;
         }
         if (rc == OX_EAGAIN) {
             if (n)
                 return (ssize_t)n;
-            int64_t now = ox_store_mono_ms();
+            int64_t now = ox_time_mono_ms();
             if (now - s->last_out_ms >= KEEPALIVE_MS) {
                 stage_keepalive(s);
                 s->last_out_ms = now;
@@ -355,7 +355,7 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
     s->q = q;
     s->in_txn = starts_inside_txn(st, &q.start);
     s->id = __atomic_add_fetch(&st->sub_seq, 1, __ATOMIC_RELAXED);
-    s->last_out_ms = ox_store_mono_ms();
+    s->last_out_ms = ox_time_mono_ms();
     if (q.format == OX_SUB_BINARY)
         ox_buf_put(&s->head, OX_RECORD_MAGIC, OX_RECORD_MAGIC_LEN);
     struct MHD_Response *resp =
@@ -386,7 +386,7 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
                    peer, q.start.kind, q.format == OX_SUB_BINARY ? "binary" : "json",
                    q.filter ? "yes" : "none");
     snprintf(s->peer, sizeof s->peer, "%s", peer);
-    s->since_ms = ox_store_now_ms();
+    s->since_ms = ox_time_wall_ms();
     pthread_mutex_lock(&st->mu);
     s->next = st->subs;
     if (st->subs)

@@ -85,7 +85,7 @@ static void store_boot(void)
     the_st.cfg = cfg;
     the_st.stop = &stop_flag;
     pthread_mutex_init(&the_st.mu, NULL);
-    the_st.src_time_ms = ox_store_now_ms();
+    the_st.src_time_ms = ox_time_wall_ms();
     snprintf(path, sizeof path, "%s/store.log", dir);
     ox_assert(ox_slog_open(path, OX_LL_ERROR, 0, &the_st.slog, &eb) == 0);
     snprintf(path, sizeof path, "%s/log", dir);
