@@ -708,3 +708,81 @@ int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t ls
                        (unsigned)kind);
     }
 }
+
+/* The type bytes that carry a subtransaction xid inside a stream block. */
+static int has_stream_xid(int kind)
+{
+    return kind && strchr("RYIUDTM", kind) != NULL;
+}
+
+int ox_pgoutput_stream_parse(const uint8_t *msg, size_t len, int in_block, uint64_t lsn,
+                             ox_pg_stream_msg *out, ox_errbuf *eb)
+{
+    struct rd r = {msg, msg + len, 0};
+    memset(out, 0, sizeof *out);
+    int kind = rd_u8(&r);
+    switch (kind) {
+    case 'S':
+        out->xid = (uint32_t)rd_be(&r, 4);
+        out->first = rd_u8(&r) == 1;
+        break;
+    case 'E':
+        break;
+    case 'c':
+        out->xid = (uint32_t)rd_be(&r, 4);
+        (void)rd_u8(&r);
+        out->commit_lsn = rd_be(&r, 8);
+        out->end_lsn = rd_be(&r, 8);
+        out->commit_ts = (int64_t)rd_be(&r, 8);
+        break;
+    case 'A': /* protocol 4 adds abort_lsn and abort_ts: not requested */
+        out->xid = (uint32_t)rd_be(&r, 4);
+        out->subxid = (uint32_t)rd_be(&r, 4);
+        break;
+    default:
+        if (!in_block)
+            return 0; /* kind 0: a message of a non-streamed transaction */
+        if (kind == 'O')
+            break;
+        if (!has_stream_xid(kind))
+            return ox_errf(eb, r.bad ? OX_ETRUNC : OX_EPROTO,
+                           "LSN %" PRIX64 ": message type 0x%02x inside a stream block", lsn,
+                           (unsigned)kind);
+        out->xid = (uint32_t)rd_be(&r, 4);
+        out->body = 5;
+        break;
+    }
+    if (r.bad)
+        return ox_errf(eb, OX_ETRUNC, "LSN %" PRIX64 ": truncated streaming message '%c'", lsn,
+                       kind);
+    /* Start, Commit and Abort come between blocks, Stop ends one. */
+    int inside_only = kind == 'E' || has_stream_xid(kind) || kind == 'O';
+    if (in_block != inside_only)
+        return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": streaming message '%c' %s a stream block",
+                       lsn, kind, in_block ? "inside" : "outside");
+    out->kind = kind;
+    return 0;
+}
+
+int ox_pgoutput_begin_streamed(ox_pgoutput *d, const ox_pg_stream_msg *m, uint64_t lsn,
+                               ox_change_fn fn, void *arg, ox_errbuf *eb)
+{
+    uint8_t b[21], *o = b;
+    *o++ = 'B';
+    o = put_be(o, m->commit_lsn, 8);
+    o = put_be(o, (uint64_t)m->commit_ts, 8);
+    put_be(o, m->xid, 4);
+    return ox_pgoutput_feed(d, b, sizeof b, lsn, fn, arg, eb);
+}
+
+int ox_pgoutput_commit_streamed(ox_pgoutput *d, const ox_pg_stream_msg *m, ox_change_fn fn,
+                                void *arg, ox_errbuf *eb)
+{
+    uint8_t c[26], *o = c;
+    *o++ = 'C';
+    *o++ = 0;
+    o = put_be(o, m->commit_lsn, 8);
+    o = put_be(o, m->end_lsn, 8);
+    put_be(o, (uint64_t)m->commit_ts, 8);
+    return ox_pgoutput_feed(d, c, sizeof c, m->end_lsn, fn, arg, eb);
+}
