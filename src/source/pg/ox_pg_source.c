@@ -738,9 +738,10 @@ static int start_stream(struct pg_source *p, ox_errbuf *eb)
     ox_pg_lsn_format(p->resume_lsn, lsn);
     snprintf(sql, sizeof sql,
              "START_REPLICATION SLOT \"%s\" LOGICAL %s (proto_version '%d', publication_names "
-             "'\"%s\"'%s)",
+             "'\"%s\"'%s%s)",
              p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication,
-             p->st ? ", streaming 'on'" : "");
+             p->st ? ", streaming 'on'" : "",
+             p->server_version >= 140000 ? ", messages 'true'" : "");
     PGresult *r = PQexec(p->conn, sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_BOTH) {
         rc = result_error(p, r, "START_REPLICATION", eb);
@@ -895,6 +896,7 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
         p->wal_end = f.wal_end;
     p->have_lag = true;
     if (f.kind == OX_PG_FRAME_XLOGDATA) {
+        ox_pgoutput_set_send_time(p->dec, f.send_time / 1000000 + OX_PG_EPOCH_UNIX);
         if (p->st && (rc = ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb)) != 0)
             return rc < 0 ? rc : 0;
         return ox_pgoutput_feed(p->dec, f.msg, f.msg_len, f.start, on_change, p, eb);

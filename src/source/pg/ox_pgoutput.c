@@ -8,6 +8,7 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "ox_json_out.h"
 
 /* How a column's text value becomes JSON (docs/records.md, PostgreSQL). */
 enum pg_render {
@@ -76,6 +77,7 @@ struct ox_pgoutput {
     ox_buf scratch; /* decoded bytea values and TRUNCATE text of one message */
     ox_pg_pk_fn pk_fn;
     void *pk_arg;
+    int64_t send_time; /* Unix seconds of the current frame (messages outside a transaction) */
 };
 
 /* A bounded big-endian reader over one message. */
@@ -645,6 +647,65 @@ static int msg_truncate(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_change_fn
     return 0;
 }
 
+/* The JSON of a message record between "op" and the position fields:
+ * ,"db":..,"prefix":..,"transactional":..,"content":{"base64":..}. */
+static void message_head(ox_pgoutput *d, const char *prefix, int transactional, const uint8_t *p,
+                         uint32_t n)
+{
+    ox_buf *b = &d->scratch;
+    ox_buf_reset(b);
+    ox_buf_puts(b, ",\"db\":");
+    ox_json_str(b, d->dbname, strlen(d->dbname));
+    ox_buf_puts(b, ",\"prefix\":");
+    ox_json_str(b, prefix, strlen(prefix));
+    ox_buf_puts(b, transactional ? ",\"transactional\":true" : ",\"transactional\":false");
+    ox_buf_puts(b, ",\"content\":{\"base64\":\"");
+    ox_base64(b, p, n);
+    ox_buf_puts(b, "\"}");
+}
+
+/* 'M': a transactional message is a record of its transaction; one outside
+ * any is a transaction of its own (BEGIN, message, COMMIT, xid 0) at its
+ * LSN, which is also its resume point (the server sends a message only if
+ * it lies at or after the start position). */
+static int msg_message(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_change_fn fn, void *arg,
+                       ox_errbuf *eb)
+{
+    uint8_t flags = rd_u8(r);
+    uint64_t mlsn = rd_be(r, 8);
+    const char *prefix = rd_str(r);
+    uint32_t n = (uint32_t)rd_be(r, 4);
+    if (r->bad || (size_t)(r->end - r->p) < n)
+        return ox_errf(eb, OX_ETRUNC, "LSN %" PRIX64 ": truncated Message", lsn);
+    if ((flags & 1) && !d->in_txn)
+        return ox_errf(eb, OX_EPROTO,
+                       "LSN %" PRIX64 ": transactional Message outside a transaction", lsn);
+    int alone = !d->in_txn, rc;
+    ox_change c;
+    if (alone) {
+        d->xid = 0;
+        d->commit_ts = d->send_time;
+        base_change(d, &c, OX_OP_BEGIN, mlsn);
+        if ((rc = fn(arg, &c)) != 0)
+            return rc;
+    }
+    message_head(d, prefix, flags & 1, r->p, n);
+    base_change(d, &c, OX_OP_MESSAGE, mlsn);
+    c.db = d->dbname;
+    c.table = prefix; /* the name the lists match: DATABASE.PREFIX */
+    c.json_head = (const char *)d->scratch.data;
+    c.json_head_len = (uint32_t)d->scratch.len;
+    if ((rc = fn(arg, &c)) != 0 || !alone)
+        return rc;
+    base_change(d, &c, OX_OP_COMMIT, mlsn);
+    return fn(arg, &c);
+}
+
+void ox_pgoutput_set_send_time(ox_pgoutput *d, int64_t unix_s)
+{
+    d->send_time = unix_s;
+}
+
 int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn, ox_change_fn fn,
                      void *arg, ox_errbuf *eb)
 {
@@ -699,9 +760,10 @@ int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t ls
         if (!d->in_txn)
             return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": Truncate outside a transaction", lsn);
         return msg_truncate(d, &r, lsn, fn, arg, eb);
+    case 'M':
+        return msg_message(d, &r, lsn, fn, arg, eb);
     case 'O': /* origin of a replicated transaction */
     case 'Y': /* type names: the text output does not need them */
-    case 'M': /* logical messages are not requested */
         return 0;
     default:
         return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": unknown pgoutput message type 0x%02x", lsn,

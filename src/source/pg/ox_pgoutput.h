@@ -23,7 +23,8 @@
  *   'U' Update    Int32 relid, ['K'|'O' TupleData], 'N' TupleData
  *   'D' Delete    Int32 relid, 'K'|'O' TupleData
  *   'T' Truncate  Int32 nrels, Int8 options, nrels x Int32 relid
- *   'M' Message   Int8 flags, Int64 lsn, String prefix, Int32 n, n bytes (skipped)
+ *   'M' Message   Int8 flags (1: transactional), Int64 lsn, String prefix, Int32 n,
+ *                 n bytes (`messages 'true'`: a "message" record)
  *
  * Streaming (protocol 2, `streaming 'on'`; ox_pgoutput_stream_parse):
  *   'S' Stream Start   Int32 xid, Int8 first_segment
@@ -113,6 +114,10 @@ void ox_pgoutput_reset(ox_pgoutput *d);
  * Errors: OX_ETRUNC/OX_EPROTO/OX_ECORRUPT with the LSN named in eb. */
 int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn, ox_change_fn fn,
                      void *arg, ox_errbuf *eb);
+
+/* The current frame's send time (Unix seconds): the timestamp of a
+ * message sent outside any transaction, which carries no time itself. */
+void ox_pgoutput_set_send_time(ox_pgoutput *d, int64_t unix_s);
 
 /* True between a Begin and its Commit. */
 int ox_pgoutput_in_txn(const ox_pgoutput *d);
