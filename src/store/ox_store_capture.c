@@ -424,6 +424,9 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     char schema_dir[4096];
     snprintf(schema_dir, sizeof schema_dir, "%s/schema", c->dir);
     sc.schema_dir = schema_dir;
+    char spill_dir[4096];
+    snprintf(spill_dir, sizeof spill_dir, "%s/pgstream", c->dir);
+    sc.spill_dir = spill_dir;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;
