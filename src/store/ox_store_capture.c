@@ -579,8 +579,15 @@ void *ox_store_capture_main(void *arg)
             __atomic_store_n(&st->source_lag_bytes, (int64_t)lag, __ATOMIC_RELAXED);
         publish_wal_status(&cap);
         if (rc == 0 || rc == OX_EAGAIN) {
-            /* Nothing more pending (or a batch done): make it visible now. */
-            int sr = ox_log_sync(st->log, &eb);
+            /* Nothing more pending (or a batch done): make it visible now.
+             * Under the interval policy a batch is left to the flusher,
+             * which makes it durable within the interval: an fdatasync here
+             * after every batch would stop reading the source while it
+             * waits, and catch-up would move at the disk's pace. The source
+             * is told only what is durable either way. */
+            int sr = 0;
+            if (rc == OX_EAGAIN || c->fsync_policy != OX_LOG_FSYNC_INTERVAL)
+                sr = ox_log_sync(st->log, &eb);
             if (sr != 0) {
                 cap.cb_rc = sr;
                 cap.cb_eb = eb;
