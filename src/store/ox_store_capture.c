@@ -611,8 +611,15 @@ static int sync_or_fail(struct capture *cap, int rc)
     struct ox_store *st = cap->st;
     ox_errbuf eb;
     if (rc == 0 || rc == OX_EAGAIN) {
-        /* Nothing more pending (or a batch done): make it visible now. */
-        int sr = ox_log_sync(st->log, &eb);
+        /* Nothing more pending (or a batch done): make it visible now.
+         * Under the interval policy a batch is left to the flusher, which
+         * makes it durable within the interval: an fdatasync here after
+         * every batch would stop reading the source while it waits, and
+         * catch-up would move at the disk's pace. The source is told only
+         * what is durable either way. */
+        int sr = 0;
+        if (rc == OX_EAGAIN || st->cfg->fsync_policy != OX_LOG_FSYNC_INTERVAL)
+            sr = ox_log_sync(st->log, &eb);
         if (sr != 0) {
             cap->cb_rc = sr;
             cap->cb_eb = eb;
