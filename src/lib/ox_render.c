@@ -275,14 +275,8 @@ static void put_ddl(ox_buf *b, const ox_change *c)
 /* `,"db":..,"table":..,"pk":[..]` and the schema state. */
 static void put_head(const ox_change *c, ox_buf *b)
 {
-    if (c->db) {
-        OX_JSON_LIT(b, ",\"db\":");
-        ox_json_str(b, c->db, strlen(c->db));
-    }
-    if (c->table) {
-        OX_JSON_LIT(b, ",\"table\":");
-        ox_json_str(b, c->table, strlen(c->table));
-    }
+    PUT_OPT(b, ",\"db\":", c->db);
+    PUT_OPT(b, ",\"table\":", c->table);
     put_pk(b, c);
     if (c->schema == OX_SCHEMA_UNKNOWN)
         OX_JSON_LIT(b, ",\"schema\":\"unknown\"");
@@ -291,22 +285,13 @@ static void put_head(const ox_change *c, ox_buf *b)
 /* Everything after the row images, with the closing brace. */
 static void put_tail(const ox_change *c, ox_buf *b)
 {
-    if (c->gtid) {
-        OX_JSON_LIT(b, ",\"gtid\":");
-        ox_json_str(b, c->gtid, strlen(c->gtid));
-    }
+    PUT_OPT(b, ",\"gtid\":", c->gtid);
     if (c->op == OX_OP_COMMIT && c->xid) {
         OX_JSON_LIT(b, ",\"xid\":");
         ox_json_u64(b, c->xid);
     }
-    if (c->sql) {
-        OX_JSON_LIT(b, ",\"sql\":");
-        ox_json_str(b, c->sql, strlen(c->sql));
-    }
-    if (c->file) {
-        OX_JSON_LIT(b, ",\"file\":");
-        ox_json_str(b, c->file, strlen(c->file));
-    }
+    PUT_OPT(b, ",\"sql\":", c->sql);
+    PUT_OPT(b, ",\"file\":", c->file);
     OX_JSON_LIT(b, ",\"fileIdx\":");
     ox_json_u64(b, c->file_idx);
     OX_JSON_LIT(b, ",\"offset\":");
