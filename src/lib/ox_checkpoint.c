@@ -120,56 +120,52 @@ int ox_checkpoint_parse(const char *s, ox_checkpoint *out, ox_errbuf *eb)
     return 0;
 }
 
-/* Appends one field (digits only when present) and its separator. */
-static char *put_field(char *p, const ox_checkpoint *cp, int f)
+/* Writes the text and its NUL at p (OX_CHECKPOINT_STRLEN bytes); returns
+ * its length. Per record on the subscriber path: digits by hand, no
+ * printf. The widest text (105 bytes) and ox_fmt_u64's 20-byte stores fit. */
+static size_t format_into(const ox_checkpoint *cp, char *p)
 {
-    if (cp->present & (1u << f)) {
-        switch (f) {
-        case 0:
-            for (int i = 3; i >= 0; i--) {
-                p += ox_fmt_u64(p, (cp->db_ip >> (8 * i)) & 255u);
-                if (i)
-                    *p++ = '.';
-            }
-            break;
-        case 1:
-            p += ox_fmt_u64(p, cp->db_port);
-            break;
-        case 2:
-            p += ox_fmt_u64(p, cp->file_idx);
-            break;
-        case 3:
-            p += ox_fmt_u64(p, cp->offset);
-            break;
-        case 4:
-            p += ox_fmt_i64(p, cp->timestamp);
-            break;
-        default:
-            p += ox_fmt_u64(p, cp->msg_id);
-            break;
+    char *start = p;
+    unsigned has = cp->present;
+    if (has & OX_CP_DBIP)
+        for (int i = 3; i >= 0; i--) {
+            p += ox_fmt_u64(p, (cp->db_ip >> (8 * i)) & 255u);
+            *p++ = i ? '.' : ':';
         }
-    }
-    if (f < 5)
+    else
         *p++ = ':';
-    return p;
+    if (has & OX_CP_DBPORT)
+        p += ox_fmt_u64(p, cp->db_port);
+    *p++ = ':';
+    if (has & OX_CP_FILEIDX)
+        p += ox_fmt_u64(p, cp->file_idx);
+    *p++ = ':';
+    if (has & OX_CP_OFFSET)
+        p += ox_fmt_u64(p, cp->offset);
+    *p++ = ':';
+    if (has & OX_CP_TIMESTAMP)
+        p += ox_fmt_i64(p, cp->timestamp);
+    *p++ = ':';
+    if (has & OX_CP_MSGID)
+        p += ox_fmt_u64(p, cp->msg_id);
+    *p = '\0';
+    return (size_t)(p - start);
+}
+
+/* A buffer below OX_CHECKPOINT_STRLEN gets a cut, terminated text. */
+static size_t __attribute__((noinline)) format_cut(const ox_checkpoint *cp, char *buf, size_t cap)
+{
+    char tmp[OX_CHECKPOINT_STRLEN];
+    size_t n = format_into(cp, tmp);
+    if (cap == 0)
+        return 0;
+    n = n < cap ? n : cap - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return n;
 }
 
 size_t ox_checkpoint_format(const ox_checkpoint *cp, char *buf, size_t cap)
 {
-    /* Per record on the subscriber path: digits by hand, no printf. The
-     * widest text (105 bytes) and ox_fmt_u64's 20-byte stores fit. */
-    char tmp[OX_CHECKPOINT_STRLEN];
-    char *p = cap >= OX_CHECKPOINT_STRLEN ? buf : tmp;
-    char *start = p;
-    for (int f = 0; f < 6; f++)
-        p = put_field(p, cp, f);
-    size_t n = (size_t)(p - start);
-    if (start == tmp) {
-        if (cap == 0)
-            return 0;
-        n = n < cap ? n : cap - 1;
-        memcpy(buf, tmp, n);
-    }
-    buf[n] = '\0';
-    return n;
+    return cap >= OX_CHECKPOINT_STRLEN ? format_into(cp, buf) : format_cut(cp, buf, cap);
 }

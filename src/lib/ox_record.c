@@ -141,22 +141,31 @@ size_t ox_record_checkpoint(uint32_t ip, uint16_t port, const ox_log_srcpos *src
 void ox_record_json_head(ox_buf *head, uint64_t msg_id, const char *cp, size_t cp_len,
                          const char *json, size_t json_len, const char **rest, size_t *rest_len)
 {
-    char num[24];
-    OX_JSON_LIT(head, "{\"msgId\":");
-    ox_buf_put(head, num, ox_fmt_u64(num, msg_id));
-    OX_JSON_LIT(head, ",\"checkpoint\":\"");
-    ox_buf_put(head, cp, cp_len);
+    static const char k1[] = "{\"msgId\":", k2[] = ",\"checkpoint\":\"";
+    /* Per served record: one capacity check, then plain stores. */
+    ox_json_reserve(head, sizeof k1 + 20 + sizeof k2 + cp_len + 2);
+    char *o = (char *)head->data + head->len;
+    memcpy(o, k1, sizeof k1 - 1);
+    o += sizeof k1 - 1;
+    o += ox_fmt_u64(o, msg_id);
+    memcpy(o, k2, sizeof k2 - 1);
+    o += sizeof k2 - 1;
+    memcpy(o, cp, cp_len);
+    o += cp_len;
     *rest = NULL;
     *rest_len = 0;
     if (json_len < 2 || json[0] != '{') {
-        OX_JSON_LIT(head, "\"}");
-        return;
+        *o++ = '"';
+        *o++ = '}';
+    } else {
+        /* Splice: our two members, then the stored object's members. */
+        *o++ = '"';
+        if (json_len > 2 && json[1] != '}')
+            *o++ = ',';
+        *rest = json + 1;
+        *rest_len = json_len - 1;
     }
-    /* Splice: our two members, then the stored object's members. */
-    int empty = json_len == 2 || json[1] == '}';
-    ox_buf_put(head, empty ? "\"" : "\",", empty ? 1 : 2);
-    *rest = json + 1;
-    *rest_len = json_len - 1;
+    head->len = (size_t)(o - (char *)head->data);
 }
 
 void ox_record_json_error(ox_buf *out, const char *text)

@@ -1,13 +1,7 @@
-/* ox_payload.c - the store's record payload framing; see ox_payload.h. */
+/* ox_payload.c - matching a payload's names against a filter; see ox_payload.h. */
 #include "ox_payload.h"
 
 #include <string.h>
-
-void ox_payload_encode(ox_buf *out, const ox_change *c)
-{
-    ox_record_put_change_header(out, c, c->op);
-    ox_change_to_json(c, out);
-}
 
 static bool match_one(void *arg, const char *db, size_t dl, const char *t, size_t tl)
 {

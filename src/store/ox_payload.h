@@ -16,10 +16,6 @@
 #include "ox_filter.h"
 #include "ox_record.h"
 
-/* Appends header + JSON of `c` to out (ox_record_put_change_header +
- * ox_change_to_json). */
-void ox_payload_encode(ox_buf *out, const ox_change *c);
-
 /* The same names for a change before it is stored: (db, table) (NULL as
  * ""), then what the name list would hold. Calls fn until it returns true;
  * returns whether one did. */

@@ -55,6 +55,7 @@
 
 #include "ox_filter.h"
 #include "ox_payload.h"
+#include "ox_render.h"
 #include "ox_source.h"
 #include "ox_store_priv.h"
 
@@ -72,6 +73,7 @@ struct capture {
     ox_source *src;
     ox_filter *white, *black;
     ox_buf payload;
+    ox_render *render; /* the JSON of every stored record */
     int in_txn;
     uint64_t txn_records;
     char txn_gtid[OX_LOG_OPAQUE_MAX + 1];
@@ -177,7 +179,7 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     fill_src(&sp, c, (flags & OX_LOG_COMMIT) ? c->next_offset : c->offset, gtid);
     ox_buf_reset(&cap->payload);
     ox_record_put_change_header(&cap->payload, c, op);
-    ox_change_to_json(c, &cap->payload);
+    ox_render_json(cap->render, c, &cap->payload);
     if (cap->payload.len > (1u << 30)) {
         cap->cb_rc = ox_errf(&cap->cb_eb, OX_ERANGE,
                              "a change at %s offset %" PRIu64 " is larger than 1 GiB as JSON",
@@ -680,6 +682,7 @@ void *ox_store_capture_main(void *arg)
     const ox_store_config *c = st->cfg;
     struct capture cap;
     memset(&cap, 0, sizeof cap);
+    cap.render = ox_render_create();
     cap.st = st;
     cap.ops = ox_source_find(c->source_type);
     ox_backoff_init(&cap.retry, RETRY_FIRST_MS, RETRY_MAX_MS);
@@ -706,5 +709,6 @@ void *ox_store_capture_main(void *arg)
     ox_filter_free(cap.white);
     ox_filter_free(cap.black);
     ox_buf_free(&cap.payload);
+    ox_render_free(cap.render);
     return NULL;
 }

@@ -9,6 +9,7 @@
 
 #include "ox_pg_source.h"
 #include "ox_pgoutput.h"
+#include "ox_render.h"
 
 /* A message under construction. */
 struct msg {
@@ -51,7 +52,7 @@ static int collect(void *arg, const ox_change *c)
     struct out *o = arg;
     if (o->n < 8) {
         ox_buf_reset(&o->json[o->n]);
-        ox_change_to_json(c, &o->json[o->n]);
+        ox_render_json(NULL, c, &o->json[o->n]);
         ox_buf_putc(&o->json[o->n], 0);
         o->n++;
     }

@@ -9,6 +9,7 @@
 
 #include "ox_filter.h"
 #include "ox_payload.h"
+#include "ox_render.h"
 #include "ox_sub_query.h"
 
 static bool m(const ox_filter *f, const char *db, const char *t)
@@ -104,7 +105,8 @@ static void test_payload_names(void **state)
     ox_change_target tg[2] = {{"ddl", "a", "other", "a2"}, {"ddl", "b", NULL, NULL}};
     ox_change c = {.op = OX_OP_DDL, .db = "ddl", .table = "a", .ntargets = 2, .targets = tg};
     ox_buf b = OX_BUF_INIT, names = OX_BUF_INIT;
-    ox_payload_encode(&b, &c);
+    ox_record_put_change_header(&b, &c, c.op);
+    ox_render_json(NULL, &c, &b);
     ox_payload_view v;
     assert_int_equal(ox_record_decode(b.data, (uint32_t)b.len, &v), 0);
     assert_int_equal(v.op, OX_OP_DDL);
@@ -137,7 +139,8 @@ static void test_payload_names(void **state)
     c.ntargets = 1;
     tg[0].new_db = tg[0].new_table = NULL;
     ox_buf_reset(&b);
-    ox_payload_encode(&b, &c);
+    ox_record_put_change_header(&b, &c, c.op);
+    ox_render_json(NULL, &c, &b);
     assert_int_equal(b.data[1 + 3 + 1 + 1], OX_OP_DDL);
     assert_int_equal(ox_record_decode(b.data, (uint32_t)b.len, &v), 0);
     assert_int_equal(v.nnames, 0);

@@ -61,6 +61,7 @@ struct pg_rel {
     char **names;
     uint32_t npk;
     uint32_t *pk;
+    uint64_t version; /* ox_change.table_version: one per Relation message */
 };
 
 struct ox_pgoutput {
@@ -352,6 +353,7 @@ static int msg_relation(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_errbuf *e
     nr.natts = natts;
     if ((replident == 'f' || replident == 'n') && d->pk_fn)
         lookup_pk(d, &nr);
+    nr.version = ox_change_version_new();
     struct pg_rel *old = rel_find(d, relid);
     if (old) {
         rel_clear(old);
@@ -537,6 +539,7 @@ static void rel_change(ox_pgoutput *d, ox_change *c, const struct pg_rel *rel, i
     c->cols = rel->cols;
     c->npk = rel->npk;
     c->pk = rel->pk;
+    c->table_version = rel->version;
 }
 
 static int msg_row(ox_pgoutput *d, int kind, struct rd *r, size_t msg_len, uint64_t lsn,
