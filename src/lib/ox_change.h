@@ -139,6 +139,13 @@ typedef struct ox_change {
      * session's database and sql_mode applied), so that the schema history
      * does not read it a second time; NULL otherwise. Never rendered. */
     const struct ox_ddl_stmt *ddl_stmt;
+    /* Addition (PostgreSQL logical messages, OX_OP_MESSAGE; docs/records.md,
+     * "Logical messages"): `table` holds the message's prefix (the name the
+     * lists match as db.prefix), these its content bytes and whether it was
+     * sent inside a transaction. Unused by other ops. */
+    const uint8_t *message;
+    uint32_t message_len;
+    bool message_transactional;
 } ox_change;
 
 enum ox_schema_state {

@@ -282,6 +282,21 @@ static void put_head(const ox_change *c, ox_buf *b)
         OX_JSON_LIT(b, ",\"schema\":\"unknown\"");
 }
 
+/* A logical message's `,"db":..,"prefix":..,"transactional":..,"content":`
+ * (the content is bytes: base64, like a binary value). */
+static void put_message(const ox_change *c, ox_buf *b)
+{
+    PUT_OPT(b, ",\"db\":", c->db);
+    PUT_OPT(b, ",\"prefix\":", c->table);
+    if (c->message_transactional)
+        OX_JSON_LIT(b, ",\"transactional\":true");
+    else
+        OX_JSON_LIT(b, ",\"transactional\":false");
+    OX_JSON_LIT(b, ",\"content\":{\"base64\":\"");
+    ox_base64(b, c->message, c->message_len);
+    OX_JSON_LIT(b, "\"}");
+}
+
 /* Everything after the row images, with the closing brace. */
 static void put_tail(const ox_change *c, ox_buf *b)
 {
@@ -416,7 +431,9 @@ void ox_render_json(ox_render *r, const ox_change *c, ox_buf *b)
         fill_entry(&tmp, c);
         e = &tmp;
     }
-    if (e)
+    if (c->op == OX_OP_MESSAGE)
+        put_message(c, b);
+    else if (e)
         ox_buf_put(b, e->text.data, e->head_len);
     else
         put_head(c, b);

@@ -652,21 +652,6 @@ static int msg_truncate(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_change_fn
 
 /* The JSON of a message record between "op" and the position fields:
  * ,"db":..,"prefix":..,"transactional":..,"content":{"base64":..}. */
-static void message_head(ox_pgoutput *d, const char *prefix, int transactional, const uint8_t *p,
-                         uint32_t n)
-{
-    ox_buf *b = &d->scratch;
-    ox_buf_reset(b);
-    ox_buf_puts(b, ",\"db\":");
-    ox_json_str(b, d->dbname, strlen(d->dbname));
-    ox_buf_puts(b, ",\"prefix\":");
-    ox_json_str(b, prefix, strlen(prefix));
-    ox_buf_puts(b, transactional ? ",\"transactional\":true" : ",\"transactional\":false");
-    ox_buf_puts(b, ",\"content\":{\"base64\":\"");
-    ox_base64(b, p, n);
-    ox_buf_puts(b, "\"}");
-}
-
 /* 'M': a transactional message is a record of its transaction; one outside
  * any is a transaction of its own (BEGIN, message, COMMIT, xid 0) at its
  * LSN, which is also its resume point (the server sends a message only if
@@ -692,12 +677,12 @@ static int msg_message(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_change_fn 
         if ((rc = fn(arg, &c)) != 0)
             return rc;
     }
-    message_head(d, prefix, flags & 1, r->p, n);
     base_change(d, &c, OX_OP_MESSAGE, mlsn);
     c.db = d->dbname;
     c.table = prefix; /* the name the lists match: DATABASE.PREFIX */
-    c.json_head = (const char *)d->scratch.data;
-    c.json_head_len = (uint32_t)d->scratch.len;
+    c.message = r->p;
+    c.message_len = n;
+    c.message_transactional = (flags & 1) != 0;
     if ((rc = fn(arg, &c)) != 0 || !alone)
         return rc;
     base_change(d, &c, OX_OP_COMMIT, mlsn);
