@@ -36,10 +36,12 @@ static void on_hup(int sig)
     reopen_flag = 1;
 }
 
-/* A bad configuration is also written to <store.dir>/store.log when the
- * file names an existing directory, so that a supervisor finds it there. */
-static void log_config_error(const char *config, const char *msg)
+/* The one report of a failure to start: stderr, and <store.dir>/store.log
+ * when the file names an existing directory, so that a supervisor finds it
+ * there. ox_store_run does not log the failure it returns. */
+static void report_fatal(const char *config, const char *what, const char *msg)
 {
+    fprintf(stderr, "oxbow store: %s%s\n", what, msg);
     ox_props *p = NULL;
     ox_errbuf eb;
     if (ox_props_load_file(config, &p, &eb) != 0)
@@ -50,7 +52,7 @@ static void log_config_error(const char *config, const char *msg)
         (size_t)snprintf(path, sizeof path, "%s/store.log", dir) < sizeof path) {
         ox_slog *l = NULL;
         if (ox_slog_open(path, OX_LL_ERROR, 0, &l, &eb) == 0) {
-            ox_slog_printf(l, OX_LL_ERROR, "bad configuration %s: %s", config, msg);
+            ox_slog_printf(l, OX_LL_ERROR, "%s%s", what, msg);
             ox_slog_close(l);
         }
     }
@@ -78,9 +80,12 @@ static int run(int argc, char **argv)
     ox_store_config *cfg = NULL;
     ox_errbuf eb;
     if (ox_store_config_load(config, &cfg, &eb) != 0) {
-        fprintf(stderr, "oxbow store: %s: %s\n", config, eb.msg);
-        if (!check)
-            log_config_error(config, eb.msg);
+        char what[4200];
+        snprintf(what, sizeof what, "bad configuration %s: ", config);
+        if (check)
+            fprintf(stderr, "oxbow store: %s%s\n", what, eb.msg);
+        else
+            report_fatal(config, what, eb.msg);
         return 1;
     }
     if (drop) {
@@ -109,7 +114,7 @@ static int run(int argc, char **argv)
     sigaction(SIGPIPE, &sa, NULL);
     int rc = ox_store_run(cfg, &stop_flag, &reopen_flag, &eb);
     if (rc != 0)
-        fprintf(stderr, "oxbow store: %s\n", eb.msg);
+        report_fatal(config, "", eb.msg);
     ox_store_config_free(cfg);
     return rc == 0 ? 0 : 1;
 }

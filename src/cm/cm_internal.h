@@ -21,8 +21,13 @@
 
 #include "cm_metadb.h"
 #include "cm_names.h"
+#include "ox_checkpoint.h"
 #include "ox_cm.h"
 #include "ox_ratelimit.h"
+
+/* Longest checkpoint text a crawler keeps, with a NUL: the metaDB column
+ * is VARCHAR(96). */
+#define CM_CHECKPOINT_MAX 96
 
 enum cm_desired { CM_RUN = 0, CM_STOP = 1, CM_DESTROY = 2 };
 
@@ -77,7 +82,7 @@ struct cm_crawler {
     char role[16];
     char type[32];
     char *user_data;
-    char checkpoint[96];
+    char checkpoint[OX_CHECKPOINT_STRLEN]; /* at most CM_CHECKPOINT_MAX - 1 bytes */
     int desired;
     /* Observed, from the supervisor's reports. */
     char

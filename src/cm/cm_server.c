@@ -10,6 +10,7 @@
 
 #include "cm_internal.h"
 #include "ox_alloc.h"
+#include "ox_durable.h"
 #include "ox_secret.h"
 
 static const char *const cm_keys[] = {"cm.listen",
@@ -166,20 +167,13 @@ static char *supervisor_token(const char *dir, ox_errbuf *eb)
     char hex[sizeof raw * 2 + 2];
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        ox_errf(eb, OX_EIO, "cannot create %s: %s", path, strerror(errno));
-        return NULL;
-    }
+    /* Never written in place: a crash leaves no token or the whole one. */
     size_t n = strlen(hex);
     hex[n] = '\n';
-    int ok = write(fd, hex, n + 1) == (ssize_t)(n + 1) && fsync(fd) == 0;
-    close(fd);
+    int rc = ox_durable_create(dir, "supervisor.token", hex, n + 1, 0, NULL, eb);
     hex[n] = '\0';
-    if (!ok) {
-        ox_errf(eb, OX_EIO, "cannot write %s", path);
+    if (rc != 0)
         return NULL;
-    }
     return ox_xstrdup(hex);
 }
 

@@ -29,6 +29,8 @@ const char *ox_op_name(int op)
         return "commit";
     case OX_OP_HEARTBEAT:
         return "heartbeat";
+    case OX_OP_MESSAGE:
+        return "message";
     default:
         return "unknown";
     }

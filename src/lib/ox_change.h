@@ -24,6 +24,9 @@ enum ox_op {
     OX_OP_BEGIN = 5,
     OX_OP_COMMIT = 6,
     OX_OP_HEARTBEAT = 7,
+    /* Addition (PostgreSQL): a logical decoding message
+     * (pg_logical_emit_message); docs/records.md, "Logical messages". */
+    OX_OP_MESSAGE = 8,
 };
 
 /* How a value is represented (not the source column type, which is in

@@ -104,7 +104,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             c->peer = ntohl(in->sin_addr.s_addr);
             c->peer_port = ntohs(in->sin_port);
         }
-        c->deadline_ms = ox_store_mono_ms() + st->cfg->request_timeout_ms;
+        c->deadline_ms = ox_time_mono_ms() + st->cfg->request_timeout_ms;
         pthread_mutex_lock(&cs->mu);
         c->next = cs->head;
         if (cs->head != NULL)
@@ -145,7 +145,7 @@ static void conn_deadline(struct ox_store *st, struct MHD_Connection *conn, int6
     if (c == NULL)
         return;
     pthread_mutex_lock(&st->conns->mu);
-    c->deadline_ms = ms ? ox_store_mono_ms() + ms : 0;
+    c->deadline_ms = ms ? ox_time_mono_ms() + ms : 0;
     pthread_mutex_unlock(&st->conns->mu);
 }
 
@@ -184,7 +184,7 @@ void ox_store_http_reap(struct ox_store *st)
     struct ox_store_conns *cs = st->conns;
     if (cs == NULL)
         return;
-    int64_t now = ox_store_mono_ms();
+    int64_t now = ox_time_mono_ms();
     pthread_mutex_lock(&cs->mu);
     for (struct conn *c = cs->head; c != NULL; c = c->next) {
         if (c->shut || c->deadline_ms == 0 || now < c->deadline_ms || c->fd < 0)
@@ -359,7 +359,7 @@ int ox_store_http_start(struct ox_store *st, ox_errbuf *eb)
         return ox_errf(eb, OX_ECONFIG, "store.listen: \"%s\" is not an IPv4 address", c->listen);
     if (st->http_counts == NULL)
         st->http_counts = ox_metrics_http_create(ox_store_http_routes, ox_store_http_nroutes);
-    st->start_ms = ox_store_now_ms();
+    st->start_ms = ox_time_wall_ms();
     struct ox_store_conns *cs = ox_xcalloc(1, sizeof *cs);
     pthread_mutex_init(&cs->mu, NULL);
     cs->listen_ip = ntohl(sa.sin_addr.s_addr);

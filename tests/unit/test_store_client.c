@@ -9,7 +9,7 @@
 
 #include "../../src/client/ox_client_parse.c"
 #include "ox_checkpoint.h"
-#include "ox_store_ckpt.h"
+#include "ox_record.h"
 
 static void test_dechunk(void **state)
 {
@@ -133,19 +133,19 @@ static void test_record_checkpoint(void **state)
     sp.file_idx = 3;
     sp.offset = 4567;
     sp.timestamp = 1663049354;
-    char buf[OX_STORE_CKPT_LEN];
-    size_t n = ox_store_ckpt_format(2130706433u, 3306, &sp, 42, buf);
+    char buf[OX_CHECKPOINT_STRLEN];
+    size_t n = ox_record_checkpoint(2130706433u, 3306, &sp, 42, buf);
     assert_string_equal(buf, "127.0.0.1:3306:3:4567:1663049354:42");
     assert_int_equal(n, strlen(buf));
     sp.file_idx = UINT64_MAX;
     sp.offset = UINT64_MAX;
     sp.timestamp = INT64_MIN;
-    n = ox_store_ckpt_format(0xffffffffu, 65535, &sp, UINT64_MAX, buf);
-    assert_true(n < OX_STORE_CKPT_LEN);
+    n = ox_record_checkpoint(0xffffffffu, 65535, &sp, UINT64_MAX, buf);
+    assert_true(n < OX_CHECKPOINT_STRLEN);
     ox_checkpoint cp;
     ox_errbuf eb;
     sp.timestamp = 5;
-    ox_store_ckpt_format(168430081u, 1, &sp, 7, buf);
+    ox_record_checkpoint(168430081u, 1, &sp, 7, buf);
     assert_int_equal(ox_checkpoint_parse(buf, &cp, &eb), 0);
     assert_int_equal(cp.db_ip, 168430081u);
     assert_int_equal(cp.file_idx, UINT64_MAX);

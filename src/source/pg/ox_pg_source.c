@@ -14,23 +14,33 @@
 #include "ox_alloc.h"
 #include "ox_filter.h"
 #include "ox_pq.h"
+#include "ox_pg_stream.h"
 #include "ox_pgoutput.h"
+#include "ox_time.h"
 
+/* Reconnect backoff (ox_time.h): the figures docs/store.md promises. */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   5000
-#define GIVE_UP_MS       60000
 #define POLL_BATCH       8192 /* changes per poll() before returning */
 #define STATUS_EVERY_MS  1000
 #define BUSY_WAIT_MS     10000 /* how long a slot held by a dying walsender may stay busy */
+#define BUSY_GIVE_UP_MS  60000 /* a reconnect finding the slot held by another process */
 #define PUB_CHECK_MS     3000  /* how often the publication is compared with the lists */
+
+/* Microseconds since 2000-01-01, the protocol's clock. */
+static int64_t pg_now_us(void)
+{
+    return ox_time_wall_us() - (int64_t)OX_PG_EPOCH_UNIX * 1000000;
+}
 
 struct pg_source {
     struct ox_source base; /* first: ox_source* <-> pg_source* */
     ox_source_config cfg;  /* strings below are our copies */
-    char *host, *user, *password, *database, *whitelist;
+    char *host, *user, *password, *database, *whitelist, *spill_dir;
     char slot[64], publication[64];
     PGconn *conn;
     ox_pgoutput *dec;
+    ox_pg_stream *st; /* streamed transactions (NULL: streaming not requested) */
     int server_version;
 
     bool started;
@@ -56,36 +66,14 @@ struct pg_source {
 
     bool down;
     int64_t down_since_ms, retry_at_ms;
-    int backoff_ms;
+    ox_backoff retry;
+    uint32_t attempts;   /* failed reconnect attempts since down */
+    uint64_t reconnects; /* since open */
 
     ox_change_fn fn;
     void *arg;
     uint64_t delivered;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Microseconds since 2000-01-01, the protocol's clock. */
-static int64_t pg_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((int64_t)ts.tv_sec - OX_PG_EPOCH_UNIX) * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 static struct pg_source *P(ox_source *s)
 {
@@ -185,6 +173,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (rc != 0)
         return rc;
     struct pg_source *p = ox_xcalloc(1, sizeof *p);
+    ox_backoff_init(&p->retry, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     if ((rc = names_from(cfg, p->slot, p->publication, eb)) != 0) {
         free(p);
         return rc;
@@ -199,6 +188,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     p->cfg.publication = p->publication;
     p->cfg.name = NULL;
     p->cfg.whitelist = p->whitelist = dup_or_null(cfg->whitelist);
+    p->cfg.spill_dir = p->spill_dir = dup_or_null(cfg->spill_dir);
     p->cfg.tls_ca = NULL;
     if (!p->cfg.port)
         p->cfg.port = 5432;
@@ -232,6 +222,8 @@ static void pg_close(ox_source *s)
     }
     drop_conn(p);
     ox_pgoutput_free(p->dec);
+    ox_pg_stream_free(p->st);
+    free(p->spill_dir);
     if (p->password)
         memset(p->password, 0, strlen(p->password));
     free(p->host);
@@ -626,15 +618,15 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
         }
     }
     struct slot_state ss;
-    int64_t busy_until = now_ms() + BUSY_WAIT_MS;
+    int64_t busy_until = ox_time_mono_ms() + BUSY_WAIT_MS;
     for (;;) {
         if ((rc = read_slot(p, c, &ss, eb)) != 0)
             goto done;
         /* A walsender of a store that just died may still hold the slot
          * until it notices the closed socket. */
-        if (!ss.exists || !ss.active || now_ms() > busy_until)
+        if (!ss.exists || !ss.active || ox_time_mono_ms() > busy_until)
             break;
-        sleep_ms(100);
+        ox_time_sleep_ms(100, 0);
     }
     if (!ss.exists && position) {
         rc = ox_errf(eb, OX_EGONE,
@@ -702,21 +694,41 @@ static int send_status(struct pg_source *p, bool reply, ox_errbuf *eb)
         return ox_errf(eb, OX_ECONN, "sending a status update to %s:%u: %s", p->host,
                        (unsigned)p->cfg.port, PQerrorMessage(p->conn));
     p->sent_flush = flush;
-    p->last_status_ms = now_ms();
+    p->last_status_ms = ox_time_mono_ms();
+    return 0;
+}
+
+/* Streaming (PostgreSQL 14+, with a spill directory): the server sends a
+ * large transaction while it runs instead of decoding it to its own disk;
+ * ox_pg_stream keeps it until its commit (docs/pg_capture.md). */
+static int stream_setup(struct pg_source *p, ox_errbuf *eb)
+{
+    if (p->server_version < 140000 || !p->spill_dir)
+        return 0;
+    if (!p->st) {
+        int rc = ox_pg_stream_create(p->spill_dir, &p->st, eb);
+        if (rc != 0)
+            return rc;
+    }
+    ox_pg_stream_reset(p->st);
     return 0;
 }
 
 static int start_stream(struct pg_source *p, ox_errbuf *eb)
 {
-    int rc = connect_pg(p, true, &p->conn, eb);
+    int rc = stream_setup(p, eb);
     if (rc != 0)
         return rc;
-    char lsn[24], sql[320];
+    if ((rc = connect_pg(p, true, &p->conn, eb)) != 0)
+        return rc;
+    char lsn[24], sql[360];
     ox_pg_lsn_format(p->resume_lsn, lsn);
     snprintf(sql, sizeof sql,
              "START_REPLICATION SLOT \"%s\" LOGICAL %s (proto_version '%d', publication_names "
-             "'\"%s\"')",
-             p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication);
+             "'\"%s\"'%s%s)",
+             p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication,
+             p->st ? ", streaming 'on'" : "",
+             p->server_version >= 140000 ? ", messages 'true'" : "");
     PGresult *r = PQexec(p->conn, sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_BOTH) {
         rc = result_error(p, r, "START_REPLICATION", eb);
@@ -727,7 +739,7 @@ static int start_stream(struct pg_source *p, ox_errbuf *eb)
     PQclear(r);
     ox_pgoutput_reset(p->dec);
     p->skipping = false;
-    p->last_rx_ms = now_ms();
+    p->last_rx_ms = ox_time_mono_ms();
     p->idle_end = 0;
     return send_status(p, true, eb);
 }
@@ -821,23 +833,25 @@ static void go_down(struct pg_source *p, ox_reset_fn reset, ox_source_fault kind
     if (ox_pgoutput_in_txn(p->dec) && !p->skipping && reset)
         reset(p->arg);
     ox_pgoutput_reset(p->dec);
+    ox_pg_stream_reset(p->st);
     p->skipping = false;
     drop_conn(p);
     p->down = true;
-    p->down_since_ms = now_ms();
+    p->down_since_ms = ox_time_mono_ms();
     p->retry_at_ms = p->down_since_ms;
-    p->backoff_ms = BACKOFF_FIRST_MS;
+    p->attempts = 0;
+    ox_backoff_reset(&p->retry);
 }
 
 static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
 {
     for (;;) {
-        int64_t t = now_ms();
+        int64_t t = ox_time_mono_ms();
         if (t < p->retry_at_ms) {
             if (deadline <= t)
                 return OX_EAGAIN;
-            sleep_ms((p->retry_at_ms < deadline ? p->retry_at_ms : deadline) - t);
-            if (now_ms() < p->retry_at_ms)
+            ox_time_sleep_ms((p->retry_at_ms < deadline ? p->retry_at_ms : deadline) - t, 0);
+            if (ox_time_mono_ms() < p->retry_at_ms)
                 return OX_EAGAIN;
         }
         ox_errbuf why;
@@ -848,15 +862,17 @@ static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
         if (rc == 0) {
             p->down = false;
             p->fault = OX_SOURCE_FAULT_NONE;
+            p->reconnects++;
             return 0;
         }
         if (rc != OX_ECONN && rc != OX_ETIMEDOUT && rc != OX_EBUSY)
             return ox_errf(eb, rc, "%s", why.msg);
-        if (now_ms() - p->down_since_ms >= GIVE_UP_MS)
-            return ox_errf(eb, rc, "gave up reconnecting after %d s: %s", GIVE_UP_MS / 1000,
-                           why.msg);
-        p->retry_at_ms = now_ms() + p->backoff_ms;
-        p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+        /* Unreachable is retried for ever (the fault stays the cause); a
+         * slot another process holds, only for BUSY_GIVE_UP_MS. */
+        if (rc == OX_EBUSY && ox_time_mono_ms() - p->down_since_ms >= BUSY_GIVE_UP_MS)
+            return ox_errf(eb, rc, "%s", why.msg);
+        p->attempts++;
+        p->retry_at_ms = ox_time_mono_ms() + ox_backoff_fail(&p->retry);
     }
 }
 
@@ -869,10 +885,16 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     if (f.wal_end > p->wal_end)
         p->wal_end = f.wal_end;
     p->have_lag = true;
-    if (f.kind == OX_PG_FRAME_XLOGDATA)
+    if (f.kind == OX_PG_FRAME_XLOGDATA) {
+        ox_pgoutput_set_send_time(p->dec, f.send_time / 1000000 + OX_PG_EPOCH_UNIX);
+        if (p->st && (rc = ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb)) != 0)
+            return rc < 0 ? rc : 0;
         return ox_pgoutput_feed(p->dec, f.msg, f.msg_len, f.start, on_change, p, eb);
+    }
     if (!ox_pgoutput_in_txn(p->dec)) {
-        if (f.wal_end > p->idle_end)
+        /* Conservative: no keepalive position is confirmed while a streamed
+         * transaction is open (only the durable commits before it). */
+        if (f.wal_end > p->idle_end && !ox_pg_stream_open(p->st))
             p->idle_end = f.wal_end;
         ox_change hb;
         memset(&hb, 0, sizeof hb);
@@ -898,7 +920,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
     p->fn = fn;
     p->arg = arg;
     p->delivered = 0;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = ox_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int hb = p->cfg.heartbeat_ms > 0 ? p->cfg.heartbeat_ms : 1000;
     int64_t limit = 3 * (int64_t)hb < 5000 ? 5000 : 3 * (int64_t)hb;
     int rc;
@@ -911,7 +933,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 return rc;
             continue;
         }
-        int64_t t = now_ms();
+        int64_t t = ox_time_mono_ms();
         /* Report progress now and then, and ask for a keepalive so that an
          * idle stream still proves the link alive. */
         if (t - p->last_status_ms >= (p->sent_flush != p->durable_lsn ? 100 : hb)) {
@@ -920,6 +942,20 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
             }
+        }
+        if (ox_pg_stream_replaying(p->st)) {
+            /* A committed streamed transaction goes out in batches; the
+             * socket waits meanwhile (status updates still go out). */
+            p->last_rx_ms = t;
+            rc = ox_pg_stream_replay(p->st, p->dec, POLL_BATCH, on_change, p, eb);
+            if (rc != 0) {
+                if (ox_pgoutput_in_txn(p->dec) && reset)
+                    reset(p->arg);
+                return rc;
+            }
+            if (p->delivered >= POLL_BATCH || !ox_pg_stream_replaying(p->st))
+                return 0;
+            continue;
         }
         if (t - p->last_rx_ms > limit) {
             go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
@@ -965,7 +1001,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
             }
-            if (pr == 0 && now_ms() >= deadline)
+            if (pr == 0 && ox_time_mono_ms() >= deadline)
                 return OX_EAGAIN;
             continue;
         }
@@ -1011,7 +1047,7 @@ static int pg_drop(const ox_source_config *cfg, ox_errbuf *eb)
                       1, sp, NULL, "dropping the replication slot", eb);
             if (rc != OX_EBUSY)
                 break;
-            sleep_ms(100);
+            ox_time_sleep_ms(100, 0);
         }
         if (rc != 0)
             goto done;
@@ -1078,6 +1114,17 @@ static int pg_slot_status(ox_source *s, char *out, size_t n)
     return 0;
 }
 
+static void pg_state(ox_source *s, ox_source_state *out, ox_errbuf *why)
+{
+    struct pg_source *p = P(s);
+    out->down = p->down;
+    out->down_for_ms = p->down ? ox_time_mono_ms() - p->down_since_ms : 0;
+    out->attempts = p->down ? p->attempts : 0;
+    out->reconnects = p->reconnects;
+    if (why)
+        *why = p->down ? p->fault_why : (ox_errbuf){{0}};
+}
+
 static ox_source_fault pg_fault(ox_source *s, ox_errbuf *why)
 {
     struct pg_source *p = P(s);
@@ -1096,5 +1143,6 @@ const struct ox_source_ops ox_pg_source_ops = {
     .drop = pg_drop,
     .lag = pg_lag,
     .fault = pg_fault,
+    .state = pg_state,
     .slot_status = pg_slot_status,
 };
