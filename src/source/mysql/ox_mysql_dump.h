@@ -49,6 +49,11 @@
 int ox_mysql_dump_session(MYSQL *m, const ox_source_config *cfg, bool mariadb, int heartbeat_ms,
                           ox_errbuf *eb);
 
+/* OX_ECONFIG, saying why, unless the libmariadb loaded at run time is of the
+ * series whose private read-ahead fields this file was built for (see
+ * ox_mysql_dump.c); ox_mysql_dump_session calls it. */
+int ox_mysql_client_check(ox_errbuf *eb);
+
 /* Registers as a replica (COM_REGISTER_SLAVE): shows in SHOW SLAVE HOSTS. */
 int ox_mysql_register_replica(MYSQL *m, const ox_source_config *cfg, uint32_t server_id,
                               ox_errbuf *eb);
