@@ -14,13 +14,16 @@ const struct ox_cmd_entry ox_cmd_store = {
     .name = "store",
     .summary = "run a store: capture a source into the change log and serve subscribers",
     .usage = "usage: oxbow store --config FILE [--check | --drop-source]\n"
+             "       oxbow store --keys\n"
              "\n"
              "Runs one store as configured in FILE (a properties file; every key is\n"
              "documented in docs/store.md). Secrets come from files or the environment,\n"
              "never from the command line. SIGTERM stops cleanly, SIGHUP reopens\n"
              "store.log. With --check, only validates FILE and exits 0 or 1.\n"
              "With --drop-source, removes what the store created on its source (a\n"
-             "PostgreSQL store's replication slot and publication) and exits.\n",
+             "PostgreSQL store's replication slot and publication) and exits.\n"
+             "With --keys, prints every configuration key as the rows of the table\n"
+             "in docs/store.md.\n",
     .run = run,
 };
 
@@ -59,6 +62,16 @@ static void report_fatal(const char *config, const char *what, const char *msg)
     ox_props_free(p);
 }
 
+/* The key table as docs/store.md's rows (that document's source). */
+static int print_keys(void)
+{
+    size_t n = 0;
+    const ox_store_key_doc *k = ox_store_config_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        printf("| `%s` | %s | %s |\n", k[i].key, k[i].doc_default, k[i].doc);
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     const char *config = NULL;
@@ -72,6 +85,8 @@ static int run(int argc, char **argv)
             check = 1;
         else if (strcmp(argv[i], "--drop-source") == 0)
             drop = 1;
+        else if (strcmp(argv[i], "--keys") == 0 && argc == 2)
+            return print_keys();
         else
             return ox_cli_usage_error(&ox_cmd_store, "unexpected argument \"%s\"", argv[i]);
     }

@@ -66,6 +66,9 @@ typedef struct ox_source_config {
      * spill files of in-progress transactions (the store passes
      * `<store.dir>/pgstream`), or NULL: streaming is not requested. */
     const char *spill_dir;
+    /* Stop at the source's current end instead of waiting for more: poll()
+     * returns OX_ECLOSED there (`oxbow capture --until-end`; MySQL only). */
+    int until_end;
 } ox_source_config;
 
 enum ox_source_start_kind {

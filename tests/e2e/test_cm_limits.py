@@ -62,12 +62,8 @@ def timed_health(cm):
 
 
 @pytest.fixture
-def cm():
-    c = CM(cm__supervisor="false")
-    try:
-        yield c
-    finally:
-        c.cleanup()
+def cm_options():
+    return {"cm__supervisor": "false", "started": False}  # each test starts it
 
 
 def test_5000_idle_connections(cm):

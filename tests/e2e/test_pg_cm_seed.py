@@ -9,21 +9,11 @@ import os
 import re
 import time
 
-import pytest
 
 from oxtest import pid_alive
 from oxtest_pg import wait_slot_active
-from oxtest_cm import CM, SEED_DESTROY, SEED_DETAIL, SEED_RESTORE, SEED_STOP, seed_shell
+from oxtest_cm import SEED_DESTROY, SEED_DETAIL, SEED_RESTORE, SEED_STOP, seed_shell
 from test_cm_seed import SEED_RESPONSE, same_shape
-
-
-@pytest.fixture
-def cm():
-    c = CM()
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
 
 
 def slots(pg):

@@ -142,6 +142,7 @@ static int my_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (!m->cfg.port)
         m->cfg.port = 3306;
     m->server_id = cfg->server_id ? cfg->server_id : 1000000000u + (uint32_t)(getpid() % 1000000);
+    m->nonblock = cfg->until_end != 0;
     if (ox_binlog_decoder_create(&m->dec) != 0) {
         free(m->host);
         free(m->user);
