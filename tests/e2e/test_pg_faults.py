@@ -131,17 +131,23 @@ def test_publication_table_removed(postgres):
         st.cleanup()
 
 
-def test_publication_dropped(postgres):
-    pg = postgres
+def store_then_drop_publication(pg):
+    """A store that captured one row, and its publication dropped."""
     pg.query("CREATE TABLE t (id int PRIMARY KEY)")
     st = pg_store(pg).start()
+    wait_ready(st, pg)
+    pg.query("INSERT INTO t VALUES (1)")
+    sub = st.subscribe("from=earliest")
+    sub.take(2)
+    sub.close()
+    pg.query("DROP PUBLICATION oxbow_teststore")
+    return st
+
+
+def test_publication_dropped(postgres):
+    pg = postgres
+    st = store_then_drop_publication(pg)
     try:
-        wait_ready(st, pg)
-        pg.query("INSERT INTO t VALUES (1)")
-        sub = st.subscribe("from=earliest")
-        sub.take(2)
-        sub.close()
-        pg.query("DROP PUBLICATION oxbow_teststore")
         s = st.wait_status(lambda s: s["status"] == 9, what="publication dropped")
         assert "DRC_509:" in s["errMsg"], s
         assert "oxbow_teststore" in s["errMsg"], s
@@ -161,15 +167,8 @@ def test_publication_recreated(postgres):
     recovers by itself once the publication is back, skipping that WAL and
     saying which range it skipped."""
     pg = postgres
-    pg.query("CREATE TABLE t (id int PRIMARY KEY)")
-    st = pg_store(pg).start()
+    st = store_then_drop_publication(pg)
     try:
-        wait_ready(st, pg)
-        pg.query("INSERT INTO t VALUES (1)")
-        sub = st.subscribe("from=earliest")
-        sub.take(2)
-        sub.close()
-        pg.query("DROP PUBLICATION oxbow_teststore")
         pg.query("INSERT INTO t VALUES (2)")  # committed while it is missing
         s = st.wait_status(lambda s: s["status"] == 9, what="publication dropped")
         assert "DRC_509:" in s["errMsg"], s

@@ -358,15 +358,31 @@ static void test_messages(void **state)
     ox_pgoutput_free(d);
 }
 
+/* Stream Start (xid, first) or Stream Commit (xid, commit, end). */
+static void stream_start(struct msg *m, uint32_t xid)
+{
+    u8(m, 'S');
+    be(m, xid, 4);
+    u8(m, 1);
+}
+
+static void stream_commit(struct msg *m, uint32_t xid, uint64_t commit, uint64_t end)
+{
+    u8(m, 'c');
+    be(m, xid, 4);
+    u8(m, 0);
+    be(m, commit, 8);
+    be(m, end, 8);
+    be(m, 7, 8);
+}
+
 static void test_stream_parse(void **state)
 {
     (void)state;
     ox_pg_stream_msg sm;
     ox_errbuf eb;
     struct msg m = {.n = 0};
-    u8(&m, 'S');
-    be(&m, 900, 4);
-    u8(&m, 1);
+    stream_start(&m, 900);
     assert_int_equal(ox_pgoutput_stream_parse(m.b, m.n, 0, 1, &sm, &eb), 0);
     assert_int_equal(sm.kind, 'S');
     assert_int_equal(sm.xid, 900);
@@ -383,12 +399,7 @@ static void test_stream_parse(void **state)
     assert_int_equal(ox_pgoutput_stream_parse(m.b, m.n, 0, 1, &sm, &eb), 0);
     assert_int_equal(sm.kind, 0); /* an unstreamed Insert */
     m.n = 0;
-    u8(&m, 'c');
-    be(&m, 900, 4);
-    u8(&m, 0);
-    be(&m, 0x500, 8);
-    be(&m, 0x510, 8);
-    be(&m, 7, 8);
+    stream_commit(&m, 900, 0x500, 0x510);
     assert_int_equal(ox_pgoutput_stream_parse(m.b, m.n, 0, 1, &sm, &eb), 0);
     assert_int_equal(sm.kind, 'c');
     assert_int_equal(sm.commit_lsn, 0x500);
@@ -425,9 +436,7 @@ static void test_stream_spill(void **state)
     ox_pgoutput *d = ox_pgoutput_create("db");
     struct msg m = {.n = 0};
 #define FEED(lsn) spill_feed(st, &m, (lsn))
-    u8(&m, 'S');
-    be(&m, 900, 4);
-    u8(&m, 1);
+    stream_start(&m, 900);
     assert_int_equal(FEED(0x10), 1);
     u8(&m, 'R');
     be(&m, 901, 4); /* sent by the subtransaction that aborts */
@@ -454,9 +463,7 @@ static void test_stream_spill(void **state)
     u8(&m, 'E');
     assert_int_equal(FEED(0x20), 1);
     assert_true(ox_pg_stream_open(st));
-    u8(&m, 'S');
-    be(&m, 902, 4);
-    u8(&m, 1);
+    stream_start(&m, 902);
     assert_int_equal(FEED(0x21), 1);
     u8(&m, 'E');
     assert_int_equal(FEED(0x22), 1);
@@ -474,12 +481,7 @@ static void test_stream_spill(void **state)
     assert_int_equal(FEED(0x24), 1);
     u8(&m, 'I'); /* an unstreamed message goes to the decoder */
     assert_int_equal(FEED(0x25), 0);
-    u8(&m, 'c');
-    be(&m, 900, 4);
-    u8(&m, 0);
-    be(&m, 0x30, 8);
-    be(&m, 0x38, 8);
-    be(&m, 0, 8);
+    stream_commit(&m, 900, 0x30, 0x38);
     assert_int_equal(FEED(0x38), 1);
     assert_true(ox_pg_stream_replaying(st));
     struct out o = {.n = 0};
