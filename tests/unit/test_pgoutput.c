@@ -499,6 +499,13 @@ static void test_stream_spill(void **state)
     assert_false(ox_pg_stream_open(st));
     snprintf(path, sizeof path, "%s/900.spill", dir);
     assert_int_not_equal(access(path, F_OK), 0);
+    /* A later block of a transaction whose start this connection never
+     * saw: an error, never a transaction with its first changes missing. */
+    u8(&m, 'S');
+    be(&m, 999, 4);
+    u8(&m, 0);
+    assert_int_equal(FEED(0x40), OX_EPROTO);
+    ox_pg_stream_reset(st);
 #undef FEED
     for (int i = 0; i < 8; i++)
         ox_buf_free(&o.json[i]);
