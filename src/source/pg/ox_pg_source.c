@@ -497,7 +497,8 @@ static int check_publication(struct pg_source *p, PGconn *c, ox_errbuf *eb)
                           ox_errf(eb, OX_ECONFIG,
                                   "publication %s was dropped at %s:%u behind the store's back: "
                                   "changes since then were not published to the store; recreate "
-                                  "it and re-read the tables from a snapshot",
+                                  "it (the store then resumes by itself, skipping the WAL written "
+                                  "meanwhile) and re-read the tables from a snapshot",
                                   p->publication, p->host, (unsigned)p->cfg.port),
                           eb);
     if (all)
@@ -589,8 +590,9 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                         ox_errf(eb, OX_ECONFIG,
                                 "publication %s does not exist at %s:%u (dropped behind the "
                                 "store's back?): changes since then were not published to the "
-                                "store; recreate it (CREATE PUBLICATION %s ...) and re-read the "
-                                "tables from a snapshot",
+                                "store; recreate it (CREATE PUBLICATION %s ...: the store then "
+                                "resumes by itself, skipping the WAL written meanwhile) and "
+                                "re-read the tables from a snapshot",
                                 p->publication, p->host, (unsigned)p->cfg.port, p->publication),
                         eb);
         goto done;
@@ -911,6 +913,66 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     return 0;
 }
 
+/*
+ * The walsender stopped with "publication P does not exist": pgoutput reads
+ * the publication as of each change, so after DROP and CREATE PUBLICATION
+ * it cannot decode anything committed while P was missing, and would fail
+ * there forever. While P is missing this says so; once P exists again the
+ * slot is advanced to the server's current WAL position (no output plugin
+ * runs while advancing), and the error names the skipped range: the store
+ * reports it (status 9, DRC_509), reconnects, and the server resumes at the
+ * new position. Always returns an OX_ECONFIG error in eb.
+ */
+static int publication_gap(struct pg_source *p, ox_errbuf *eb)
+{
+    if (p->conn)
+        PQfinish(p->conn);
+    p->conn = NULL;
+    PGconn *c = NULL;
+    PGresult *r = NULL;
+    ox_errbuf why;
+    const char *params[] = {p->publication, p->slot};
+    char from[24], to[24] = "";
+    ox_pg_lsn_format(p->resume_lsn, from);
+    int rc = connect_pg(p, false, &c, &why);
+    if (rc == 0)
+        rc = exec(p, c, "SELECT pg_current_wal_lsn()::text FROM pg_publication WHERE pubname = $1",
+                  1, params, &r, "reading pg_publication", &why);
+    if (rc == 0 && PQntuples(r) == 1) {
+        snprintf(to, sizeof to, "%s", PQgetvalue(r, 0, 0));
+        const char *adv[] = {p->slot, to};
+        /* The walsender that failed may hold the slot for a moment. */
+        for (int i = 0; i < 100; i++) {
+            rc = exec(p, c, "SELECT pg_replication_slot_advance($1, $2::pg_lsn)", 2, adv, NULL,
+                      "advancing the replication slot", &why);
+            if (rc != OX_EBUSY)
+                break;
+            sleep_ms(100);
+        }
+    }
+    PQclear(r);
+    if (c)
+        PQfinish(c);
+    if (rc == 0 && to[0])
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "publication %s at %s:%u was dropped and created again: the server cannot "
+                     "decode what committed while it was missing, so the store skipped the WAL "
+                     "from %s to %s (changes committed there are not in the store: re-read the "
+                     "tables from a snapshot) and resumes",
+                     p->publication, p->host, (unsigned)p->cfg.port, from, to);
+    else if (rc == 0)
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "publication %s was dropped at %s:%u behind the store's back: changes since "
+                     "then were not published to the store; recreate it (the store then resumes "
+                     "by itself, skipping the WAL written meanwhile) and re-read the tables from a "
+                     "snapshot",
+                     p->publication, p->host, (unsigned)p->cfg.port);
+    else
+        rc = ox_errf(eb, OX_ECONFIG, "publication %s is missing at %s:%u (%s)", p->publication,
+                     p->host, (unsigned)p->cfg.port, why.msg);
+    return note_fault(p, OX_SOURCE_FAULT_PUBLICATION, rc, eb);
+}
+
 static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
                    ox_errbuf *eb)
 {
@@ -1021,6 +1083,8 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         }
         if (ox_pgoutput_in_txn(p->dec) && reset)
             reset(p->arg);
+        if (rc == OX_ECONFIG && p->fault == OX_SOURCE_FAULT_PUBLICATION)
+            return publication_gap(p, eb);
         return ox_errf(eb, rc, "%s", why.msg);
     }
 }

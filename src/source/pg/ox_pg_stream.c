@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,11 +148,22 @@ static int block_start(ox_pg_stream *s, const ox_pg_stream_msg *m, uint64_t lsn,
     s->block_xid = m->xid;
     if (txn_find(s, m->xid))
         return 0;
+    if (!m->first) /* its first blocks went to a connection before this one */
+        return ox_errf(eb, OX_EPROTO,
+                       "LSN %" PRIX64 ": Stream Start of transaction %" PRIu32
+                       " continues a stream this connection never saw",
+                       lsn, m->xid);
     char path[4096];
     spill_path(s, m->xid, path, sizeof path);
-    FILE *f = fopen(path, "w+b");
-    if (!f)
-        return io_error(eb, "fopen", s, m->xid);
+    /* Row data: readable by the store's user only, like the log. */
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (!f) {
+        int rc = io_error(eb, "open", s, m->xid);
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 4;
         s->t = ox_xrealloc(s->t, s->cap * sizeof *s->t);
