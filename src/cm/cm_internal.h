@@ -128,6 +128,7 @@ struct ox_cm {
     int health_started;
     atomic_int stopping;
     struct MHD_Daemon *mhd;
+    struct cm_guard *guard;       /* listens; hands complete request heads to mhd */
     atomic_int workers;           /* POST handlers running on their own threads */
     void *sv;                     /* in-process supervisor (cfg.local_sv handle) */
     char local_sv_host[32];       /* host id sv_token authenticates (cm_cred.c) */
@@ -272,5 +273,7 @@ int cm_resp_error(struct cm_resp *resp, int http_status, const char *fmt, ...)
 int cm_resp_ok(struct cm_resp *resp, json_t *extra);
 int cm_http_start(struct ox_cm *cm, ox_errbuf *eb);
 void cm_http_stop(struct ox_cm *cm);
+/* The port the API listens on (the ephemeral one with cm.port 0 in tests). */
+uint16_t cm_http_port(const struct ox_cm *cm);
 
 #endif

@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         store_boot();
     ox_buf resp = OX_BUF_INIT;
     /* A subscription never ends by itself: read its backlog, stop when idle. */
-    int status = http_inject(the_st.http, data, size, 2000, 20, &resp);
+    int status = http_inject(http_inject_mhd_port(the_st.http), data, size, 2000, 5, &resp);
     /* MHD may close a request line it cannot parse without answering (0). */
     if (status <= 0) {
         ox_buf_free(&resp);

@@ -947,7 +947,7 @@ static int publication_gap(struct pg_source *p, ox_errbuf *eb)
                       "advancing the replication slot", &why);
             if (rc != OX_EBUSY)
                 break;
-            sleep_ms(100);
+            ox_time_sleep_ms(100, 0);
         }
     }
     PQclear(r);
