@@ -20,6 +20,7 @@
 #include "ox_buf.h"
 #include "ox_change.h"
 #include "ox_cli.h"
+#include "ox_render.h"
 #include "ox_secret.h"
 #include "ox_source.h"
 
@@ -73,7 +74,8 @@ const struct ox_cmd_entry ox_cmd_capture = {
 
 struct cap {
     ox_buf line; /* scratch for one record */
-    ox_buf txn;  /* records of the open transaction */
+    ox_render *render;
+    ox_buf txn; /* records of the open transaction */
     bool in_txn;
     bool streamed; /* part of the open transaction is already on stdout */
     uint64_t rows, limit;
@@ -93,7 +95,7 @@ static int on_change(void *arg, const ox_change *c)
 {
     struct cap *k = arg;
     ox_buf_reset(&k->line);
-    ox_change_to_json(c, &k->line);
+    ox_render_json(k->render, c, &k->line);
     ox_buf_putc(&k->line, '\n');
     if (c->op == OX_OP_BEGIN) {
         k->in_txn = true;
@@ -467,7 +469,8 @@ static int run(int argc, char **argv)
     const struct ox_source_ops *ops = ox_source_find(a.type);
     ox_source *src = NULL;
     ox_errbuf eb = {{0}};
-    struct cap k = {.line = OX_BUF_INIT, .txn = OX_BUF_INIT, .limit = a.limit};
+    struct cap k = {
+        .line = OX_BUF_INIT, .txn = OX_BUF_INIT, .limit = a.limit, .render = ox_render_create()};
     rc = ops->open(&a.cfg, &src, &eb);
     if (rc == 0)
         rc = ops->start(src, &a.from, &eb);
@@ -484,6 +487,7 @@ static int run(int argc, char **argv)
     if (src)
         ops->close(src);
     ox_buf_free(&k.line);
+    ox_render_free(k.render);
     ox_buf_free(&k.txn);
     if (password) {
         memset(password, 0, strlen(password));

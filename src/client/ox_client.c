@@ -28,8 +28,7 @@
 #include "ox_checkpoint.h"
 #include "ox_client_parse.h"
 #include "ox_json_out.h"
-#include "ox_payload.h"
-#include "ox_store_ckpt.h"
+#include "ox_record.h"
 #include "ox_time.h"
 
 struct ox_client {
@@ -48,7 +47,7 @@ struct ox_client {
     uint32_t ds_ip;
     uint16_t ds_port;
     ox_buf json;
-    char cp[OX_STORE_CKPT_LEN];
+    char cp[OX_CHECKPOINT_STRLEN];
     uint8_t rbuf[256 * 1024];
 };
 
@@ -370,21 +369,16 @@ static void build_record(ox_client *c, const oxc_frame *f, ox_client_record *rec
         sp.file_idx = f->file_idx;
         sp.offset = f->offset;
         sp.timestamp = f->timestamp;
-        size_t cl = ox_store_ckpt_format(c->ds_ip, c->ds_port, &sp, f->msg_id, c->cp);
-        char num[24];
-        OX_JSON_LIT(&c->json, "{\"msgId\":");
-        ox_buf_put(&c->json, num, ox_fmt_u64(num, f->msg_id));
-        OX_JSON_LIT(&c->json, ",\"checkpoint\":\"");
-        ox_buf_put(&c->json, c->cp, cl);
+        size_t cl = ox_record_checkpoint(c->ds_ip, c->ds_port, &sp, f->msg_id, c->cp);
         ox_payload_view pv;
-        if (ox_payload_decode(f->data, (uint32_t)f->data_len, &pv) == 0 && pv.json_len >= 2 &&
-            pv.json[0] == '{') {
-            int empty = pv.json[1] == '}';
-            ox_buf_put(&c->json, empty ? "\"" : "\",", empty ? 1 : 2);
-            ox_buf_put(&c->json, pv.json + 1, pv.json_len - 1);
-        } else {
-            OX_JSON_LIT(&c->json, "\"}");
-        }
+        memset(&pv, 0, sizeof pv);
+        const char *rest = NULL;
+        size_t rest_len = 0;
+        if (ox_record_decode(f->data, (uint32_t)f->data_len, &pv) != 0)
+            pv.json_len = 0; /* served as {"msgId":..,"checkpoint":".."} */
+        ox_record_json_head(&c->json, f->msg_id, c->cp, cl, pv.json, pv.json_len, &rest, &rest_len);
+        if (rest != NULL)
+            ox_buf_put(&c->json, rest, rest_len);
     }
     ox_buf_putc(&c->json, 0);
     c->json.len--;

@@ -151,7 +151,10 @@ static ox_log *log_alloc(const char *dir, const ox_log_options *o)
     log->dflags = o->fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
     log->fd = -1;
     atomic_store(&log->refs, 1);
-    log->buf_cap = 2u << 20;
+    /* Appends are batched in memory up to 2 MiB, or a segment's size if
+     * smaller (a segment is flushed long before such a buffer fills; larger
+     * records are written directly). */
+    log->buf_cap = o->segment_bytes < (2u << 20) ? (size_t)o->segment_bytes : 2u << 20;
     log->buf = ox_xmalloc(log->buf_cap);
     log->spare = ox_xmalloc(log->buf_cap);
     pthread_mutex_init(&log->wlock, NULL);

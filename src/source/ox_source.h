@@ -62,6 +62,10 @@ typedef struct ox_source_config {
     const char *publication;
     const char *name;
     const char *whitelist; /* the store's list, to scope a new publication */
+    /* Addition (PostgreSQL streaming): a directory the source owns for the
+     * spill files of in-progress transactions (the store passes
+     * `<store.dir>/pgstream`), or NULL: streaming is not requested. */
+    const char *spill_dir;
     /* Stop at the source's current end instead of waiting for more: poll()
      * returns OX_ECLOSED there (`oxbow capture --until-end`; MySQL only). */
     int until_end;

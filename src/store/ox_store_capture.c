@@ -2,7 +2,7 @@
  * ox_store_capture.c - the capture thread: source -> filters -> change log.
  *
  * This thread is the change log's only writer. Each change becomes one log
- * record (payload per ox_payload.h) as it arrives, so a transaction of any
+ * record (payload per ox_record.h) as it arrives, so a transaction of any
  * size passes with one record's worth of memory:
  *
  *   BEGIN             opens the transaction; not stored.
@@ -55,6 +55,7 @@
 
 #include "ox_filter.h"
 #include "ox_payload.h"
+#include "ox_render.h"
 #include "ox_source.h"
 #include "ox_store_priv.h"
 
@@ -72,6 +73,7 @@ struct capture {
     ox_source *src;
     ox_filter *white, *black;
     ox_buf payload;
+    ox_render *render; /* the JSON of every stored record */
     int in_txn;
     uint64_t txn_records;
     char txn_gtid[OX_LOG_OPAQUE_MAX + 1];
@@ -176,8 +178,8 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     ox_log_srcpos sp;
     fill_src(&sp, c, (flags & OX_LOG_COMMIT) ? c->next_offset : c->offset, gtid);
     ox_buf_reset(&cap->payload);
-    ox_payload_put_change_header(&cap->payload, c, op);
-    ox_change_to_json(c, &cap->payload);
+    ox_record_put_change_header(&cap->payload, c, op);
+    ox_render_json(cap->render, c, &cap->payload);
     if (cap->payload.len > (1u << 30)) {
         cap->cb_rc = ox_errf(&cap->cb_eb, OX_ERANGE,
                              "a change at %s offset %" PRIu64 " is larger than 1 GiB as JSON",
@@ -424,6 +426,9 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     char schema_dir[4096];
     snprintf(schema_dir, sizeof schema_dir, "%s/schema", c->dir);
     sc.schema_dir = schema_dir;
+    char spill_dir[4096];
+    snprintf(spill_dir, sizeof spill_dir, "%s/pgstream", c->dir);
+    sc.spill_dir = spill_dir;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;
@@ -608,8 +613,15 @@ static int sync_or_fail(struct capture *cap, int rc)
     struct ox_store *st = cap->st;
     ox_errbuf eb;
     if (rc == 0 || rc == OX_EAGAIN) {
-        /* Nothing more pending (or a batch done): make it visible now. */
-        int sr = ox_log_sync(st->log, &eb);
+        /* Nothing more pending (or a batch done): make it visible now.
+         * Under the interval policy a batch is left to the flusher, which
+         * makes it durable within the interval: an fdatasync here after
+         * every batch would stop reading the source while it waits, and
+         * catch-up would move at the disk's pace. The source is told only
+         * what is durable either way. */
+        int sr = 0;
+        if (rc == OX_EAGAIN || st->cfg->fsync_policy != OX_LOG_FSYNC_INTERVAL)
+            sr = ox_log_sync(st->log, &eb);
         if (sr != 0) {
             cap->cb_rc = sr;
             cap->cb_eb = eb;
@@ -670,6 +682,7 @@ void *ox_store_capture_main(void *arg)
     const ox_store_config *c = st->cfg;
     struct capture cap;
     memset(&cap, 0, sizeof cap);
+    cap.render = ox_render_create();
     cap.st = st;
     cap.ops = ox_source_find(c->source_type);
     ox_backoff_init(&cap.retry, RETRY_FIRST_MS, RETRY_MAX_MS);
@@ -696,5 +709,6 @@ void *ox_store_capture_main(void *arg)
     ox_filter_free(cap.white);
     ox_filter_free(cap.black);
     ox_buf_free(&cap.payload);
+    ox_render_free(cap.render);
     return NULL;
 }

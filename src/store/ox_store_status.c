@@ -18,7 +18,7 @@
 #include "ox_buf.h"
 #include "ox_checkpoint.h"
 #include "ox_json_out.h"
-#include "ox_store_ckpt.h"
+#include "ox_record.h"
 #include "ox_store_priv.h"
 
 void ox_store_set_status(struct ox_store *st, int status, int level, const char *fmt, ...)
@@ -73,9 +73,9 @@ static void put_checkpoint(struct ox_store *st, ox_buf *out, uint64_t msg_id,
                            const ox_log_srcpos *src)
 {
     const ox_store_config *c = st->cfg;
-    char ip[16], cp[OX_STORE_CKPT_LEN];
+    char ip[16], cp[OX_CHECKPOINT_STRLEN];
     ox_ipv4_format(c->source_ip, ip);
-    ox_store_ckpt_format(c->source_ip, c->source_port, src, msg_id, cp);
+    ox_record_checkpoint(c->source_ip, c->source_port, src, msg_id, cp);
     ox_buf_printf(out,
                   "{\"checkpoint\":\"%s\",\"dataSource\":\"%s:%u\",\"dbIp\":%" PRIu32
                   ",\"dbIpString\":\"%s\",\"dbPort\":%u,\"fileIdx\":%" PRIu64

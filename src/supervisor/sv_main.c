@@ -21,7 +21,6 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
-#include "ox_store.h"
 #include "ox_curl.h"
 #include "ox_durable.h"
 #include "sv_internal.h"
@@ -262,7 +261,8 @@ static int act(struct ox_supervisor *sv)
                 char cfgpath[1500];
                 /* The source's slot (PostgreSQL) would keep WAL forever. */
                 snprintf(cfgpath, sizeof cfgpath, "%s/store.properties", s->dir);
-                if (access(cfgpath, R_OK) == 0 && ox_store_drop_source(cfgpath, &eb) != 0)
+                if (sv->cfg.drop_source != NULL && access(cfgpath, R_OK) == 0 &&
+                    sv->cfg.drop_source(cfgpath, &eb) != 0)
                     fprintf(stderr,
                             "oxbow supervisor: store %s: could not drop its source slot: %s "
                             "(drop it by hand: docs/pg_capture.md)\n",

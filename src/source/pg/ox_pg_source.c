@@ -14,6 +14,7 @@
 #include "ox_alloc.h"
 #include "ox_filter.h"
 #include "ox_pq.h"
+#include "ox_pg_stream.h"
 #include "ox_pgoutput.h"
 #include "ox_time.h"
 
@@ -35,10 +36,11 @@ static int64_t pg_now_us(void)
 struct pg_source {
     struct ox_source base; /* first: ox_source* <-> pg_source* */
     ox_source_config cfg;  /* strings below are our copies */
-    char *host, *user, *password, *database, *whitelist;
+    char *host, *user, *password, *database, *whitelist, *spill_dir;
     char slot[64], publication[64];
     PGconn *conn;
     ox_pgoutput *dec;
+    ox_pg_stream *st; /* streamed transactions (NULL: streaming not requested) */
     int server_version;
 
     bool started;
@@ -186,6 +188,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     p->cfg.publication = p->publication;
     p->cfg.name = NULL;
     p->cfg.whitelist = p->whitelist = dup_or_null(cfg->whitelist);
+    p->cfg.spill_dir = p->spill_dir = dup_or_null(cfg->spill_dir);
     p->cfg.tls_ca = NULL;
     if (!p->cfg.port)
         p->cfg.port = 5432;
@@ -219,6 +222,8 @@ static void pg_close(ox_source *s)
     }
     drop_conn(p);
     ox_pgoutput_free(p->dec);
+    ox_pg_stream_free(p->st);
+    free(p->spill_dir);
     if (p->password)
         memset(p->password, 0, strlen(p->password));
     free(p->host);
@@ -492,7 +497,8 @@ static int check_publication(struct pg_source *p, PGconn *c, ox_errbuf *eb)
                           ox_errf(eb, OX_ECONFIG,
                                   "publication %s was dropped at %s:%u behind the store's back: "
                                   "changes since then were not published to the store; recreate "
-                                  "it and re-read the tables from a snapshot",
+                                  "it (the store then resumes by itself, skipping the WAL written "
+                                  "meanwhile) and re-read the tables from a snapshot",
                                   p->publication, p->host, (unsigned)p->cfg.port),
                           eb);
     if (all)
@@ -584,8 +590,9 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                         ox_errf(eb, OX_ECONFIG,
                                 "publication %s does not exist at %s:%u (dropped behind the "
                                 "store's back?): changes since then were not published to the "
-                                "store; recreate it (CREATE PUBLICATION %s ...) and re-read the "
-                                "tables from a snapshot",
+                                "store; recreate it (CREATE PUBLICATION %s ...: the store then "
+                                "resumes by itself, skipping the WAL written meanwhile) and "
+                                "re-read the tables from a snapshot",
                                 p->publication, p->host, (unsigned)p->cfg.port, p->publication),
                         eb);
         goto done;
@@ -693,17 +700,37 @@ static int send_status(struct pg_source *p, bool reply, ox_errbuf *eb)
     return 0;
 }
 
+/* Streaming (PostgreSQL 14+, with a spill directory): the server sends a
+ * large transaction while it runs instead of decoding it to its own disk;
+ * ox_pg_stream keeps it until its commit (docs/pg_capture.md). */
+static int stream_setup(struct pg_source *p, ox_errbuf *eb)
+{
+    if (p->server_version < 140000 || !p->spill_dir)
+        return 0;
+    if (!p->st) {
+        int rc = ox_pg_stream_create(p->spill_dir, &p->st, eb);
+        if (rc != 0)
+            return rc;
+    }
+    ox_pg_stream_reset(p->st);
+    return 0;
+}
+
 static int start_stream(struct pg_source *p, ox_errbuf *eb)
 {
-    int rc = connect_pg(p, true, &p->conn, eb);
+    int rc = stream_setup(p, eb);
     if (rc != 0)
         return rc;
-    char lsn[24], sql[320];
+    if ((rc = connect_pg(p, true, &p->conn, eb)) != 0)
+        return rc;
+    char lsn[24], sql[360];
     ox_pg_lsn_format(p->resume_lsn, lsn);
     snprintf(sql, sizeof sql,
              "START_REPLICATION SLOT \"%s\" LOGICAL %s (proto_version '%d', publication_names "
-             "'\"%s\"')",
-             p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication);
+             "'\"%s\"'%s%s)",
+             p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication,
+             p->st ? ", streaming 'on'" : "",
+             p->server_version >= 140000 ? ", messages 'true'" : "");
     PGresult *r = PQexec(p->conn, sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_BOTH) {
         rc = result_error(p, r, "START_REPLICATION", eb);
@@ -808,6 +835,7 @@ static void go_down(struct pg_source *p, ox_reset_fn reset, ox_source_fault kind
     if (ox_pgoutput_in_txn(p->dec) && !p->skipping && reset)
         reset(p->arg);
     ox_pgoutput_reset(p->dec);
+    ox_pg_stream_reset(p->st);
     p->skipping = false;
     drop_conn(p);
     p->down = true;
@@ -859,10 +887,16 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     if (f.wal_end > p->wal_end)
         p->wal_end = f.wal_end;
     p->have_lag = true;
-    if (f.kind == OX_PG_FRAME_XLOGDATA)
+    if (f.kind == OX_PG_FRAME_XLOGDATA) {
+        ox_pgoutput_set_send_time(p->dec, f.send_time / 1000000 + OX_PG_EPOCH_UNIX);
+        if (p->st && (rc = ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb)) != 0)
+            return rc < 0 ? rc : 0;
         return ox_pgoutput_feed(p->dec, f.msg, f.msg_len, f.start, on_change, p, eb);
+    }
     if (!ox_pgoutput_in_txn(p->dec)) {
-        if (f.wal_end > p->idle_end)
+        /* Conservative: no keepalive position is confirmed while a streamed
+         * transaction is open (only the durable commits before it). */
+        if (f.wal_end > p->idle_end && !ox_pg_stream_open(p->st))
             p->idle_end = f.wal_end;
         ox_change hb;
         memset(&hb, 0, sizeof hb);
@@ -877,6 +911,66 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     if (f.reply)
         return send_status(p, false, eb);
     return 0;
+}
+
+/*
+ * The walsender stopped with "publication P does not exist": pgoutput reads
+ * the publication as of each change, so after DROP and CREATE PUBLICATION
+ * it cannot decode anything committed while P was missing, and would fail
+ * there forever. While P is missing this says so; once P exists again the
+ * slot is advanced to the server's current WAL position (no output plugin
+ * runs while advancing), and the error names the skipped range: the store
+ * reports it (status 9, DRC_509), reconnects, and the server resumes at the
+ * new position. Always returns an OX_ECONFIG error in eb.
+ */
+static int publication_gap(struct pg_source *p, ox_errbuf *eb)
+{
+    if (p->conn)
+        PQfinish(p->conn);
+    p->conn = NULL;
+    PGconn *c = NULL;
+    PGresult *r = NULL;
+    ox_errbuf why;
+    const char *params[] = {p->publication, p->slot};
+    char from[24], to[24] = "";
+    ox_pg_lsn_format(p->resume_lsn, from);
+    int rc = connect_pg(p, false, &c, &why);
+    if (rc == 0)
+        rc = exec(p, c, "SELECT pg_current_wal_lsn()::text FROM pg_publication WHERE pubname = $1",
+                  1, params, &r, "reading pg_publication", &why);
+    if (rc == 0 && PQntuples(r) == 1) {
+        snprintf(to, sizeof to, "%s", PQgetvalue(r, 0, 0));
+        const char *adv[] = {p->slot, to};
+        /* The walsender that failed may hold the slot for a moment. */
+        for (int i = 0; i < 100; i++) {
+            rc = exec(p, c, "SELECT pg_replication_slot_advance($1, $2::pg_lsn)", 2, adv, NULL,
+                      "advancing the replication slot", &why);
+            if (rc != OX_EBUSY)
+                break;
+            ox_time_sleep_ms(100, 0);
+        }
+    }
+    PQclear(r);
+    if (c)
+        PQfinish(c);
+    if (rc == 0 && to[0])
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "publication %s at %s:%u was dropped and created again: the server cannot "
+                     "decode what committed while it was missing, so the store skipped the WAL "
+                     "from %s to %s (changes committed there are not in the store: re-read the "
+                     "tables from a snapshot) and resumes",
+                     p->publication, p->host, (unsigned)p->cfg.port, from, to);
+    else if (rc == 0)
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "publication %s was dropped at %s:%u behind the store's back: changes since "
+                     "then were not published to the store; recreate it (the store then resumes "
+                     "by itself, skipping the WAL written meanwhile) and re-read the tables from a "
+                     "snapshot",
+                     p->publication, p->host, (unsigned)p->cfg.port);
+    else
+        rc = ox_errf(eb, OX_ECONFIG, "publication %s is missing at %s:%u (%s)", p->publication,
+                     p->host, (unsigned)p->cfg.port, why.msg);
+    return note_fault(p, OX_SOURCE_FAULT_PUBLICATION, rc, eb);
 }
 
 static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
@@ -910,6 +1004,20 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
             }
+        }
+        if (ox_pg_stream_replaying(p->st)) {
+            /* A committed streamed transaction goes out in batches; the
+             * socket waits meanwhile (status updates still go out). */
+            p->last_rx_ms = t;
+            rc = ox_pg_stream_replay(p->st, p->dec, POLL_BATCH, on_change, p, eb);
+            if (rc != 0) {
+                if (ox_pgoutput_in_txn(p->dec) && reset)
+                    reset(p->arg);
+                return rc;
+            }
+            if (p->delivered >= POLL_BATCH || !ox_pg_stream_replaying(p->st))
+                return 0;
+            continue;
         }
         if (t - p->last_rx_ms > limit) {
             go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
@@ -975,6 +1083,8 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         }
         if (ox_pgoutput_in_txn(p->dec) && reset)
             reset(p->arg);
+        if (rc == OX_ECONFIG && p->fault == OX_SOURCE_FAULT_PUBLICATION)
+            return publication_gap(p, eb);
         return ox_errf(eb, rc, "%s", why.msg);
     }
 }

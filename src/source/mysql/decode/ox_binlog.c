@@ -61,7 +61,6 @@ void ox_binlog_decoder_free(ox_binlog_decoder *d)
     ox_buf_free(&d->annot);
     ox_buf_free(&d->query);
     ox_buf_free(&d->scratch);
-    ox_buf_free(&d->tail);
     ox_buf_free(&d->inflate);
     ox_buf_free(&d->payload);
     free(d);
