@@ -60,33 +60,12 @@ static void shape_init(image_shape *s, const uint8_t *present, uint32_t width)
 static inline long quick_value(ox_binlog_decoder *d, const ox_bl_col *c, const uint8_t *p,
                                size_t avail, ox_value *v)
 {
-    /* OX_VAL_INT and OX_VAL_UINT are adjacent: the kind is one add. */
-    uint8_t ikind = (uint8_t)(OX_VAL_INT + (c->unsig ? 1 : 0));
     switch (c->dk) {
     case DK_INT8:
-        if (avail < 1)
-            return -1;
-        v->kind = ikind;
-        v->v.u = c->unsig ? p[0] : (uint64_t)(int64_t)(int8_t)p[0];
-        return 1;
     case DK_INT16:
-        if (avail < 2)
-            return -1;
-        v->kind = ikind;
-        v->v.u = c->unsig ? le_n(p, 2) : (uint64_t)(int64_t)(int16_t)le_n(p, 2);
-        return 2;
     case DK_INT32:
-        if (avail < 4)
-            return -1;
-        v->kind = ikind;
-        v->v.u = c->unsig ? le_n(p, 4) : (uint64_t)(int64_t)(int32_t)le_n(p, 4);
-        return 4;
     case DK_INT64:
-        if (avail < 8)
-            return -1;
-        v->kind = ikind;
-        v->v.u = le_n(p, 8);
-        return 8;
+        return ox_bl_int_value(c, p, avail, v);
     case DK_DOUBLE: {
         if (avail < 8)
             return -1;

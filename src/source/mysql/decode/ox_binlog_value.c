@@ -315,27 +315,10 @@ long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scr
     size_t len, off;
     switch (c->dk) {
     case DK_INT8:
-        if (avail < 1)
-            return -1;
-        if (c->unsig) {
-            v->kind = OX_VAL_UINT;
-            v->v.u = p[0];
-        } else {
-            v->kind = OX_VAL_INT;
-            v->v.i = (int8_t)p[0];
-        }
-        return 1;
     case DK_INT16:
-        if (avail < 2)
-            return -1;
-        if (c->unsig) {
-            v->kind = OX_VAL_UINT;
-            v->v.u = le_n(p, 2);
-        } else {
-            v->kind = OX_VAL_INT;
-            v->v.i = (int16_t)le_n(p, 2);
-        }
-        return 2;
+    case DK_INT32:
+    case DK_INT64:
+        return ox_bl_int_value(c, p, avail, v);
     case DK_INT24:
         if (avail < 3)
             return -1;
@@ -347,28 +330,6 @@ long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scr
             v->v.i = (int64_t)(le_n(p, 3) ^ 0x800000) - 0x800000;
         }
         return 3;
-    case DK_INT32:
-        if (avail < 4)
-            return -1;
-        if (c->unsig) {
-            v->kind = OX_VAL_UINT;
-            v->v.u = le_n(p, 4);
-        } else {
-            v->kind = OX_VAL_INT;
-            v->v.i = (int32_t)le_n(p, 4);
-        }
-        return 4;
-    case DK_INT64:
-        if (avail < 8)
-            return -1;
-        if (c->unsig) {
-            v->kind = OX_VAL_UINT;
-            v->v.u = le_n(p, 8);
-        } else {
-            v->kind = OX_VAL_INT;
-            v->v.i = (int64_t)le_n(p, 8);
-        }
-        return 8;
     case DK_FLOAT: {
         if (avail < 4)
             return -1;
