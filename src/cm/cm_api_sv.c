@@ -34,6 +34,7 @@
 
 #include "cm_api.h"
 #include "ox_alloc.h"
+#include "ox_time.h"
 #include "ox_checkpoint.h"
 
 static int register_host(struct ox_cm *cm, const char *id, const char *ip, int port, ox_errbuf *eb)
@@ -97,14 +98,7 @@ static void long_poll(struct ox_cm *cm, uint64_t gen, int wait_ms)
         return;
     if (wait_ms > 5000)
         wait_ms = 5000;
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += wait_ms / 1000;
-    deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = ox_time_deadline(CLOCK_REALTIME, wait_ms);
     pthread_mutex_lock(&cm->cond_mu);
     int rc = 0;
     while (cm->gen == gen && rc == 0 && !atomic_load(&cm->stopping))

@@ -24,6 +24,7 @@
 
 #include "cm_guard.h"
 #include "ox_alloc.h"
+#include "ox_time.h"
 
 #define GUARD_DRAIN_MS   1000
 #define GUARD_DRAIN_MAX  (8u << 20)
@@ -51,13 +52,6 @@ struct cm_guard {
     uint16_t port;
     char peek[CM_GUARD_MAX_HEAD + 1];
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Forgets p (the caller closed or handed over its descriptor). */
 static void unlink_pend(cm_guard *g, struct pend *p)
@@ -102,7 +96,7 @@ static void accept_all(cm_guard *g)
         struct pend *p = ox_xcalloc(1, sizeof *p);
         p->fd = fd;
         p->addr = sa;
-        p->deadline_ms = mono_ms() + g->timeout_ms;
+        p->deadline_ms = ox_time_mono_ms() + g->timeout_ms;
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = p};
         if (epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
             free(p);
@@ -137,7 +131,7 @@ static void refuse(cm_guard *g, struct pend *p, int uri_too_long)
     }
     shutdown(p->fd, SHUT_WR);
     p->draining = 1;
-    p->deadline_ms = mono_ms() + GUARD_DRAIN_MS;
+    p->deadline_ms = ox_time_mono_ms() + GUARD_DRAIN_MS;
 }
 
 static void drain(cm_guard *g, struct pend *p)
@@ -191,7 +185,7 @@ static void look(cm_guard *g, struct pend *p, int hup)
 
 static void sweep(cm_guard *g)
 {
-    int64_t now = mono_ms();
+    int64_t now = ox_time_mono_ms();
     struct pend *p = g->head;
     while (p != NULL) {
         struct pend *next = p->next;
@@ -205,7 +199,7 @@ static void *guard_main(void *arg)
 {
     cm_guard *g = arg;
     struct epoll_event evs[GUARD_MAX_EVENTS];
-    int64_t last_sweep = mono_ms();
+    int64_t last_sweep = ox_time_mono_ms();
     while (!atomic_load(&g->stop)) {
         int n = epoll_wait(g->ep, evs, GUARD_MAX_EVENTS, GUARD_TICK_MS);
         for (int i = 0; i < n; i++) {
@@ -217,9 +211,9 @@ static void *guard_main(void *arg)
             else
                 look(g, p, (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
         }
-        if (mono_ms() - last_sweep >= GUARD_TICK_MS) {
+        if (ox_time_mono_ms() - last_sweep >= GUARD_TICK_MS) {
             sweep(g);
-            last_sweep = mono_ms();
+            last_sweep = ox_time_mono_ms();
         }
     }
     return NULL;

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "ox_alloc.h"
+#include "ox_time.h"
 #include "ox_assert.h"
 #include "ox_crc32c.h"
 #include "ox_log_int.h"
@@ -334,10 +335,7 @@ static int next_impl(ox_log_reader *r, ox_log_record *rec, int timeout_ms, ox_er
             pthread_cond_wait(&log->rcond, &log->mlock);
         } else {
             if (!have_dl) {
-                clock_gettime(CLOCK_MONOTONIC, &dl);
-                uint64_t ns = (uint64_t)dl.tv_nsec + (uint64_t)timeout_ms * 1000000u;
-                dl.tv_sec += (time_t)(ns / 1000000000u);
-                dl.tv_nsec = (long)(ns % 1000000000u);
+                dl = ox_time_deadline(CLOCK_MONOTONIC, timeout_ms);
                 have_dl = 1;
             }
             if (pthread_cond_timedwait(&log->rcond, &log->mlock, &dl) == ETIMEDOUT) {

@@ -45,6 +45,7 @@
 
 #include "ox_durable.h"
 #include "ox_log_int.h"
+#include "ox_time.h"
 
 void oxl_fail(ox_log *log, int rc, const ox_errbuf *detail)
 {
@@ -141,11 +142,7 @@ static void *flusher_main(void *arg)
         if (log->flusher_stop)
             break;
         /* Let commits arriving during the interval share one fsync. */
-        struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        uint64_t ns = (uint64_t)dl.tv_nsec + (uint64_t)log->opt.fsync_interval_ms * 1000000u;
-        dl.tv_sec += (time_t)(ns / 1000000000u);
-        dl.tv_nsec = (long)(ns % 1000000000u);
+        struct timespec dl = ox_time_deadline(CLOCK_MONOTONIC, log->opt.fsync_interval_ms);
         while (!log->flusher_stop &&
                pthread_cond_timedwait(&log->wcond, &log->wlock, &dl) != ETIMEDOUT)
             ;

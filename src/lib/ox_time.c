@@ -37,6 +37,18 @@ void ox_time_sleep_ms(int64_t ms, int interruptible)
     }
 }
 
+struct timespec ox_time_deadline(clockid_t clock, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    if (ms < 0)
+        ms = 0;
+    int64_t ns = ts.tv_nsec + (ms % 1000) * 1000000;
+    ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
+
 void ox_backoff_init(ox_backoff *b, int64_t initial_ms, int64_t cap_ms)
 {
     b->initial_ms = initial_ms > 0 ? initial_ms : 1;

@@ -20,6 +20,7 @@
 #define OX_TIME_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t ox_time_mono_ms(void);
@@ -31,6 +32,11 @@ int64_t ox_time_wall_us(void);
  * unless `interruptible`: then a signal ends the sleep early (daemons whose
  * stop flag a signal sets). */
 void ox_time_sleep_ms(int64_t ms, int interruptible);
+
+/* The absolute time `ms` from now on `clock` (CLOCK_MONOTONIC or
+ * CLOCK_REALTIME, whichever the condition variable waits on), for
+ * pthread_cond_timedwait. */
+struct timespec ox_time_deadline(clockid_t clock, int64_t ms);
 
 typedef struct ox_backoff {
     int64_t initial_ms; /* the first wait */

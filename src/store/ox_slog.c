@@ -13,6 +13,7 @@
 
 #include "ox_alloc.h"
 #include "ox_store_config.h"
+#include "ox_time.h"
 
 struct ox_slog {
     pthread_mutex_t mu;
@@ -43,12 +44,12 @@ void ox_slog_printf(ox_slog *l, int level, const char *fmt, ...)
         return;
     static const char *const names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
     char line[2048];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = ox_time_wall_ms();
+    time_t sec = (time_t)(now / 1000);
     struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
+    gmtime_r(&sec, &tm);
     size_t n = strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S", &tm);
-    n += (size_t)snprintf(line + n, sizeof line - n, ".%03ld %s ", ts.tv_nsec / 1000000L,
+    n += (size_t)snprintf(line + n, sizeof line - n, ".%03ld %s ", (long)(now % 1000),
                           names[level < 0   ? 0
                                 : level > 3 ? 3
                                             : level]);

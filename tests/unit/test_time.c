@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -62,6 +63,27 @@ static void test_clocks(void **state)
     ox_time_sleep_ms(-5, 0); /* returns at once */
 }
 
+/* Deadlines for pthread_cond_timedwait: on the asked clock, nanoseconds
+ * carried into seconds. */
+static void test_deadline(void **state)
+{
+    (void)state;
+    for (int64_t ms = 0; ms < 3000; ms += 333) {
+        struct timespec now, d = ox_time_deadline(CLOCK_MONOTONIC, ms);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+        int64_t diff =
+            ((int64_t)d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+        assert_true(diff <= ms && diff >= ms - 50);
+    }
+    struct timespec now, d = ox_time_deadline(CLOCK_REALTIME, 1500);
+    clock_gettime(CLOCK_REALTIME, &now);
+    assert_true(d.tv_sec - now.tv_sec >= 1 && d.tv_sec - now.tv_sec <= 2);
+    d = ox_time_deadline(CLOCK_MONOTONIC, -7); /* never in the past by more than now */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    assert_true(d.tv_sec <= now.tv_sec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -69,6 +91,7 @@ int main(void)
         cmocka_unit_test(test_cap_not_a_power_of_two),
         cmocka_unit_test(test_odd_settings),
         cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
