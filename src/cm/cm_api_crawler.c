@@ -119,7 +119,15 @@ static struct cm_host *pick_host(struct ox_cm *cm, const char *want, int *err_st
     return best;
 }
 
-int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+/* crawler/start's parameters, checked, with their defaults. */
+struct start_params {
+    const char *topic, *role, *type, *ud, *want;
+    char cpnorm[OX_CHECKPOINT_STRLEN];
+};
+
+/* Fills *sp from the request and returns 0, or answers the request with an
+ * error (400) and returns 1 (cm_resp_error itself returns 0). */
+static int start_params(struct cm_req *req, struct cm_resp *resp, struct start_params *sp)
 {
     ox_errbuf eb;
     const char *topic = cm_req_param(req, "topic");
@@ -129,39 +137,81 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
     const char *ud = cm_req_param(req, "userData");
     const char *want = cm_req_param(req, "host");
     if (topic == NULL)
-        return cm_resp_error(resp, 400, "missing parameter 'topic'");
+        return 1 + cm_resp_error(resp, 400, "missing parameter 'topic'");
     if (ox_cm_topic_validate(topic, &eb) != 0)
-        return cm_resp_error(resp, 400, "%s", eb.msg);
+        return 1 + cm_resp_error(resp, 400, "%s", eb.msg);
     if (cp == NULL)
         cp = "";
-    char cpnorm[OX_CHECKPOINT_STRLEN] = "";
+    sp->cpnorm[0] = '\0';
     if (*cp) {
         ox_checkpoint parsed;
         if (strlen(cp) >= CM_CHECKPOINT_MAX || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
-            return cm_resp_error(resp, 400, "bad checkpoint: %s",
-                                 strlen(cp) >= CM_CHECKPOINT_MAX ? "too long" : eb.msg);
-        ox_checkpoint_format(&parsed, cpnorm, sizeof cpnorm);
+            return 1 + cm_resp_error(resp, 400, "bad checkpoint: %s",
+                                     strlen(cp) >= CM_CHECKPOINT_MAX ? "too long" : eb.msg);
+        ox_checkpoint_format(&parsed, sp->cpnorm, sizeof sp->cpnorm);
     }
     if (role == NULL || *role == '\0')
         role = "master";
     if (strcmp(role, "master") != 0)
-        return cm_resp_error(resp, 400, "role must be master (got '%.32s')", role);
+        return 1 + cm_resp_error(resp, 400, "role must be master (got '%.32s')", role);
     if (type == NULL || *type == '\0')
         type = "mysql2store";
     if (strcmp(type, "mysql2store") != 0)
-        return cm_resp_error(resp, 400, "type must be mysql2store (got '%.32s')", type);
+        return 1 + cm_resp_error(resp, 400, "type must be mysql2store (got '%.32s')", type);
     if (ud == NULL)
         ud = "";
     if (!cm_text_ok(ud, 4096))
-        return cm_resp_error(resp, 400, "userData must be printable UTF-8 of at most 4096 bytes");
+        return 1 +
+               cm_resp_error(resp, 400, "userData must be printable UTF-8 of at most 4096 bytes");
     if (want != NULL && *want) {
         char ip[16];
         int port;
         uint32_t a;
         if (!ox_cm_host_id_parse(want, ip, &port) && ox_ipv4_parse(want, strlen(want), &a) != 0)
-            return cm_resp_error(resp, 400, "host must be <ipv4> or <ipv4>-<port>");
+            return 1 + cm_resp_error(resp, 400, "host must be <ipv4> or <ipv4>-<port>");
     }
+    sp->topic = topic;
+    sp->role = role;
+    sp->type = type;
+    sp->ud = ud;
+    sp->want = want;
+    return 0;
+}
 
+/* The new crawler's row and its topic's next sub id, in one metaDB
+ * transaction; on failure the CM's write health goes down. Call with
+ * mut_lock held. */
+static int insert_crawler_row(struct ox_cm *cm, const char *const p1[2], const char *const p2[15],
+                              ox_errbuf *eb)
+{
+    /* One transaction: hold db_lock across it so that the health thread's
+     * own transaction cannot interleave on the same connection. */
+    pthread_mutex_lock(&cm->db_lock);
+    int rc = ox_metadb_exec(cm->db, OX_MDB_BEGIN, 0, NULL, NULL, NULL, eb);
+    if (rc == 0)
+        rc = ox_metadb_exec(cm->db, OX_MDB_TOPIC_SET_NEXT_SUB, 2, p1, NULL, NULL, eb);
+    if (rc == 0)
+        rc = ox_metadb_exec(cm->db, OX_MDB_CRAWLER_INSERT, 15, p2, NULL, NULL, eb);
+    if (rc == 0)
+        rc = ox_metadb_exec(cm->db, OX_MDB_COMMIT, 0, NULL, NULL, NULL, eb);
+    if (rc != 0) {
+        ox_errbuf ignore;
+        ox_metadb_exec(cm->db, OX_MDB_ROLLBACK, 0, NULL, NULL, NULL, &ignore);
+        atomic_store(&cm->write_ok, 0);
+        snprintf(cm->health_err, sizeof cm->health_err, "%.500s", eb->msg);
+    }
+    pthread_mutex_unlock(&cm->db_lock);
+    return rc;
+}
+
+int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    ox_errbuf eb;
+    struct start_params sp;
+    if (start_params(req, resp, &sp) != 0)
+        return 0; /* answered */
+    const char *topic = sp.topic, *role = sp.role, *type = sp.type, *ud = sp.ud, *want = sp.want;
+    const char *cpnorm = sp.cpnorm;
     pthread_mutex_lock(&cm->mut_lock);
     pthread_rwlock_rdlock(&cm->lock);
     struct cm_topic *t = cm_topic_get(cm, topic);
@@ -204,23 +254,7 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
     const char *p1[2] = {topic, next};
     const char *p2[15] = {name,   topic,     subs,   host_id, ports, role, type, ud,
                           cpnorm, "running", "1002", "",      "",    "0",  ms};
-    /* One transaction: hold db_lock across it so that the health thread's
-     * own transaction cannot interleave on the same connection. */
-    pthread_mutex_lock(&cm->db_lock);
-    int rc = ox_metadb_exec(cm->db, OX_MDB_BEGIN, 0, NULL, NULL, NULL, &eb);
-    if (rc == 0)
-        rc = ox_metadb_exec(cm->db, OX_MDB_TOPIC_SET_NEXT_SUB, 2, p1, NULL, NULL, &eb);
-    if (rc == 0)
-        rc = ox_metadb_exec(cm->db, OX_MDB_CRAWLER_INSERT, 15, p2, NULL, NULL, &eb);
-    if (rc == 0)
-        rc = ox_metadb_exec(cm->db, OX_MDB_COMMIT, 0, NULL, NULL, NULL, &eb);
-    if (rc != 0) {
-        ox_errbuf ignore;
-        ox_metadb_exec(cm->db, OX_MDB_ROLLBACK, 0, NULL, NULL, NULL, &ignore);
-        atomic_store(&cm->write_ok, 0);
-        snprintf(cm->health_err, sizeof cm->health_err, "%.500s", eb.msg);
-    }
-    pthread_mutex_unlock(&cm->db_lock);
+    int rc = insert_crawler_row(cm, p1, p2, &eb);
     if (rc != 0) {
         pthread_mutex_unlock(&cm->mut_lock);
         return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
