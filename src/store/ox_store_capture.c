@@ -36,8 +36,9 @@
  * source reports down (ops->state; the source alone decides liveness and
  * reconnects by itself) -> 1 or the back end's own fault status; an error
  * the source returns makes this loop close it and open it again with
- * ox_time.h's backoff (1 s doubling to 30 s, forever): purged position -> 2, refused (auth,
- * privileges, binlog format) -> 3, log failure -> 4. A full disk is
+ * ox_time.h's backoff (1 s doubling to 30 s, forever): purged position
+ * -> 2, refused (auth, privileges, binlog format) -> 3, log failure -> 4.
+ * A full disk is
  * retried with the same backoff: ox_log_retry cuts the log back to its last
  * durable transaction and capture re-reads the source from there, so
  * nothing is lost or stored twice; the status stays 4 until a transaction
