@@ -161,11 +161,12 @@ static void fixup(ox_binlog_decoder *d, ox_value *vals, uint32_t n)
     }
 }
 
-int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_change_fn fn,
-               void *arg, ox_errbuf *eb)
+/* The change a rows event type carries, and whether its rows are zlib
+ * compressed (MariaDB). */
+static int rows_op(int type, bool *compressed)
 {
     int op;
-    bool compressed = false, partial = type == OX_EV_PARTIAL_UPDATE_ROWS;
+    *compressed = false;
     switch (type) {
     case OX_EV_WRITE_ROWS_V0:
     case OX_EV_WRITE_ROWS_V1:
@@ -175,7 +176,7 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
     case OX_EV_MARIA_WRITE_ROWS_COMPRESSED_V1:
     case OX_EV_MARIA_WRITE_ROWS_COMPRESSED:
         op = OX_OP_INSERT;
-        compressed = true;
+        *compressed = true;
         break;
     case OX_EV_DELETE_ROWS_V0:
     case OX_EV_DELETE_ROWS_V1:
@@ -185,17 +186,25 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
     case OX_EV_MARIA_DELETE_ROWS_COMPRESSED_V1:
     case OX_EV_MARIA_DELETE_ROWS_COMPRESSED:
         op = OX_OP_DELETE;
-        compressed = true;
+        *compressed = true;
         break;
     case OX_EV_MARIA_UPDATE_ROWS_COMPRESSED_V1:
     case OX_EV_MARIA_UPDATE_ROWS_COMPRESSED:
         op = OX_OP_UPDATE;
-        compressed = true;
+        *compressed = true;
         break;
     default:
         op = OX_OP_UPDATE;
         break;
     }
+    return op;
+}
+
+int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_change_fn fn,
+               void *arg, ox_errbuf *eb)
+{
+    bool compressed, partial = type == OX_EV_PARTIAL_UPDATE_ROWS;
+    int op = rows_op(type, &compressed);
     size_t post = d->post_len[type - 1];
     if (post == 0)
         post = (type >= OX_EV_WRITE_ROWS && type <= OX_EV_DELETE_ROWS) || partial ? 10 : 8;
