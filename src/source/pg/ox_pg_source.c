@@ -542,6 +542,55 @@ static int check_publication(struct pg_source *p, PGconn *c, ox_errbuf *eb)
 
 /* Checks the server and prepares the publication and the slot (see the
  * header): on a plain connection that is closed again. */
+/* wal_level and the REPLICATION attribute, each with its own fault. */
+static int check_server(struct pg_source *p, PGconn *c, ox_errbuf *eb)
+{
+    PGresult *r = NULL;
+    int rc = exec(p, c,
+                  "SELECT current_setting('wal_level'), (SELECT rolreplication OR "
+                  "rolsuper FROM pg_roles WHERE rolname = current_user)",
+                  0, NULL, &r, "checking the server", eb);
+    if (rc != 0)
+        return rc;
+    if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "wal_level is %s at %s:%u, but capture needs wal_level=logical (ALTER SYSTEM "
+                     "SET wal_level = logical, then restart the server)",
+                     PQgetvalue(r, 0, 0), p->host, (unsigned)p->cfg.port);
+        note_fault(p, OX_SOURCE_FAULT_WAL_LEVEL, rc, eb);
+    } else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+        rc = ox_errf(eb, OX_EPERM,
+                     "missing privilege: user '%s' at %s:%u has no REPLICATION attribute (ALTER "
+                     "ROLE %s REPLICATION)",
+                     p->user, p->host, (unsigned)p->cfg.port, p->user);
+        note_fault(p, OX_SOURCE_FAULT_PRIVILEGE, rc, eb);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The store's own publication: scoped by the whitelist where a publication
+ * can express it, else FOR ALL TABLES. */
+static int create_publication(struct pg_source *p, PGconn *c, ox_errbuf *eb)
+{
+    ox_buf sql = OX_BUF_INIT;
+    /* The name was checked to be [a-z0-9_]: quoting it is enough. */
+    ox_buf_printf(&sql, "CREATE PUBLICATION \"%s\" ", p->publication);
+    ox_errbuf why;
+    int scoped =
+        pub_scope(p->cfg.whitelist, p->database, p->server_version, &sql) &&
+        exec(p, c, (const char *)sql.data, 0, NULL, NULL, "creating the publication", &why) == 0;
+    ox_buf_free(&sql);
+    if (scoped)
+        return 0;
+    /* No list, one a publication cannot express, or naming tables that do
+     * not exist yet: publish everything; the store's filters keep what the
+     * lists say either way. */
+    char all[160];
+    snprintf(all, sizeof all, "CREATE PUBLICATION \"%s\" FOR ALL TABLES", p->publication);
+    return exec(p, c, all, 0, NULL, NULL, "creating the publication", eb);
+}
+
 static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *eb)
 {
     PGconn *c = NULL;
@@ -550,29 +599,8 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
     if (rc != 0)
         return rc;
     p->server_version = PQserverVersion(c);
-    if ((rc = exec(p, c,
-                   "SELECT current_setting('wal_level'), (SELECT rolreplication OR "
-                   "rolsuper FROM pg_roles WHERE rolname = current_user)",
-                   0, NULL, &r, "checking the server", eb)) != 0)
+    if ((rc = check_server(p, c, eb)) != 0)
         goto done;
-    if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
-        rc = ox_errf(eb, OX_ECONFIG,
-                     "wal_level is %s at %s:%u, but capture needs wal_level=logical (ALTER SYSTEM "
-                     "SET wal_level = logical, then restart the server)",
-                     PQgetvalue(r, 0, 0), p->host, (unsigned)p->cfg.port);
-        note_fault(p, OX_SOURCE_FAULT_WAL_LEVEL, rc, eb);
-        goto done;
-    }
-    if (strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
-        rc = ox_errf(eb, OX_EPERM,
-                     "missing privilege: user '%s' at %s:%u has no REPLICATION attribute (ALTER "
-                     "ROLE %s REPLICATION)",
-                     p->user, p->host, (unsigned)p->cfg.port, p->user);
-        note_fault(p, OX_SOURCE_FAULT_PRIVILEGE, rc, eb);
-        goto done;
-    }
-    PQclear(r);
-    r = NULL;
     /* The publication first: pgoutput looks it up in the catalog as of
      * each change, so it must predate the slot's first change. */
     const char *pub[] = {p->publication};
@@ -599,26 +627,8 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
     }
     if (have_pub && position && (rc = check_publication(p, c, eb)) != 0)
         goto done;
-    if (!have_pub) {
-        ox_buf sql = OX_BUF_INIT;
-        /* The name was checked to be [a-z0-9_]: quoting it is enough. */
-        ox_buf_printf(&sql, "CREATE PUBLICATION \"%s\" ", p->publication);
-        ox_errbuf why;
-        if (pub_scope(p->cfg.whitelist, p->database, p->server_version, &sql) &&
-            exec(p, c, (const char *)sql.data, 0, NULL, NULL, "creating the publication", &why) ==
-                0) {
-            ox_buf_free(&sql);
-        } else {
-            /* No list, one a publication cannot express, or naming tables
-             * that do not exist yet: publish everything; the store's
-             * filters keep what the lists say either way. */
-            ox_buf_free(&sql);
-            char all[160];
-            snprintf(all, sizeof all, "CREATE PUBLICATION \"%s\" FOR ALL TABLES", p->publication);
-            if ((rc = exec(p, c, all, 0, NULL, NULL, "creating the publication", eb)) != 0)
-                goto done;
-        }
-    }
+    if (!have_pub && (rc = create_publication(p, c, eb)) != 0)
+        goto done;
     struct slot_state ss;
     int64_t busy_until = ox_time_mono_ms() + BUSY_WAIT_MS;
     for (;;) {
