@@ -19,6 +19,7 @@
 
 #include "cm_api.h"
 #include "ox_alloc.h"
+#include "ox_time.h"
 #include "ox_buf.h"
 #include "ox_checkpoint.h"
 #include "ox_json_out.h"
@@ -26,14 +27,7 @@
 int cm_wait_for(struct ox_cm *cm, const char *name, int (*pred)(struct ox_cm *cm, const char *name),
                 int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = ox_time_deadline(CLOCK_REALTIME, timeout_ms);
     for (;;) {
         pthread_mutex_lock(&cm->cond_mu);
         uint64_t seen = cm->obs_gen;
