@@ -123,3 +123,43 @@ def test_tail_and_example_survive_kills_and_a_move(mariadb, tmp_path):
         for p in procs_:
             procs.kill_pid(p.pid, sig=signal.SIGTERM)
         s.cleanup()
+
+
+def _wait_new_pid(cm, name, old, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = cm.store_pid(name)
+        if pid and pid != old:
+            return pid
+        time.sleep(0.05)
+    raise AssertionError("store was not restarted:\n" + cm.log())
+
+
+def test_tail_finds_the_store_through_the_cm(cm, mariadb, tmp_path):
+    """No store URL at all: `--cm URL --crawler NAME` asks crawler/detail
+    where the store is, before the first connection and after each kill."""
+    mariadb.execute_root("CREATE DATABASE shop", "CREATE TABLE shop.r (id INT PRIMARY KEY, v INT)")
+    cm.create_topic(mariadb, topic="orders", whiteList="shop.*")
+    name = cm.start_crawler(topic="orders")["name"]
+    cm.wait_status(name, lambda c: c["status"] == 0)
+    tail, tail_out, tail_err = _spawn(
+        [oxbow_bin(), "tail", "--reconnect", "--cm", cm.url, "--crawler", name, "--earliest"],
+        tmp_path, "tail")
+    try:
+        n = 150
+        w = _writer(mariadb, n, 0.03)
+        for _ in range(2):
+            time.sleep(1.2)
+            pid = cm.store_pid(name)
+            os.kill(pid, signal.SIGKILL)
+            _wait_new_pid(cm, name, pid)
+        w.join()
+        want = [r[0] for r in mariadb.query("SELECT id FROM shop.r ORDER BY id")]
+        assert want == list(range(1, n + 1))
+        _wait_rows(tail_out, n)
+        time.sleep(1)
+        _check_exactly_once(tail_out, want, "oxbow tail --cm")
+        lines = [ln for ln in open(tail_err).read().splitlines() if "reconnected to" in ln]
+        assert len(lines) >= 2 and all("(from CM 127.0.0.1:" in ln for ln in lines), lines
+    finally:
+        procs.kill_pid(tail.pid, sig=signal.SIGTERM)
