@@ -32,16 +32,27 @@
 #include "ox_record.h"
 #include "ox_time.h"
 
+static int vfail(ox_client *c, int transient, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int vfail(ox_client *c, int transient, const char *fmt, va_list ap)
+{
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    c->failed = 1;
+    c->transient = transient;
+    return OX_CLIENT_ERROR;
+}
+
+/* A final failure: a reconnect would not cure it. */
 static int fail(ox_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(ox_client *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    int rc = vfail(c, 0, fmt, ap);
     va_end(ap);
-    c->failed = 1;
-    return OX_CLIENT_ERROR;
+    return rc;
 }
 
 /* A failure a reconnect may cure: the peer is down, went away or is busy. */
@@ -51,11 +62,9 @@ static int fail_t(ox_client *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    int rc = vfail(c, 1, fmt, ap);
     va_end(ap);
-    c->failed = 1;
-    c->transient = 1;
-    return OX_CLIENT_ERROR;
+    return rc;
 }
 
 void ox_client_options_init(ox_client_options *o)

@@ -16,6 +16,7 @@ from oxtest import procs
 from oxtest.oxbow import oxbow_bin, parse_json_lines
 from oxtest.servers import free_port
 from oxtest_store import Store
+from test_cm_restart import wait_pid_change
 
 N = 300
 
@@ -125,16 +126,6 @@ def test_tail_and_example_survive_kills_and_a_move(mariadb, tmp_path):
         s.cleanup()
 
 
-def _wait_new_pid(cm, name, old, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pid = cm.store_pid(name)
-        if pid and pid != old:
-            return pid
-        time.sleep(0.05)
-    raise AssertionError("store was not restarted:\n" + cm.log())
-
-
 def test_tail_finds_the_store_through_the_cm(cm, mariadb, tmp_path):
     """No store URL at all: `--cm URL --crawler NAME` asks crawler/detail
     where the store is, before the first connection and after each kill."""
@@ -152,7 +143,7 @@ def test_tail_finds_the_store_through_the_cm(cm, mariadb, tmp_path):
             time.sleep(1.2)
             pid = cm.store_pid(name)
             os.kill(pid, signal.SIGKILL)
-            _wait_new_pid(cm, name, pid)
+            wait_pid_change(cm, name, pid)
         w.join()
         want = [r[0] for r in mariadb.query("SELECT id FROM shop.r ORDER BY id")]
         assert want == list(range(1, n + 1))

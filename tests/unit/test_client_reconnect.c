@@ -165,6 +165,21 @@ static void count_line(void *arg, const char *line)
     lines++;
 }
 
+/* Opens rc in JSON mode from msg_id (0: the earliest); fails the test
+ * on an error. */
+static ox_client *open_json(const ox_client_reconnect *rc, uint64_t msg_id)
+{
+    ox_client_options o;
+    ox_client_options_init(&o);
+    o.binary = 0;
+    o.msg_id = msg_id;
+    o.from_earliest = msg_id == 0;
+    ox_client *c = NULL;
+    if (ox_client_open_reconnect(rc, &o, &c) != 0)
+        fail_msg("open: %s", ox_client_error(c));
+    return c;
+}
+
 static void test_resume_and_skip(void **state)
 {
     (void)state;
@@ -190,13 +205,7 @@ static void test_resume_and_skip(void **state)
     rc.backoff_initial_ms = 5;
     rc.backoff_cap_ms = 20;
     rc.on_reconnect = count_line;
-    ox_client_options o;
-    ox_client_options_init(&o);
-    o.binary = 0;
-    o.from_earliest = 1;
-    ox_client *c = NULL;
-    if (ox_client_open_reconnect(&rc, &o, &c) != 0)
-        fail_msg("open: %s", ox_client_error(c));
+    ox_client *c = open_json(&rc, 0);
     ox_client_record r;
     for (uint64_t want = 1; want <= 5; want++) {
         assert_int_equal(ox_client_next(c, &r, 5000), OX_CLIENT_RECORD);
@@ -280,13 +289,7 @@ static void test_through_cm(void **state)
     rc.crawler = "127.0.0.1-7100:o-000-0:0000000001";
     rc.cm_token = "t0ken";
     rc.give_up_ms = 300;
-    ox_client_options o;
-    ox_client_options_init(&o);
-    o.binary = 0;
-    o.msg_id = 7;
-    ox_client *c = NULL;
-    if (ox_client_open_reconnect(&rc, &o, &c) != 0)
-        fail_msg("open: %s", ox_client_error(c));
+    ox_client *c = open_json(&rc, 7);
     ox_client_record r;
     assert_int_equal(ox_client_next(c, &r, 5000), OX_CLIENT_RECORD);
     assert_int_equal(r.msg_id, 7);
