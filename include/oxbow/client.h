@@ -88,7 +88,7 @@ const char *ox_client_error(const ox_client *c);
 int ox_client_http_status(const ox_client *c);
 
 /*
- * Reconnect mode (opt-in, since 0.2). A client opened with
+ * Reconnect mode (opt-in, an addition to the API above). A client opened with
  * ox_client_open_reconnect survives a store that is killed, restarted or
  * moved: when the connection drops, the stream ends, or a store answers
  * 5xx/429 or is unreachable, ox_client_next reconnects by itself and
