@@ -66,11 +66,14 @@ def _writer(db, n, pause):
     return t
 
 
-def _check_exactly_once(path, want, what):
+def _check_exactly_once(path, want, what, err_path):
     recs = _records(path)
     ids = _inserted_ids(recs)
-    assert ids == want, "%s: %d rows, first wrong at %s" % (
-        what, len(ids), next((i for i, (a, b) in enumerate(zip(ids, want)) if a != b), len(ids)))
+    with open(err_path, errors="replace") as f:
+        err = f.read()[-3000:]
+    assert ids == want, "%s: %d rows, first wrong at %s; its stderr:\n%s" % (
+        what, len(ids), next((i for i, (a, b) in enumerate(zip(ids, want)) if a != b), len(ids)),
+        err)
     msg_ids = [r["msgId"] for r in recs]
     assert msg_ids == sorted(set(msg_ids)), what + ": a record twice or out of order"
     assert msg_ids == list(range(msg_ids[0], msg_ids[0] + len(msg_ids))), what + ": a gap"
@@ -110,8 +113,8 @@ def test_tail_and_example_survive_kills_and_a_move(mariadb, tmp_path):
         _wait_rows(tail_out, N)
         _wait_rows(ex_out, N)
         time.sleep(1)  # anything extra (a duplicate) would show up here
-        _check_exactly_once(tail_out, want, "oxbow tail --reconnect")
-        _check_exactly_once(ex_out, want, "the example")
+        _check_exactly_once(tail_out, want, "oxbow tail --reconnect", tail_err)
+        _check_exactly_once(ex_out, want, "the example", ex_err)
         lines = open(tail_err).read().splitlines()
         assert len([ln for ln in lines if "reconnected to" in ln]) >= 4, lines
         assert any("reconnected to 127.0.0.1:%d" % port2 in ln for ln in lines), lines
@@ -149,7 +152,7 @@ def test_tail_finds_the_store_through_the_cm(cm, mariadb, tmp_path):
         assert want == list(range(1, n + 1))
         _wait_rows(tail_out, n)
         time.sleep(1)
-        _check_exactly_once(tail_out, want, "oxbow tail --cm")
+        _check_exactly_once(tail_out, want, "oxbow tail --cm", tail_err)
         lines = [ln for ln in open(tail_err).read().splitlines() if "reconnected to" in ln]
         assert len(lines) >= 2 and all("(from CM 127.0.0.1:" in ln for ln in lines), lines
     finally:
