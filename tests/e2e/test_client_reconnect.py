@@ -7,6 +7,7 @@ plain `oxbow tail` (no --reconnect) dies with the first kill, which is what
 makes this test fail without the reconnect mode. A second test finds the
 store through the CM's crawler/detail."""
 
+import itertools
 import os
 import signal
 import threading
@@ -19,6 +20,7 @@ from oxtest_store import Store
 from test_cm_restart import wait_pid_change
 
 N = 300
+_priming_ids = itertools.count()
 
 
 def _example_bin():
@@ -40,7 +42,23 @@ def _records(path):
 
 
 def _inserted_ids(recs):
-    return [r["after"]["id"] for r in recs if r.get("op") == "insert"]
+    """Ids of the writer's rows (the priming rows have ids below 1)."""
+    return [r["after"]["id"] for r in recs if r.get("op") == "insert" and r["after"]["id"] > 0]
+
+
+def _prime(db, path, timeout=30):
+    """Inserts rows with ids 0, -1, ... until the subscriber prints one: then
+    the store captures and the subscriber follows, and the writer's rows
+    cannot fall before the store's start position."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.execute_root("INSERT INTO shop.r VALUES (%d, 0)" % -next(_priming_ids))
+        t = time.monotonic() + 2
+        while time.monotonic() < t:
+            if any(r.get("op") == "insert" for r in _records(path)):
+                return
+            time.sleep(0.1)
+    raise AssertionError("the subscriber printed no row")
 
 
 def _wait_rows(path, n, timeout=60):
@@ -77,7 +95,8 @@ def _check_exactly_once(path, want, what, err_path):
     msg_ids = [r["msgId"] for r in recs]
     assert msg_ids == sorted(set(msg_ids)), what + ": a record twice or out of order"
     assert msg_ids == list(range(msg_ids[0], msg_ids[0] + len(msg_ids))), what + ": a gap"
-    assert [r["after"]["v"] for r in recs if r.get("op") == "insert"] == [i * 7 for i in want]
+    assert [r["after"]["v"] for r in recs
+            if r.get("op") == "insert" and r["after"]["id"] > 0] == [i * 7 for i in want]
 
 
 def test_tail_and_example_survive_kills_and_a_move(mariadb, tmp_path):
@@ -97,6 +116,9 @@ def test_tail_and_example_survive_kills_and_a_move(mariadb, tmp_path):
         ex, ex_out, ex_err = _spawn(
             [_example_bin(), "--reconnect", ",".join(urls), str(tmp_path / "cp")], tmp_path, "ex")
         procs_ = [tail, plain, ex]
+        _prime(mariadb, tail_out)
+        _prime(mariadb, ex_out)
+        _prime(mariadb, plain_out)
         w = _writer(mariadb, N, 0.02)
         for i in range(4):
             time.sleep(1.2)
@@ -108,7 +130,7 @@ def test_tail_and_example_survive_kills_and_a_move(mariadb, tmp_path):
                 s.write_config()
             s.start()
         w.join()
-        want = [r[0] for r in mariadb.query("SELECT id FROM shop.r ORDER BY id")]
+        want = [r[0] for r in mariadb.query("SELECT id FROM shop.r WHERE id > 0 ORDER BY id")]
         assert want == list(range(1, N + 1))
         _wait_rows(tail_out, N)
         _wait_rows(ex_out, N)
@@ -140,6 +162,7 @@ def test_tail_finds_the_store_through_the_cm(cm, mariadb, tmp_path):
         [oxbow_bin(), "tail", "--reconnect", "--cm", cm.url, "--crawler", name, "--earliest"],
         tmp_path, "tail")
     try:
+        _prime(mariadb, tail_out)
         n = 150
         w = _writer(mariadb, n, 0.03)
         for _ in range(2):
@@ -148,7 +171,7 @@ def test_tail_finds_the_store_through_the_cm(cm, mariadb, tmp_path):
             os.kill(pid, signal.SIGKILL)
             wait_pid_change(cm, name, pid)
         w.join()
-        want = [r[0] for r in mariadb.query("SELECT id FROM shop.r ORDER BY id")]
+        want = [r[0] for r in mariadb.query("SELECT id FROM shop.r WHERE id > 0 ORDER BY id")]
         assert want == list(range(1, n + 1))
         _wait_rows(tail_out, n)
         time.sleep(1)
