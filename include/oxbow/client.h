@@ -114,6 +114,10 @@ typedef struct ox_client_reconnect {
     int64_t give_up_ms;         /* 0 (default): retry forever; else fail after this long down */
     int64_t backoff_initial_ms; /* first wait between rounds; default 200 */
     int64_t backoff_cap_ms;     /* longest wait; default 5000 */
+    /* A connection on which neither a record nor a keepalive (the store
+     * sends one after 3 s without records) arrived for this long is taken
+     * as dead (a frozen store, a cut link) and replaced; default 10000. */
+    int64_t silence_ms;
     /* Called (if set) on the calling thread after each successful reconnect
      * with a one-line, NUL-terminated description (where, why, from which
      * msgId); it holds no secret. The library itself never prints. */

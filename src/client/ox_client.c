@@ -378,6 +378,7 @@ int oxc_subscribe(ox_client *c, const char *host, uint16_t port, const ox_client
     ox_buf_free(&q);
     if (rc == 0)
         rc = read_head(c, ox_time_mono_ms() + timeout + 30000);
+    c->last_rx_ms = ox_time_mono_ms();
     if (rc != 0 || c->status == 200)
         return rc;
     /* Error answers are small JSON documents with a Content-Length. */
@@ -526,6 +527,7 @@ int oxc_next_once(ox_client *c, ox_client_record *rec, int timeout_ms)
                 return fail_t(c, "the store closed the connection");
             continue;
         }
+        c->last_rx_ms = ox_time_mono_ms();
         if (absorb(c, c->rbuf, (size_t)n) != 0)
             return OX_CLIENT_ERROR;
     }

@@ -25,7 +25,8 @@ struct ox_client {
     int magic_seen;
     int ended;
     int failed;
-    int transient; /* the last failure is worth a reconnect */
+    int transient;      /* the last failure is worth a reconnect */
+    int64_t last_rx_ms; /* monotonic time bytes last arrived on the stream */
     char err[768];
     oxc_dechunk dc;
     ox_buf body;

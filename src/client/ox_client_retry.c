@@ -32,7 +32,7 @@ struct oxc_retry {
     char *checkpoint, *filter, *token, *crawler, *cm_token;
     oxc_endpoint *eps;
     size_t n_eps, cur;
-    int64_t give_up_ms;
+    int64_t give_up_ms, silence_ms;
     ox_backoff bo;
     void (*on_reconnect)(void *arg, const char *line);
     void *arg;
@@ -54,6 +54,7 @@ void ox_client_reconnect_init(ox_client_reconnect *r)
     memset(r, 0, sizeof *r);
     r->backoff_initial_ms = 200;
     r->backoff_cap_ms = 5000;
+    r->silence_ms = 10000;
 }
 
 uint64_t ox_client_reconnects(const ox_client *c)
@@ -244,8 +245,12 @@ int oxc_retry_next(ox_client *c, ox_client_record *rec, int timeout_ms)
             if (rc != 1)
                 return rc;
         }
-        int64_t left = deadline == INT64_MAX ? -1 : deadline - ox_time_mono_ms();
-        int rc = oxc_next_once(c, rec, left < 0 && deadline != INT64_MAX ? 0 : (int)left);
+        /* Wait no longer than the caller allows nor the silence rule. */
+        int64_t now = ox_time_mono_ms();
+        int64_t wait = r->silence_ms - (now - c->last_rx_ms);
+        if (deadline != INT64_MAX && deadline - now < wait)
+            wait = deadline - now;
+        int rc = oxc_next_once(c, rec, wait > 0 ? (int)wait : 0);
         if (rc == OX_CLIENT_RECORD) {
             if (oxc_ep_skip(r->last_msg, rec->msg_id))
                 continue;
@@ -253,7 +258,19 @@ int oxc_retry_next(ox_client *c, ox_client_record *rec, int timeout_ms)
             snprintf(r->last_cp, sizeof r->last_cp, "%s", rec->checkpoint);
             return rc;
         }
-        if (rc == OX_CLIENT_END)
+        if (rc == OX_CLIENT_TIMEOUT) {
+            now = ox_time_mono_ms();
+            int64_t quiet = now - c->last_rx_ms;
+            if (quiet < r->silence_ms) {
+                if (deadline != INT64_MAX && now >= deadline)
+                    return rc;
+                continue;
+            }
+            char why[96];
+            snprintf(why, sizeof why, "neither a record nor a keepalive for %lld ms",
+                     (long long)quiet);
+            dropped(c, r, why);
+        } else if (rc == OX_CLIENT_END)
             dropped(c, r, "the store ended the stream");
         else if (rc == OX_CLIENT_ERROR && c->transient)
             dropped(c, r, c->err);
@@ -282,6 +299,7 @@ int ox_client_open_reconnect(const ox_client_reconnect *rc, const ox_client_opti
     r->crawler = dup_or_null(rc->crawler);
     r->cm_token = dup_or_null(rc->cm_token);
     r->give_up_ms = rc->give_up_ms;
+    r->silence_ms = rc->silence_ms > 0 ? rc->silence_ms : 10000;
     ox_backoff_init(&r->bo, rc->backoff_initial_ms > 0 ? rc->backoff_initial_ms : 200,
                     rc->backoff_cap_ms > 0 ? rc->backoff_cap_ms : 5000);
     r->on_reconnect = rc->on_reconnect;

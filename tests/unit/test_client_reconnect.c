@@ -107,6 +107,7 @@ typedef struct fake {
     uint16_t port;
     const char *const *answers;
     size_t n;
+    int hold_ms; /* keep each connection open, silent, this long */
     char requests[8][512];
 } fake;
 
@@ -133,6 +134,8 @@ static void *fake_main(void *arg)
         const char *a = f->answers[i];
         if (send(fd, a, strlen(a), MSG_NOSIGNAL) < 0)
             break;
+        if (f->hold_ms > 0)
+            usleep((useconds_t)f->hold_ms * 1000);
         close(fd); /* mid-stream unless the answer ended itself */
     }
     return NULL;
@@ -260,6 +263,47 @@ static void test_give_up_and_bad_urls(void **state)
     ox_client_close(c);
 }
 
+static char last_line[2048];
+
+static void keep_line(void *arg, const char *line)
+{
+    (void)arg;
+    snprintf(last_line, sizeof last_line, "%s", line);
+}
+
+/* A store that keeps the connection open but sends nothing, not even a
+ * keepalive (frozen, or a cut link), is left after silence_ms. */
+static void test_silence(void **state)
+{
+    (void)state;
+    const char *answers[] = {HEAD200 REC(1), HEAD200 REC(2)};
+    fake f = {.answers = answers, .n = 2, .hold_ms = 800};
+    pthread_t t;
+    fake_start(&f, &t);
+    char url[64];
+    snprintf(url, sizeof url, "127.0.0.1:%u", (unsigned)f.port);
+    const char *stores[] = {url};
+    ox_client_reconnect rc;
+    ox_client_reconnect_init(&rc);
+    rc.stores = stores;
+    rc.n_stores = 1;
+    rc.silence_ms = 200;
+    rc.on_reconnect = keep_line;
+    ox_client *c = open_json(&rc, 0);
+    ox_client_record r;
+    assert_int_equal(ox_client_next(c, &r, 5000), OX_CLIENT_RECORD);
+    assert_int_equal(r.msg_id, 1);
+    int64_t t0 = ox_time_mono_ms();
+    assert_int_equal(ox_client_next(c, &r, -1), OX_CLIENT_RECORD); /* -1 too */
+    assert_int_equal(r.msg_id, 2);
+    assert_true(ox_time_mono_ms() - t0 < 5000);
+    assert_non_null(strstr(last_line, "neither a record nor a keepalive for"));
+    assert_non_null(strstr(f.requests[1], "checkpoint=127.0.0.1:3306:1:101:1700000000:1"));
+    pthread_join(t, NULL);
+    close(f.lfd);
+    ox_client_close(c);
+}
+
 /* The CM says where the store is; a CM that is down is skipped. */
 static void test_through_cm(void **state)
 {
@@ -315,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_resume_and_skip),
         cmocka_unit_test(test_give_up_and_bad_urls),
         cmocka_unit_test(test_through_cm),
+        cmocka_unit_test(test_silence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
