@@ -168,6 +168,16 @@ static void count_line(void *arg, const char *line)
     lines++;
 }
 
+/* Reconnect options over the given store URLs, with short waits. */
+static void rc_init(ox_client_reconnect *rc, const char *const *stores, size_t n)
+{
+    ox_client_reconnect_init(rc);
+    rc->stores = stores;
+    rc->n_stores = n;
+    rc->backoff_initial_ms = 5;
+    rc->backoff_cap_ms = 20;
+}
+
 /* Opens rc in JSON mode from msg_id (0: the earliest); fails the test
  * on an error. */
 static ox_client *open_json(const ox_client_reconnect *rc, uint64_t msg_id)
@@ -202,11 +212,7 @@ static void test_resume_and_skip(void **state)
     snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)f.port);
     const char *stores[] = {"http://127.0.0.1:1", url}; /* the first is down */
     ox_client_reconnect rc;
-    ox_client_reconnect_init(&rc);
-    rc.stores = stores;
-    rc.n_stores = 2;
-    rc.backoff_initial_ms = 5;
-    rc.backoff_cap_ms = 20;
+    rc_init(&rc, stores, 2);
     rc.on_reconnect = count_line;
     ox_client *c = open_json(&rc, 0);
     ox_client_record r;
@@ -235,11 +241,8 @@ static void test_give_up_and_bad_urls(void **state)
     (void)state;
     const char *stores[] = {"127.0.0.1:1"};
     ox_client_reconnect rc;
-    ox_client_reconnect_init(&rc);
-    rc.stores = stores;
-    rc.n_stores = 1;
+    rc_init(&rc, stores, 1);
     rc.give_up_ms = 100;
-    rc.backoff_initial_ms = 10;
     ox_client *c = NULL;
     assert_int_equal(ox_client_open_reconnect(&rc, NULL, &c), 0); /* down is not final */
     ox_client_record r;
@@ -284,9 +287,7 @@ static void test_silence(void **state)
     snprintf(url, sizeof url, "127.0.0.1:%u", (unsigned)f.port);
     const char *stores[] = {url};
     ox_client_reconnect rc;
-    ox_client_reconnect_init(&rc);
-    rc.stores = stores;
-    rc.n_stores = 1;
+    rc_init(&rc, stores, 1);
     rc.silence_ms = 200;
     rc.on_reconnect = keep_line;
     ox_client *c = open_json(&rc, 0);
