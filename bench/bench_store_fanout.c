@@ -18,6 +18,8 @@
 
 #include "../src/client/ox_client.c"
 #include "../src/client/ox_client_parse.c"
+#include "../src/client/ox_client_ep.c"
+#include "../src/client/ox_client_retry.c"
 
 struct job {
     uint16_t port;

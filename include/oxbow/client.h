@@ -87,6 +87,63 @@ const char *ox_client_error(const ox_client *c);
 /* HTTP status of the subscribe answer (200, 400, 410, ...), 0 before one. */
 int ox_client_http_status(const ox_client *c);
 
+/*
+ * Reconnect mode (opt-in, an addition to the API above). A client opened with
+ * ox_client_open_reconnect survives a store that is killed, restarted or
+ * moved: when the connection drops, the stream ends, or a store answers
+ * 5xx/429 or is unreachable, ox_client_next reconnects by itself and
+ * subscribes again from the checkpoint of the last record it returned, so
+ * the caller sees every record once and in order (a record the store sends
+ * again, msgId at or below the last one returned, is skipped). Where to
+ * connect: the current master of `crawler` as the CM's
+ * GET /crawler/detail reports it (host and port), then each URL of
+ * `stores` in turn, starting from the one that worked last. Waits between
+ * rounds follow the project's backoff (initial, doubling, capped; no
+ * jitter). Errors that are not transient (a 4xx answer such as 410 for a
+ * checkpoint older than retention, a malformed stream, an error the store
+ * sends inside the stream) are returned as OX_CLIENT_ERROR, never retried.
+ * Without a start option and before the first record, a reconnect starts
+ * from the latest record again: give a start option for exactly-once.
+ */
+typedef struct ox_client_reconnect {
+    const char *const *stores; /* store URLs "http://HOST:PORT" (or "HOST:PORT") */
+    size_t n_stores;
+    const char *cm_url;         /* CM "http://HOST:PORT", or several separated by ',' ; or NULL */
+    const char *crawler;        /* the store's name in the CM (crawler/detail), with cm_url */
+    const char *cm_token;       /* bearer token for the CM API, or NULL */
+    int64_t give_up_ms;         /* 0 (default): retry forever; else fail after this long down */
+    int64_t backoff_initial_ms; /* first wait between rounds; default 200 */
+    int64_t backoff_cap_ms;     /* longest wait; default 5000 */
+    /* A connection on which neither a record nor a keepalive (the store
+     * sends one after 3 s without records) arrived for this long is taken
+     * as dead (a frozen store, a cut link) and replaced; default 10000. */
+    int64_t silence_ms;
+    /* Called (if set) on the calling thread after each successful reconnect
+     * with a one-line, NUL-terminated description (where, why, from which
+     * msgId); it holds no secret. The library itself never prints. */
+    void (*on_reconnect)(void *arg, const char *line);
+    void *arg;
+} ox_client_reconnect;
+
+/* Sets the defaults above. */
+void ox_client_reconnect_init(ox_client_reconnect *r);
+
+/*
+ * Like ox_client_open, in reconnect mode. The library copies every string
+ * of r and o. Tries each endpoint once; returns 0 when connected, and also
+ * when every endpoint failed transiently (the store may be restarting):
+ * ox_client_next then keeps trying (check ox_client_error for the last
+ * reason). Returns -1 (reason in ox_client_error) on a bad URL, no
+ * endpoint at all, or an answer that is not transient. *out is always set
+ * and must be freed with ox_client_close.
+ */
+int ox_client_open_reconnect(const ox_client_reconnect *r, const ox_client_options *o,
+                             ox_client **out);
+
+/* Number of successful reconnects so far (0 for a client without
+ * reconnect mode). */
+uint64_t ox_client_reconnects(const ox_client *c);
+
 /* Closes the connection and frees; NULL is a no-op. */
 void ox_client_close(ox_client *c);
 

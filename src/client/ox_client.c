@@ -26,41 +26,45 @@
 #include "ox_alloc.h"
 #include "ox_buf.h"
 #include "ox_checkpoint.h"
-#include "ox_client_parse.h"
+#include "ox_client_ep.h"
+#include "ox_client_int.h"
 #include "ox_json_out.h"
 #include "ox_record.h"
 #include "ox_time.h"
 
-struct ox_client {
-    int fd;
-    int binary;
-    int status;
-    int chunked;
-    int64_t content_left; /* without chunking: bytes left, -1 = until close */
-    int magic_seen;
-    int ended;
-    int failed;
-    char err[768];
-    oxc_dechunk dc;
-    ox_buf body;
-    size_t body_off;
-    uint32_t ds_ip;
-    uint16_t ds_port;
-    ox_buf json;
-    char cp[OX_CHECKPOINT_STRLEN];
-    uint8_t rbuf[256 * 1024];
-};
+static int vfail(ox_client *c, int transient, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
+static int vfail(ox_client *c, int transient, const char *fmt, va_list ap)
+{
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    c->failed = 1;
+    c->transient = transient;
+    return OX_CLIENT_ERROR;
+}
+
+/* A final failure: a reconnect would not cure it. */
 static int fail(ox_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(ox_client *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    int rc = vfail(c, 0, fmt, ap);
     va_end(ap);
-    c->failed = 1;
-    return OX_CLIENT_ERROR;
+    return rc;
+}
+
+/* A failure a reconnect may cure: the peer is down, went away or is busy. */
+static int fail_t(ox_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail_t(ox_client *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail(c, 1, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void ox_client_options_init(ox_client_options *o)
@@ -89,10 +93,28 @@ void ox_client_close(ox_client *c)
         close(c->fd);
     ox_buf_free(&c->body);
     ox_buf_free(&c->json);
+    oxc_retry_free(c->retry);
     free(c);
 }
 
-static void put_escaped(ox_buf *b, const char *s)
+void oxc_disconnect(ox_client *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->status = 0;
+    c->chunked = 0;
+    c->content_left = -1;
+    c->magic_seen = 0;
+    c->ended = 0;
+    c->failed = 0;
+    c->transient = 0;
+    memset(&c->dc, 0, sizeof c->dc);
+    ox_buf_reset(&c->body);
+    c->body_off = 0;
+}
+
+void oxc_put_escaped(ox_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
@@ -118,7 +140,7 @@ static int connect_to(ox_client *c, const char *host, uint16_t port, int timeout
     hints.ai_socktype = SOCK_STREAM;
     int gr = getaddrinfo(host, ps, &hints, &res);
     if (gr != 0)
-        return fail(c, "resolve %s: %s", host, gai_strerror(gr));
+        return fail_t(c, "resolve %s: %s", host, gai_strerror(gr));
     int rc = OX_CLIENT_ERROR;
     for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
         int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -144,7 +166,7 @@ static int connect_to(ox_client *c, const char *host, uint16_t port, int timeout
             rc = 0;
             break;
         }
-        fail(c, "connect %s:%u: %s", host, (unsigned)port, strerror(errno));
+        fail_t(c, "connect %s:%u: %s", host, (unsigned)port, strerror(errno));
         close(fd);
     }
     freeaddrinfo(res);
@@ -233,76 +255,45 @@ static void error_body(ox_client *c, const char *body, size_t len)
     }
     msg[m] = '\0';
     fail(c, "HTTP %d: %s", c->status, msg);
+    c->transient = oxc_ep_http_transient(c->status);
 }
 
-int ox_client_open(const char *host, uint16_t port, const ox_client_options *o, ox_client **out)
+static int send_all(ox_client *c, const ox_buf *q)
 {
-    ox_client_options def;
-    if (o == NULL) {
-        ox_client_options_init(&def);
-        o = &def;
-    }
-    ox_client *c = ox_xcalloc(1, sizeof *c);
-    *out = c;
-    c->fd = -1;
-    c->binary = o->binary;
-    c->content_left = -1;
-    int timeout = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
-    if (connect_to(c, host, port, timeout) != 0)
-        return OX_CLIENT_ERROR;
-    ox_buf q = OX_BUF_INIT;
-    ox_buf_printf(&q, "GET /v1/subscribe?format=%s", c->binary ? "binary" : "json");
-    if (o->checkpoint != NULL) {
-        ox_buf_puts(&q, "&checkpoint=");
-        put_escaped(&q, o->checkpoint);
-    } else if (o->timestamp >= 0) {
-        ox_buf_printf(&q, "&timestamp=%lld", (long long)o->timestamp);
-    } else if (o->msg_id > 0) {
-        ox_buf_printf(&q, "&msgId=%llu", (unsigned long long)o->msg_id);
-    } else if (o->from_earliest) {
-        ox_buf_puts(&q, "&from=earliest");
-    }
-    if (o->filter != NULL && *o->filter) {
-        ox_buf_puts(&q, "&filter=");
-        put_escaped(&q, o->filter);
-    }
-    ox_buf_printf(&q, " HTTP/1.1\r\nHost: %s:%u\r\nAccept: */*\r\nUser-Agent: liboxbow-client\r\n",
-                  host, (unsigned)port);
-    if (o->token != NULL)
-        ox_buf_printf(&q, "Authorization: Bearer %s\r\n", o->token);
-    ox_buf_puts(&q, "\r\n");
     size_t sent = 0;
-    while (sent < q.len) {
-        ssize_t n = send(c->fd, q.data + sent, q.len - sent, MSG_NOSIGNAL);
+    while (sent < q->len) {
+        ssize_t n = send(c->fd, q->data + sent, q->len - sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            ox_buf_free(&q);
-            return fail(c, "send: %s", strerror(errno));
-        }
+        if (n <= 0)
+            return fail_t(c, "send: %s", strerror(errno));
         sent += (size_t)n;
     }
-    ox_buf_free(&q);
+    return 0;
+}
 
-    /* Response head. */
+/* Reads the response head; sets status, framing and the datasource, and
+ * keeps the body bytes that came with it. */
+static int read_head(ox_client *c, int64_t deadline)
+{
     ox_buf head = OX_BUF_INIT;
-    int64_t deadline = ox_time_mono_ms() + timeout + 30000;
     const uint8_t *end = NULL;
+    int rc = OX_CLIENT_ERROR;
     while (end == NULL) {
         int64_t left = deadline - ox_time_mono_ms();
         ssize_t n = read_some(c, left > 0 ? (int)left : 0);
         if (n <= 0) {
-            ox_buf_free(&head);
-            return fail(c, "reading the response: %s",
-                        n == 0    ? "connection closed"
-                        : n == -2 ? "timed out"
-                                  : strerror(errno));
+            fail_t(c, "reading the response: %s",
+                   n == 0    ? "connection closed"
+                   : n == -2 ? "timed out"
+                             : strerror(errno));
+            goto cleanup;
         }
         ox_buf_put(&head, c->rbuf, (size_t)n);
         end = memmem(head.data, head.len, "\r\n\r\n", 4);
         if (end == NULL && head.len > 65536) {
-            ox_buf_free(&head);
-            return fail(c, "response head longer than 64 KiB");
+            fail(c, "response head longer than 64 KiB");
+            goto cleanup;
         }
     }
     size_t hlen = (size_t)(end - head.data) + 4;
@@ -311,8 +302,8 @@ int ox_client_open(const char *host, uint16_t port, const ox_client_options *o, 
     h[hlen - 2] = '\0';
     int major, minor;
     if (sscanf(h, "HTTP/%d.%d %d", &major, &minor, &c->status) != 3) {
-        ox_buf_free(&head);
-        return fail(c, "not an HTTP response");
+        fail(c, "not an HTTP response");
+        goto cleanup;
     }
     size_t vl;
     const char *v = find_header(h, "Transfer-Encoding", &vl);
@@ -330,23 +321,111 @@ int ox_client_open(const char *host, uint16_t port, const ox_client_options *o, 
             c->ds_port = (uint16_t)strtoul(colon + 1, NULL, 10);
         }
     }
-    int rc = absorb(c, head.data + hlen, head.len - 1 - hlen);
+    rc = absorb(c, head.data + hlen, head.len - 1 - hlen);
+cleanup:
     ox_buf_free(&head);
-    if (rc != 0)
-        return rc;
-    if (c->status != 200) {
-        /* Error answers are small JSON documents with a Content-Length. */
-        while (!c->ended && c->body.len < 65536) {
-            ssize_t n = read_some(c, 5000);
-            if (n <= 0)
-                break;
-            if (absorb(c, c->rbuf, (size_t)n) != 0)
-                return OX_CLIENT_ERROR;
-        }
-        error_body(c, (const char *)c->body.data, c->body.len);
-        return OX_CLIENT_ERROR;
+    return rc;
+}
+
+/* Reads a small whole answer (an error, a CM document) into c->body. */
+static int read_small_body(ox_client *c, int64_t deadline)
+{
+    while (!c->ended && c->body.len < 4 * 1024 * 1024) {
+        int64_t left = deadline - ox_time_mono_ms();
+        ssize_t n = read_some(c, left > 0 ? (int)left : 0);
+        if (n == 0 && !c->chunked && c->content_left < 0)
+            break; /* the body ends with the connection */
+        if (n <= 0)
+            return fail_t(c, "reading the response body: %s",
+                          n == 0    ? "connection closed"
+                          : n == -2 ? "timed out"
+                                    : strerror(errno));
+        if (absorb(c, c->rbuf, (size_t)n) != 0)
+            return OX_CLIENT_ERROR;
     }
     return 0;
+}
+
+int oxc_subscribe(ox_client *c, const char *host, uint16_t port, const ox_client_options *o)
+{
+    oxc_disconnect(c);
+    c->binary = o->binary;
+    int timeout = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
+    if (connect_to(c, host, port, timeout) != 0)
+        return OX_CLIENT_ERROR;
+    ox_buf q = OX_BUF_INIT;
+    ox_buf_printf(&q, "GET /v1/subscribe?format=%s", c->binary ? "binary" : "json");
+    if (o->checkpoint != NULL) {
+        ox_buf_puts(&q, "&checkpoint=");
+        oxc_put_escaped(&q, o->checkpoint);
+    } else if (o->timestamp >= 0) {
+        ox_buf_printf(&q, "&timestamp=%lld", (long long)o->timestamp);
+    } else if (o->msg_id > 0) {
+        ox_buf_printf(&q, "&msgId=%llu", (unsigned long long)o->msg_id);
+    } else if (o->from_earliest) {
+        ox_buf_puts(&q, "&from=earliest");
+    }
+    if (o->filter != NULL && *o->filter) {
+        ox_buf_puts(&q, "&filter=");
+        oxc_put_escaped(&q, o->filter);
+    }
+    ox_buf_printf(&q, " HTTP/1.1\r\nHost: %s:%u\r\nAccept: */*\r\nUser-Agent: liboxbow-client\r\n",
+                  host, (unsigned)port);
+    if (o->token != NULL)
+        ox_buf_printf(&q, "Authorization: Bearer %s\r\n", o->token);
+    ox_buf_puts(&q, "\r\n");
+    int rc = send_all(c, &q);
+    ox_buf_free(&q);
+    if (rc == 0)
+        rc = read_head(c, ox_time_mono_ms() + timeout + 30000);
+    c->last_rx_ms = ox_time_mono_ms();
+    if (rc != 0 || c->status == 200)
+        return rc;
+    /* Error answers are small JSON documents with a Content-Length. */
+    if (read_small_body(c, ox_time_mono_ms() + 5000) != 0 && c->body.len == 0)
+        return fail_t(c, "HTTP %d without a body", c->status);
+    error_body(c, (const char *)c->body.data, c->body.len);
+    return OX_CLIENT_ERROR;
+}
+
+int oxc_http_get(ox_client *c, const char *host, uint16_t port, const char *path, const char *token,
+                 int timeout_ms)
+{
+    oxc_disconnect(c);
+    if (connect_to(c, host, port, timeout_ms) != 0)
+        return OX_CLIENT_ERROR;
+    ox_buf q = OX_BUF_INIT;
+    ox_buf_printf(&q,
+                  "GET %s HTTP/1.1\r\nHost: %s:%u\r\nAccept: application/json\r\n"
+                  "User-Agent: liboxbow-client\r\nConnection: close\r\n",
+                  path, host, (unsigned)port);
+    if (token != NULL)
+        ox_buf_printf(&q, "Authorization: Bearer %s\r\n", token);
+    ox_buf_puts(&q, "\r\n");
+    int64_t deadline = ox_time_mono_ms() + timeout_ms;
+    int rc = send_all(c, &q);
+    ox_buf_free(&q);
+    if (rc == 0)
+        rc = read_head(c, deadline);
+    if (rc == 0)
+        rc = read_small_body(c, deadline);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    return rc;
+}
+
+int ox_client_open(const char *host, uint16_t port, const ox_client_options *o, ox_client **out)
+{
+    ox_client_options def;
+    if (o == NULL) {
+        ox_client_options_init(&def);
+        o = &def;
+    }
+    ox_client *c = ox_xcalloc(1, sizeof *c);
+    *out = c;
+    c->fd = -1;
+    return oxc_subscribe(c, host, port, o);
 }
 
 static void build_record(ox_client *c, const oxc_frame *f, ox_client_record *rec)
@@ -389,6 +468,13 @@ static void build_record(ox_client *c, const oxc_frame *f, ox_client_record *rec
 
 int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
 {
+    if (c != NULL && c->retry != NULL)
+        return oxc_retry_next(c, rec, timeout_ms);
+    return oxc_next_once(c, rec, timeout_ms);
+}
+
+int oxc_next_once(ox_client *c, ox_client_record *rec, int timeout_ms)
+{
     if (c == NULL || c->failed)
         return OX_CLIENT_ERROR;
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : ox_time_mono_ms() + timeout_ms;
@@ -419,7 +505,7 @@ int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
         }
         if (c->ended)
             return c->body_off == c->body.len ? OX_CLIENT_END
-                                              : fail(c, "stream ended inside a record");
+                                              : fail_t(c, "stream ended inside a record");
         /* Need more bytes: drop what was consumed, then read. */
         if (c->body_off > 0) {
             memmove(c->body.data, c->body.data + c->body_off, c->body.len - c->body_off);
@@ -433,14 +519,15 @@ int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
         if (n == -2)
             return OX_CLIENT_TIMEOUT;
         if (n < 0)
-            return fail(c, "recv: %s", strerror(errno));
+            return fail_t(c, "recv: %s", strerror(errno));
         if (n == 0) {
             if (!c->chunked && c->content_left < 0)
                 c->ended = 1;
             else
-                return fail(c, "the store closed the connection");
+                return fail_t(c, "the store closed the connection");
             continue;
         }
+        c->last_rx_ms = ox_time_mono_ms();
         if (absorb(c, c->rbuf, (size_t)n) != 0)
             return OX_CLIENT_ERROR;
     }
