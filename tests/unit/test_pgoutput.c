@@ -515,6 +515,91 @@ static void test_stream_spill(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* A transactional message inside a stream block: pgoutput gives it the
+ * top-level xid whatever subtransaction emitted it. */
+static void streamed_message(struct msg *m, uint32_t xid, uint64_t lsn, const char *content)
+{
+    u8(m, 'M');
+    be(m, xid, 4);
+    u8(m, 1);
+    be(m, lsn, 8);
+    str(m, "p");
+    be(m, strlen(content), 4);
+    memcpy(m->b + m->n, content, strlen(content));
+    m->n += strlen(content);
+}
+
+static void stream_abort_sub(struct msg *m, uint32_t xid, uint32_t subxid)
+{
+    u8(m, 'A');
+    be(m, xid, 4);
+    be(m, subxid, 4);
+}
+
+/* A message spilled before a subtransaction's Stream Abort may have died
+ * with it: the commit asks for the transaction unstreamed, serving nothing
+ * and deleting the file. A message spilled after the abort cannot be the
+ * aborted subtransaction's: that transaction replays as usual. */
+static void test_stream_ambiguous(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_pg_stream.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ox_pg_stream *st = NULL;
+    ox_errbuf eb;
+    assert_int_equal(ox_pg_stream_create(dir, &st, &eb), 0);
+    ox_pgoutput *d = ox_pgoutput_create("db");
+    struct msg m = {.n = 0};
+#define FEED(lsn) spill_feed(st, &m, (lsn))
+    assert_int_equal(ox_pg_stream_resend_end(st), 0);
+    stream_start(&m, 700);
+    assert_int_equal(FEED(0x10), 1);
+    streamed_message(&m, 700, 0x11, "gone?");
+    assert_int_equal(FEED(0x11), 1);
+    u8(&m, 'E');
+    assert_int_equal(FEED(0x12), 1);
+    stream_abort_sub(&m, 700, 701);
+    assert_int_equal(FEED(0x13), 1);
+    char path[128];
+    snprintf(path, sizeof path, "%s/700.spill", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    stream_commit(&m, 700, 0x30, 0x38);
+    assert_int_equal(FEED(0x38), OX_PG_STREAM_RESEND);
+    assert_int_equal(ox_pg_stream_resend_end(st), 0x38);
+    assert_false(ox_pg_stream_replaying(st));
+    assert_false(ox_pg_stream_open(st));
+    assert_int_not_equal(access(path, F_OK), 0);
+    /* The abort first, the message after it: replayed. */
+    stream_start(&m, 710);
+    assert_int_equal(FEED(0x40), 1);
+    u8(&m, 'E');
+    assert_int_equal(FEED(0x41), 1);
+    stream_abort_sub(&m, 710, 711);
+    assert_int_equal(FEED(0x42), 1);
+    u8(&m, 'S');
+    be(&m, 710, 4);
+    u8(&m, 0);
+    assert_int_equal(FEED(0x43), 1);
+    streamed_message(&m, 710, 0x44, "kept");
+    assert_int_equal(FEED(0x44), 1);
+    u8(&m, 'E');
+    assert_int_equal(FEED(0x45), 1);
+    stream_commit(&m, 710, 0x50, 0x58);
+    assert_int_equal(FEED(0x58), 1);
+    struct out o = {.n = 0};
+    while (ox_pg_stream_replaying(st))
+        assert_int_equal(ox_pg_stream_replay(st, d, 8, collect, &o, &eb), 0);
+    assert_int_equal(o.n, 3); /* begin, the message, commit */
+    assert_non_null(strstr((char *)o.json[1].data, "\"content\":{\"base64\":\"a2VwdA==\"}"));
+    assert_int_equal(ox_pg_stream_resend_end(st), 0x38);
+#undef FEED
+    for (int i = 0; i < 8; i++)
+        ox_buf_free(&o.json[i]);
+    ox_pgoutput_free(d);
+    ox_pg_stream_free(st);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,7 +607,7 @@ int main(void)
         cmocka_unit_test(test_frames),        cmocka_unit_test(test_transaction),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_pk_lookup),
         cmocka_unit_test(test_messages),      cmocka_unit_test(test_stream_parse),
-        cmocka_unit_test(test_stream_spill),
+        cmocka_unit_test(test_stream_spill),  cmocka_unit_test(test_stream_ambiguous),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
