@@ -158,6 +158,7 @@ def test_streamed_message_in_rolled_back_savepoint(postgres):
         recs = take_until(sub, end_marker, timeout=60)
         assert stream_stats(pg) >= 1, "the server did not stream the transaction"
         check_served(pg, recs, want)
+        assert st.status()["streamResends"] == 1
         # The next large transaction is streamed again.
         time.sleep(1)
         before = stream_stats(pg)
@@ -173,15 +174,16 @@ def test_streamed_message_in_rolled_back_savepoint(postgres):
         check_served(pg, recs, want)
         # kill -9 while the server sends an ambiguous transaction again.
         spill = os.path.join(st.keys["store.dir"], "pgstream")
-        want.append(ambiguous_txn(c, 200000, 40000, "two"))
+        want.append(ambiguous_txn(c, 200000, 100000, "two"))
         deadline = time.monotonic() + 30
         while not os.listdir(spill) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert os.listdir(spill), "no spill file while the transaction streams"
         c.commit()
+        # Its spill file goes when the store asks for it unstreamed.
         deadline = time.monotonic() + 30
         while os.listdir(spill) and time.monotonic() < deadline:
-            time.sleep(0.01)
+            time.sleep(0.005)
         st.kill(signal.SIGKILL)
         st.start()
         wait_ready(st, pg)
@@ -193,6 +195,9 @@ def test_streamed_message_in_rolled_back_savepoint(postgres):
         for _ in range(3):
             all_recs += take_until(sub2, end_marker, timeout=120)
         check_served(pg, all_recs, want)
+        # The kill came before the resent transaction was durable: the
+        # restarted store had it streamed, and sent unstreamed, again.
+        st.wait_status(lambda s: s["streamResends"] == 1, what="one resend after the restart")
         assert os.listdir(spill) == []
     finally:
         st.cleanup()

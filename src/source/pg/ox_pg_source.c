@@ -1239,6 +1239,7 @@ static void pg_state(ox_source *s, ox_source_state *out, ox_errbuf *why)
     out->down_for_ms = p->down ? ox_time_mono_ms() - p->down_since_ms : 0;
     out->attempts = p->down ? p->attempts : 0;
     out->reconnects = p->reconnects;
+    out->resends = p->resends;
     if (why)
         *why = p->down ? p->fault_why : (ox_errbuf){{0}};
 }
