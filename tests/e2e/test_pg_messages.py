@@ -2,7 +2,7 @@
 source (`messages 'true'`): each is a "message" record with its prefix, its
 transactional flag and its content bytes as base64, equal to the bytes a
 SELECT returns; transactional ones in their transaction (also a streamed
-one, and never from a rolled-back subtransaction), the others as a
+one, and never from a rolled-back subtransaction, streamed or not), the others as a
 transaction of their own at their LSN; the store's lists match a message
 as DATABASE.PREFIX; a restart serves none twice."""
 
@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from oxtest_ops import http_text, metric, parse_metrics
 from oxtest_pg import wait_ready
 from oxtest_store import Store
 
@@ -68,9 +69,8 @@ def test_messages(postgres):
         cur.execute("SELECT pg_logical_emit_message(true, 'rolledback', 'x')")
         cur.execute("ROLLBACK TO SAVEPOINT p")
         c.commit()
-        # A streamed transaction with a message (a message of a rolled-back
-        # subtransaction of a streamed transaction is a documented
-        # limitation: pgoutput tags it with the top-level xid).
+        # A streamed transaction with a message and a rolled-back savepoint
+        # (received again unstreamed: test_streamed_message_in_rolled_back_savepoint).
         cur.execute(insert_sql(100, 2100))
         cur.execute("SELECT pg_logical_emit_message(true, 'big', 'kept')")
         cur.execute("SAVEPOINT p")
@@ -159,6 +159,8 @@ def test_streamed_message_in_rolled_back_savepoint(postgres):
         assert stream_stats(pg) >= 1, "the server did not stream the transaction"
         check_served(pg, recs, want)
         assert st.status()["streamResends"] == 1
+        _, _, text = http_text("http://127.0.0.1:%d/metrics" % st.port)
+        assert metric(parse_metrics(text), "oxbow_store_source_stream_resends_total") == 1
         # The next large transaction is streamed again.
         time.sleep(1)
         before = stream_stats(pg)
