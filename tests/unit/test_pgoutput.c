@@ -423,6 +423,26 @@ static int spill_feed(ox_pg_stream *st, struct msg *m, uint64_t lsn)
     return rc;
 }
 
+/* A spill directory under /tmp (dir is its mkdtemp template), its stream
+ * state and a decoder; _teardown frees them and checks the directory is
+ * left empty. */
+static void spill_setup(char *dir, ox_pg_stream **st, ox_pgoutput **d)
+{
+    ox_errbuf eb;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(ox_pg_stream_create(dir, st, &eb), 0);
+    *d = ox_pgoutput_create("db");
+}
+
+static void spill_teardown(const char *dir, ox_pg_stream *st, ox_pgoutput *d, struct out *o)
+{
+    for (int i = 0; i < 8; i++)
+        ox_buf_free(&o->json[i]);
+    ox_pgoutput_free(d);
+    ox_pg_stream_free(st);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Spill and replay: a subtransaction's rows skipped, its Relation kept,
  * an aborted transaction's file deleted, the replay's BEGIN/COMMIT those
  * of the Stream Commit. */
@@ -430,11 +450,10 @@ static void test_stream_spill(void **state)
 {
     (void)state;
     char dir[] = "/tmp/test_pg_stream.XXXXXX";
-    assert_non_null(mkdtemp(dir));
     ox_pg_stream *st = NULL;
+    ox_pgoutput *d = NULL;
     ox_errbuf eb;
-    assert_int_equal(ox_pg_stream_create(dir, &st, &eb), 0);
-    ox_pgoutput *d = ox_pgoutput_create("db");
+    spill_setup(dir, &st, &d);
     struct msg m = {.n = 0};
 #define FEED(lsn) spill_feed(st, &m, (lsn))
     stream_start(&m, 900);
@@ -508,11 +527,7 @@ static void test_stream_spill(void **state)
     assert_int_equal(FEED(0x40), OX_EPROTO);
     ox_pg_stream_reset(st);
 #undef FEED
-    for (int i = 0; i < 8; i++)
-        ox_buf_free(&o.json[i]);
-    ox_pgoutput_free(d);
-    ox_pg_stream_free(st);
-    assert_int_equal(rmdir(dir), 0);
+    spill_teardown(dir, st, d, &o);
 }
 
 /* A transactional message inside a stream block: pgoutput gives it the
@@ -544,11 +559,10 @@ static void test_stream_ambiguous(void **state)
 {
     (void)state;
     char dir[] = "/tmp/test_pg_stream.XXXXXX";
-    assert_non_null(mkdtemp(dir));
     ox_pg_stream *st = NULL;
+    ox_pgoutput *d = NULL;
     ox_errbuf eb;
-    assert_int_equal(ox_pg_stream_create(dir, &st, &eb), 0);
-    ox_pgoutput *d = ox_pgoutput_create("db");
+    spill_setup(dir, &st, &d);
     struct msg m = {.n = 0};
 #define FEED(lsn) spill_feed(st, &m, (lsn))
     assert_int_equal(ox_pg_stream_resend_end(st), 0);
@@ -593,11 +607,7 @@ static void test_stream_ambiguous(void **state)
     assert_non_null(strstr((char *)o.json[1].data, "\"content\":{\"base64\":\"a2VwdA==\"}"));
     assert_int_equal(ox_pg_stream_resend_end(st), 0x38);
 #undef FEED
-    for (int i = 0; i < 8; i++)
-        ox_buf_free(&o.json[i]);
-    ox_pgoutput_free(d);
-    ox_pg_stream_free(st);
-    assert_int_equal(rmdir(dir), 0);
+    spill_teardown(dir, st, d, &o);
 }
 
 int main(void)
