@@ -883,6 +883,52 @@ static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
     }
 }
 
+/*
+ * A new START_REPLICATION from the resume point on a fresh connection, with
+ * streaming switched as p->unstreamed_until says (docs/pg_capture.md,
+ * "Streamed transactions"). Called between transactions only: nothing is
+ * open in the decoder; other streamed transactions open at the server are
+ * streamed again from their start. A failure is a lost link (retried).
+ */
+static void restream(struct pg_source *p, ox_reset_fn reset)
+{
+    ox_errbuf why;
+    ox_pgoutput_reset(p->dec);
+    p->skipping = false;
+    drop_conn(p);
+    /* The walsender just left holds the slot until it has exited. */
+    int rc = OX_EBUSY;
+    for (int i = 0; i < RESTREAM_TRIES && rc == OX_EBUSY; i++) {
+        if (i)
+            ox_time_sleep_ms(50, 0);
+        rc = start_stream(p, &why);
+    }
+    if (rc != 0)
+        go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
+}
+
+/* The Stream Commit of an ambiguous transaction (ox_pg_stream.h): the
+ * server sends it again unstreamed, from the end of the last transaction
+ * delivered (nothing of it was), and streaming stays off until its commit
+ * is durable, so a crash meanwhile does not stream it again. */
+static void resend_unstreamed(struct pg_source *p, ox_reset_fn reset)
+{
+    p->unstreamed_until = ox_pg_stream_resend_end(p->st);
+    p->resends++;
+    restream(p, reset);
+}
+
+/* Streaming on again once the transaction sent unstreamed is durable;
+ * true when that reconnected. */
+static bool stream_again(struct pg_source *p, ox_reset_fn reset)
+{
+    if (!p->unstreamed_until || p->durable_lsn < p->unstreamed_until || ox_pgoutput_in_txn(p->dec))
+        return false;
+    p->unstreamed_until = 0;
+    restream(p, reset);
+    return true;
+}
+
 static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_errbuf *eb)
 {
     ox_pg_frame f;
@@ -894,8 +940,12 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     p->have_lag = true;
     if (f.kind == OX_PG_FRAME_XLOGDATA) {
         ox_pgoutput_set_send_time(p->dec, f.send_time / 1000000 + OX_PG_EPOCH_UNIX);
-        if (p->st && (rc = ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb)) != 0)
-            return rc < 0 || rc == OX_PG_STREAM_RESEND ? rc : 0;
+        rc = p->st ? ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb) : 0;
+        /* Between transactions: nothing for a reset to discard. */
+        if (rc == OX_PG_STREAM_RESEND)
+            resend_unstreamed(p, NULL);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
         return ox_pgoutput_feed(p->dec, f.msg, f.msg_len, f.start, on_change, p, eb);
     }
     if (!ox_pgoutput_in_txn(p->dec)) {
@@ -978,41 +1028,6 @@ static int publication_gap(struct pg_source *p, ox_errbuf *eb)
     return note_fault(p, OX_SOURCE_FAULT_PUBLICATION, rc, eb);
 }
 
-/*
- * A new START_REPLICATION from the resume point on a fresh connection, with
- * streaming switched as p->unstreamed_until says (docs/pg_capture.md,
- * "Streamed transactions"). Called between transactions only: nothing is
- * open in the decoder; other streamed transactions open at the server are
- * streamed again from their start. A failure is a lost link (retried).
- */
-static void restream(struct pg_source *p, ox_reset_fn reset)
-{
-    ox_errbuf why;
-    ox_pgoutput_reset(p->dec);
-    p->skipping = false;
-    drop_conn(p);
-    /* The walsender just left holds the slot until it has exited. */
-    int rc = OX_EBUSY;
-    for (int i = 0; i < RESTREAM_TRIES && rc == OX_EBUSY; i++) {
-        if (i)
-            ox_time_sleep_ms(50, 0);
-        rc = start_stream(p, &why);
-    }
-    if (rc != 0)
-        go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
-}
-
-/* The Stream Commit of an ambiguous transaction (ox_pg_stream.h): the
- * server sends it again unstreamed, from the end of the last transaction
- * delivered (nothing of it was), and streaming stays off until its commit
- * is durable, so a crash meanwhile does not stream it again. */
-static void resend_unstreamed(struct pg_source *p, ox_reset_fn reset)
-{
-    p->unstreamed_until = ox_pg_stream_resend_end(p->st);
-    p->resends++;
-    restream(p, reset);
-}
-
 /* A committed streamed transaction goes out in batches of POLL_BATCH
  * records; the socket waits meanwhile (status updates still go out). */
 static int replay_step(struct pg_source *p, ox_reset_fn reset, ox_errbuf *eb)
@@ -1063,12 +1078,8 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 return 0;
             continue;
         }
-        if (p->unstreamed_until && p->durable_lsn >= p->unstreamed_until &&
-            !ox_pgoutput_in_txn(p->dec)) {
-            p->unstreamed_until = 0;
-            restream(p, reset);
+        if (stream_again(p, reset))
             continue;
-        }
         if (t - p->last_rx_ms > limit) {
             go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
             continue;
@@ -1094,10 +1105,6 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             p->last_rx_ms = t;
             rc = handle_frame(p, (const uint8_t *)buf, (size_t)n, eb);
             PQfreemem(buf);
-            if (rc == OX_PG_STREAM_RESEND) {
-                resend_unstreamed(p, reset);
-                continue;
-            }
             if (rc != 0)
                 return rc;
             if (p->delivered >= POLL_BATCH)
