@@ -108,6 +108,8 @@ typedef struct ox_source_state {
     int64_t down_for_ms; /* how long it has been down (0 when up) */
     uint32_t attempts;   /* failed reconnect attempts since it went down */
     uint64_t reconnects; /* successful reconnects since open */
+    uint64_t resends;    /* PostgreSQL: streamed transactions received again
+                            unstreamed since open (docs/pg_capture.md) */
 } ox_source_state;
 
 /* Faults a back end can tell apart (docs/store.md maps each to a status). */

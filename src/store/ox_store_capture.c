@@ -84,6 +84,7 @@ struct capture {
     int connected_before;
     int silent;               /* status shows the source's link as down */
     uint64_t reconnects_seen; /* the source's own reconnects, counted */
+    uint64_t resends_seen;    /* the source's resends (ox_source_state), counted */
     ox_backoff retry;         /* re-opening the source */
     int64_t next_try;         /* monotonic: the next attempt to open it */
     int log_failed;           /* status shows a log failure (4) until a write succeeds */
@@ -560,6 +561,7 @@ static int try_open(struct capture *cap)
     }
     cap->silent = 0;
     cap->reconnects_seen = 0;
+    cap->resends_seen = 0;
     cap->commits_at_connect = cap->commits;
     /* After a log failure the status stays 4 until a write succeeds (or
      * capture is caught up with nothing to write); the backoff keeps growing
@@ -592,6 +594,10 @@ static void show_link(struct capture *cap)
     if (ls.reconnects > cap->reconnects_seen) {
         __atomic_add_fetch(&st->reconnects, ls.reconnects - cap->reconnects_seen, __ATOMIC_RELAXED);
         cap->reconnects_seen = ls.reconnects;
+    }
+    if (ls.resends > cap->resends_seen) {
+        __atomic_add_fetch(&st->stream_resends, ls.resends - cap->resends_seen, __ATOMIC_RELAXED);
+        cap->resends_seen = ls.resends;
     }
     if (ls.down && !cap->silent) {
         cap->silent = 1;

@@ -77,6 +77,9 @@ int ox_store_metrics_handle(struct ox_store *st, struct MHD_Connection *conn)
         (double)__atomic_load_n(&st->subscribers, __ATOMIC_RELAXED));
     one(&b, "oxbow_store_source_reconnects_total", "counter",
         "Times capture reconnected to the source since the store started.", ld(&st->reconnects));
+    one(&b, "oxbow_store_source_stream_resends_total", "counter",
+        "PostgreSQL: streamed transactions received again unstreamed since the store started.",
+        ld(&st->stream_resends));
     /* PostgreSQL only: a MySQL store has no slot and writes no sample. */
     int64_t lag = __atomic_load_n(&st->source_lag_bytes, __ATOMIC_RELAXED);
     if (lag >= 0)

@@ -73,6 +73,7 @@ struct ox_store {
     int64_t start_ms;                    /* set before the threads start */
     uint64_t bytes_total;                /* atomic: payload bytes appended since start */
     uint64_t reconnects;                 /* atomic: source reconnections since start */
+    uint64_t stream_resends;             /* atomic: PostgreSQL transactions received again */
     uint64_t served_total;               /* atomic: records sent to subscribers */
     struct ox_metrics_http *http_counts; /* requests by route and code */
     struct sub *subs;                    /* mu: live subscribers, for per-subscriber figures */

@@ -134,13 +134,14 @@ void ox_store_status_json(struct ox_store *st, ox_buf *out)
     ox_buf_printf(out,
                   ",\"recordsTotal\":%" PRIu64 ",\"capturedBytes\":%" PRIu64
                   ",\"recordsSent\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"segments\":%" PRIu32
-                  ",\"firstTimestamp\":%" PRId64 ",\"lastEventMs\":%" PRId64
-                  ",\"startMs\":%" PRId64,
+                  ",\"firstTimestamp\":%" PRId64 ",\"lastEventMs\":%" PRId64 ",\"startMs\":%" PRId64
+                  ",\"streamResends\":%" PRIu64,
                   __atomic_load_n(&st->records_total, __ATOMIC_RELAXED),
                   __atomic_load_n(&st->bytes_total, __ATOMIC_RELAXED),
                   __atomic_load_n(&st->served_total, __ATOMIC_RELAXED),
                   __atomic_load_n(&st->reconnects, __ATOMIC_RELAXED), info.segments,
-                  info.first_msg_id ? info.first_src.timestamp : (int64_t)0, src_ms, st->start_ms);
+                  info.first_msg_id ? info.first_src.timestamp : (int64_t)0, src_ms, st->start_ms,
+                  __atomic_load_n(&st->stream_resends, __ATOMIC_RELAXED));
     /* The file system of the store's directory, for the disk alert. */
     struct statvfs vfs;
     uint64_t fs_size = 0, fs_avail = 0;

@@ -63,6 +63,7 @@ def test_store_and_cm_metrics(mariadb):
         assert abs(metric(s, "oxbow_store_last_event_timestamp_seconds") - time.time()) < 60
         assert metric(s, "oxbow_store_log_first_event_timestamp_seconds") > 1e9
         assert metric(s, "oxbow_store_source_reconnects_total") == 0
+        assert metric(s, "oxbow_store_source_stream_resends_total") == 0
         # Requests count when they complete: the closed subscription too, once
         # the store notices (at its next keepalive, within 3 s).
         http_text("http://127.0.0.1:%d/nosuch" % port)

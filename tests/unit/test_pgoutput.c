@@ -423,6 +423,26 @@ static int spill_feed(ox_pg_stream *st, struct msg *m, uint64_t lsn)
     return rc;
 }
 
+/* A spill directory under /tmp (dir is its mkdtemp template), its stream
+ * state and a decoder; _teardown frees them and checks the directory is
+ * left empty. */
+static void spill_setup(char *dir, ox_pg_stream **st, ox_pgoutput **d)
+{
+    ox_errbuf eb;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(ox_pg_stream_create(dir, st, &eb), 0);
+    *d = ox_pgoutput_create("db");
+}
+
+static void spill_teardown(const char *dir, ox_pg_stream *st, ox_pgoutput *d, struct out *o)
+{
+    for (int i = 0; i < 8; i++)
+        ox_buf_free(&o->json[i]);
+    ox_pgoutput_free(d);
+    ox_pg_stream_free(st);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Spill and replay: a subtransaction's rows skipped, its Relation kept,
  * an aborted transaction's file deleted, the replay's BEGIN/COMMIT those
  * of the Stream Commit. */
@@ -430,11 +450,10 @@ static void test_stream_spill(void **state)
 {
     (void)state;
     char dir[] = "/tmp/test_pg_stream.XXXXXX";
-    assert_non_null(mkdtemp(dir));
     ox_pg_stream *st = NULL;
+    ox_pgoutput *d = NULL;
     ox_errbuf eb;
-    assert_int_equal(ox_pg_stream_create(dir, &st, &eb), 0);
-    ox_pgoutput *d = ox_pgoutput_create("db");
+    spill_setup(dir, &st, &d);
     struct msg m = {.n = 0};
 #define FEED(lsn) spill_feed(st, &m, (lsn))
     stream_start(&m, 900);
@@ -508,11 +527,87 @@ static void test_stream_spill(void **state)
     assert_int_equal(FEED(0x40), OX_EPROTO);
     ox_pg_stream_reset(st);
 #undef FEED
-    for (int i = 0; i < 8; i++)
-        ox_buf_free(&o.json[i]);
-    ox_pgoutput_free(d);
-    ox_pg_stream_free(st);
-    assert_int_equal(rmdir(dir), 0);
+    spill_teardown(dir, st, d, &o);
+}
+
+/* A transactional message inside a stream block: pgoutput gives it the
+ * top-level xid whatever subtransaction emitted it. */
+static void streamed_message(struct msg *m, uint32_t xid, uint64_t lsn, const char *content)
+{
+    u8(m, 'M');
+    be(m, xid, 4);
+    u8(m, 1);
+    be(m, lsn, 8);
+    str(m, "p");
+    be(m, strlen(content), 4);
+    memcpy(m->b + m->n, content, strlen(content));
+    m->n += strlen(content);
+}
+
+static void stream_abort_sub(struct msg *m, uint32_t xid, uint32_t subxid)
+{
+    u8(m, 'A');
+    be(m, xid, 4);
+    be(m, subxid, 4);
+}
+
+/* A message spilled before a subtransaction's Stream Abort may have died
+ * with it: the commit asks for the transaction unstreamed, serving nothing
+ * and deleting the file. A message spilled after the abort cannot be the
+ * aborted subtransaction's: that transaction replays as usual. */
+static void test_stream_ambiguous(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_pg_stream.XXXXXX";
+    ox_pg_stream *st = NULL;
+    ox_pgoutput *d = NULL;
+    ox_errbuf eb;
+    spill_setup(dir, &st, &d);
+    struct msg m = {.n = 0};
+#define FEED(lsn) spill_feed(st, &m, (lsn))
+    assert_int_equal(ox_pg_stream_resend_end(st), 0);
+    stream_start(&m, 700);
+    assert_int_equal(FEED(0x10), 1);
+    streamed_message(&m, 700, 0x11, "gone?");
+    assert_int_equal(FEED(0x11), 1);
+    u8(&m, 'E');
+    assert_int_equal(FEED(0x12), 1);
+    stream_abort_sub(&m, 700, 701);
+    assert_int_equal(FEED(0x13), 1);
+    char path[128];
+    snprintf(path, sizeof path, "%s/700.spill", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    stream_commit(&m, 700, 0x30, 0x38);
+    assert_int_equal(FEED(0x38), OX_PG_STREAM_RESEND);
+    assert_int_equal(ox_pg_stream_resend_end(st), 0x38);
+    assert_false(ox_pg_stream_replaying(st));
+    assert_false(ox_pg_stream_open(st));
+    assert_int_not_equal(access(path, F_OK), 0);
+    /* The abort first, the message after it: replayed. */
+    stream_start(&m, 710);
+    assert_int_equal(FEED(0x40), 1);
+    u8(&m, 'E');
+    assert_int_equal(FEED(0x41), 1);
+    stream_abort_sub(&m, 710, 711);
+    assert_int_equal(FEED(0x42), 1);
+    u8(&m, 'S');
+    be(&m, 710, 4);
+    u8(&m, 0);
+    assert_int_equal(FEED(0x43), 1);
+    streamed_message(&m, 710, 0x44, "kept");
+    assert_int_equal(FEED(0x44), 1);
+    u8(&m, 'E');
+    assert_int_equal(FEED(0x45), 1);
+    stream_commit(&m, 710, 0x50, 0x58);
+    assert_int_equal(FEED(0x58), 1);
+    struct out o = {.n = 0};
+    while (ox_pg_stream_replaying(st))
+        assert_int_equal(ox_pg_stream_replay(st, d, 8, collect, &o, &eb), 0);
+    assert_int_equal(o.n, 3); /* begin, the message, commit */
+    assert_non_null(strstr((char *)o.json[1].data, "\"content\":{\"base64\":\"a2VwdA==\"}"));
+    assert_int_equal(ox_pg_stream_resend_end(st), 0x38);
+#undef FEED
+    spill_teardown(dir, st, d, &o);
 }
 
 int main(void)
@@ -522,7 +617,7 @@ int main(void)
         cmocka_unit_test(test_frames),        cmocka_unit_test(test_transaction),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_pk_lookup),
         cmocka_unit_test(test_messages),      cmocka_unit_test(test_stream_parse),
-        cmocka_unit_test(test_stream_spill),
+        cmocka_unit_test(test_stream_spill),  cmocka_unit_test(test_stream_ambiguous),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #define STATUS_EVERY_MS  1000
 #define BUSY_WAIT_MS     10000 /* how long a slot held by a dying walsender may stay busy */
 #define BUSY_GIVE_UP_MS  60000 /* a reconnect finding the slot held by another process */
+#define RESTREAM_TRIES   100   /* 50 ms apart: our own walsender exiting */
 #define PUB_CHECK_MS     3000  /* how often the publication is compared with the lists */
 
 /* Microseconds since 2000-01-01, the protocol's clock. */
@@ -41,6 +42,10 @@ struct pg_source {
     PGconn *conn;
     ox_pgoutput *dec;
     ox_pg_stream *st; /* streamed transactions (NULL: streaming not requested) */
+    /* Streaming is off until this LSN is durable: a transaction the store
+     * could not replay exactly is being sent again unstreamed (0: on). */
+    uint64_t unstreamed_until;
+    uint64_t resends; /* such transactions since open */
     int server_version;
 
     bool started;
@@ -739,7 +744,7 @@ static int start_stream(struct pg_source *p, ox_errbuf *eb)
              "START_REPLICATION SLOT \"%s\" LOGICAL %s (proto_version '%d', publication_names "
              "'\"%s\"'%s%s)",
              p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication,
-             p->st ? ", streaming 'on'" : "",
+             p->st && !p->unstreamed_until ? ", streaming 'on'" : "",
              p->server_version >= 140000 ? ", messages 'true'" : "");
     PGresult *r = PQexec(p->conn, sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_BOTH) {
@@ -888,6 +893,52 @@ static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
     }
 }
 
+/*
+ * A new START_REPLICATION from the resume point on a fresh connection, with
+ * streaming switched as p->unstreamed_until says (docs/pg_capture.md,
+ * "Streamed transactions"). Called between transactions only: nothing is
+ * open in the decoder; other streamed transactions open at the server are
+ * streamed again from their start. A failure is a lost link (retried).
+ */
+static void restream(struct pg_source *p, ox_reset_fn reset)
+{
+    ox_errbuf why;
+    ox_pgoutput_reset(p->dec);
+    p->skipping = false;
+    drop_conn(p);
+    /* The walsender just left holds the slot until it has exited. */
+    int rc = OX_EBUSY;
+    for (int i = 0; i < RESTREAM_TRIES && rc == OX_EBUSY; i++) {
+        if (i)
+            ox_time_sleep_ms(50, 0);
+        rc = start_stream(p, &why);
+    }
+    if (rc != 0)
+        go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
+}
+
+/* The Stream Commit of an ambiguous transaction (ox_pg_stream.h): the
+ * server sends it again unstreamed, from the end of the last transaction
+ * delivered (nothing of it was), and streaming stays off until its commit
+ * is durable, so a crash meanwhile does not stream it again. */
+static void resend_unstreamed(struct pg_source *p, ox_reset_fn reset)
+{
+    p->unstreamed_until = ox_pg_stream_resend_end(p->st);
+    p->resends++;
+    restream(p, reset);
+}
+
+/* Streaming on again once the transaction sent unstreamed is durable;
+ * true when that reconnected. */
+static bool stream_again(struct pg_source *p, ox_reset_fn reset)
+{
+    if (!p->unstreamed_until || p->durable_lsn < p->unstreamed_until || ox_pgoutput_in_txn(p->dec))
+        return false;
+    p->unstreamed_until = 0;
+    restream(p, reset);
+    return true;
+}
+
 static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_errbuf *eb)
 {
     ox_pg_frame f;
@@ -899,7 +950,11 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     p->have_lag = true;
     if (f.kind == OX_PG_FRAME_XLOGDATA) {
         ox_pgoutput_set_send_time(p->dec, f.send_time / 1000000 + OX_PG_EPOCH_UNIX);
-        if (p->st && (rc = ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb)) != 0)
+        rc = p->st ? ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb) : 0;
+        /* Between transactions: nothing for a reset to discard. */
+        if (rc == OX_PG_STREAM_RESEND)
+            resend_unstreamed(p, NULL);
+        if (rc != 0)
             return rc < 0 ? rc : 0;
         return ox_pgoutput_feed(p->dec, f.msg, f.msg_len, f.start, on_change, p, eb);
     }
@@ -1033,6 +1088,8 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 return 0;
             continue;
         }
+        if (stream_again(p, reset))
+            continue;
         if (t - p->last_rx_ms > limit) {
             go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
             continue;
@@ -1199,6 +1256,7 @@ static void pg_state(ox_source *s, ox_source_state *out, ox_errbuf *why)
     out->down_for_ms = p->down ? ox_time_mono_ms() - p->down_since_ms : 0;
     out->attempts = p->down ? p->attempts : 0;
     out->reconnects = p->reconnects;
+    out->resends = p->resends;
     if (why)
         *why = p->down ? p->fault_why : (ox_errbuf){{0}};
 }

@@ -23,6 +23,12 @@
  * and none is open, the server's last keepalive position (as pg_recvlogical
  * does), so that an idle store does not pin WAL.
  *
+ * Streaming: a streamed transaction whose logical messages cannot be told
+ * apart from a rolled-back savepoint's (ox_pg_stream.h) makes the source
+ * start replication again without streaming until that commit is durable
+ * (a reconnect of its own: not in state()'s reconnects, counted as
+ * state()'s resends).
+ *
  * Errors: OX_ECONFIG wal_level not logical, slot of another plugin or
  * database, database missing; OX_EPERM no REPLICATION attribute or no
  * right to create the publication/slot; OX_EAUTH authentication; OX_EGONE

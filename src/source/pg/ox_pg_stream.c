@@ -28,6 +28,8 @@ struct stxn {
     uint64_t first_lsn; /* of its first stream block: the BEGIN's position */
     uint32_t *aborted;  /* aborted subtransactions (sorted at commit) */
     size_t naborted, capaborted;
+    bool has_msg;   /* a transactional logical message was spilled */
+    bool ambiguous; /* ... and a subtransaction aborted after it */
 };
 
 struct ox_pg_stream {
@@ -41,6 +43,7 @@ struct ox_pg_stream {
     struct stxn cur;
     ox_pg_stream_msg commit;
     ox_buf body;
+    uint64_t resend_end; /* end LSN of the last ambiguous transaction */
 };
 
 static void spill_path(const ox_pg_stream *s, uint32_t xid, char *out, size_t n)
@@ -112,6 +115,11 @@ void ox_pg_stream_free(ox_pg_stream *s)
 bool ox_pg_stream_replaying(const ox_pg_stream *s)
 {
     return s && s->replaying;
+}
+
+uint64_t ox_pg_stream_resend_end(const ox_pg_stream *s)
+{
+    return s ? s->resend_end : 0;
 }
 
 bool ox_pg_stream_open(const ox_pg_stream *s)
@@ -188,6 +196,9 @@ static int spill(ox_pg_stream *s, const ox_pg_stream_msg *m, const uint8_t *msg,
     if (fwrite(&h, sizeof h, 1, t->f) != 1 || fwrite(msg, 1, 1, t->f) != 1 ||
         fwrite(msg + m->body, 1, len - m->body, t->f) != len - m->body)
         return io_error(eb, "writing", s, t->xid);
+    /* Flags bit 0: transactional (a non-transactional one is never streamed). */
+    if (m->kind == 'M' && len > m->body && (msg[m->body] & 1))
+        t->has_msg = true;
     return 0;
 }
 
@@ -206,6 +217,12 @@ static int stream_abort(ox_pg_stream *s, const ox_pg_stream_msg *m)
         t->aborted = ox_xrealloc(t->aborted, t->capaborted * sizeof *t->aborted);
     }
     t->aborted[t->naborted++] = m->subxid;
+    /* pgoutput tags a streamed message with the top-level xid, so a message
+     * spilled before this abort may be the aborted subtransaction's: no
+     * record tells. (One streamed after it cannot be: the server discards
+     * what it had not streamed of an aborted subtransaction.) */
+    if (t->has_msg)
+        t->ambiguous = true;
     return 1;
 }
 
@@ -223,6 +240,12 @@ static int stream_commit(ox_pg_stream *s, const ox_pg_stream_msg *m, uint64_t ls
                        "LSN %" PRIX64 ": Stream Commit of transaction %" PRIu32
                        ", which was never streamed",
                        lsn, m->xid);
+    if (t->ambiguous) {
+        s->resend_end = m->end_lsn;
+        txn_drop(s, t);
+        txn_unlist(s, t);
+        return OX_PG_STREAM_RESEND;
+    }
     s->cur = *t;
     txn_unlist(s, t);
     if (fflush(s->cur.f) != 0 || fseeko(s->cur.f, 0, SEEK_SET) != 0)

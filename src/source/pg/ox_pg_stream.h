@@ -43,14 +43,31 @@ void ox_pg_stream_free(ox_pg_stream *s);
  * reconnect: the server streams them again), deleting their files. */
 void ox_pg_stream_reset(ox_pg_stream *s);
 
+/* ox_pg_stream_feed: the Stream Commit of a transaction the store cannot
+ * replay exactly (see below); nothing of it was served and its file is
+ * deleted. */
+#define OX_PG_STREAM_RESEND 2
+
 /*
  * Takes one pgoutput message at WAL position lsn. Returns 1 when it was a
  * streaming message (spilled, or a block boundary, an abort, or a commit,
  * which starts a replay), 0 when it belongs to a non-streamed transaction
  * (the caller feeds it to the decoder), or a negative OX_E* code: a
  * protocol error or OX_EIO/OX_ENOSPC writing the spill file (eb names it).
+ *
+ * OX_PG_STREAM_RESEND for the Stream Commit of an ambiguous transaction:
+ * one with a transactional logical message spilled before a subtransaction
+ * Stream Abort. pgoutput labels a streamed message with the top-level xid,
+ * so whether the message died with the subtransaction is unknowable here;
+ * the caller must have the server send the transaction again without
+ * streaming (its reorder buffer then drops aborted subtransactions,
+ * messages included). ox_pg_stream_resend_end gives its commit's end LSN.
  */
 int ox_pg_stream_feed(ox_pg_stream *s, const uint8_t *msg, size_t len, uint64_t lsn, ox_errbuf *eb);
+
+/* The end LSN (Stream Commit end_lsn) of the last transaction for which
+ * ox_pg_stream_feed returned OX_PG_STREAM_RESEND; 0 before any. */
+uint64_t ox_pg_stream_resend_end(const ox_pg_stream *s);
 
 /* True while a committed streamed transaction has records left to replay. */
 bool ox_pg_stream_replaying(const ox_pg_stream *s);
