@@ -73,7 +73,8 @@ struct capture {
     uint64_t txn_records;
     char txn_gtid[OX_LOG_OPAQUE_MAX + 1];
     int64_t last_commit_ms; /* monotonic time of the last stored COMMIT */
-    int64_t last_rx_ms;     /* monotonic time of the last change or heartbeat */
+    int64_t last_rx_ms;     /* monotonic time of the last poll that delivered */
+    int64_t noted_ts;       /* the event time note_time last stored unclamped */
     int cb_rc;              /* a log failure inside the callback */
     ox_errbuf cb_eb;
     int connected_before;
@@ -148,14 +149,22 @@ static void note_dropped_ddl(struct capture *cap, const ox_change *c)
 static void note_time(struct capture *cap, const ox_change *c)
 {
     struct ox_store *st = cap->st;
+    /* The rows of a transaction share its time: once stored unclamped, the
+     * same time would be stored again (the clock is not read per row). */
+    if (c->op != OX_OP_HEARTBEAT && c->timestamp > 0 && c->timestamp == cap->noted_ts)
+        return;
     int64_t now = ox_store_now_ms();
     int64_t t;
-    if (c->op == OX_OP_HEARTBEAT)
+    cap->noted_ts = 0;
+    if (c->op == OX_OP_HEARTBEAT) {
         t = now; /* the server idles only at its end: we are caught up */
-    else if (c->timestamp > 0)
+    } else if (c->timestamp > 0) {
         t = c->timestamp * 1000 + 999 < now ? c->timestamp * 1000 + 999 : now;
-    else
+        if (t != now)
+            cap->noted_ts = c->timestamp;
+    } else {
         return;
+    }
     __atomic_store_n(&st->src_time_ms, t, __ATOMIC_RELAXED);
 }
 
@@ -231,7 +240,6 @@ static int empty_commit(struct capture *cap, const ox_change *c, const char *gti
 static int on_change(void *arg, const ox_change *c)
 {
     struct capture *cap = arg;
-    cap->last_rx_ms = ox_store_mono_ms();
     note_time(cap, c);
     switch (c->op) {
     case OX_OP_HEARTBEAT:
@@ -573,6 +581,8 @@ void *ox_store_capture_main(void *arg)
             cap.connected_before = 1;
         }
         int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
+        if (rc == 0)
+            cap.last_rx_ms = ox_store_mono_ms(); /* something arrived */
         publish_schema_counters(&cap);
         uint64_t lag;
         if (cap.ops->lag != NULL && cap.ops->lag(cap.src, &lag) == 0)

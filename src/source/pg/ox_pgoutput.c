@@ -60,6 +60,8 @@ struct pg_rel {
     char **names;
     uint32_t npk;
     uint32_t *pk;
+    ox_buf json; /* pre-rendered head, then every column's key (prerender) */
+    uint32_t json_head_len;
 };
 
 struct ox_pgoutput {
@@ -208,6 +210,7 @@ static void rel_clear(struct pg_rel *r)
     free(r->nsp);
     free(r->name);
     free(r->db);
+    ox_buf_free(&r->json);
     memset(r, 0, sizeof *r);
 }
 
@@ -294,6 +297,32 @@ static void lookup_pk(ox_pgoutput *d, struct pg_rel *nr)
     ox_buf_free(&names);
 }
 
+/* Renders the relation's JSON head and column keys once (ox_change.h's
+ * json_head/json_key), so that rows do not re-escape names. */
+static void prerender(struct pg_rel *nr)
+{
+    ox_change c = {.db = nr->db,
+                   .table = nr->name,
+                   .ncols = nr->natts,
+                   .cols = nr->cols,
+                   .npk = nr->npk,
+                   .pk = nr->pk};
+    ox_buf_reset(&nr->json);
+    ox_change_json_head(&c, &nr->json);
+    nr->json_head_len = (uint32_t)nr->json.len;
+    for (uint32_t i = 0; i < nr->natts; i++) {
+        size_t off = nr->json.len;
+        ox_change_column_key(&nr->cols[i], i, &nr->json);
+        nr->cols[i].json_key_len = (uint32_t)(nr->json.len - off);
+    }
+    /* Pointers only now: the buffer may have moved while growing. */
+    size_t off = nr->json_head_len;
+    for (uint32_t i = 0; i < nr->natts; i++) {
+        nr->cols[i].json_key = (const char *)nr->json.data + off;
+        off += nr->cols[i].json_key_len;
+    }
+}
+
 void ox_pgoutput_set_pk_lookup(ox_pgoutput *d, ox_pg_pk_fn fn, void *arg)
 {
     d->pk_fn = fn;
@@ -350,6 +379,7 @@ static int msg_relation(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_errbuf *e
     nr.natts = natts;
     if ((replident == 'f' || replident == 'n') && d->pk_fn)
         lookup_pk(d, &nr);
+    prerender(&nr);
     struct pg_rel *old = rel_find(d, relid);
     if (old) {
         rel_clear(old);
@@ -535,6 +565,8 @@ static void rel_change(ox_pgoutput *d, ox_change *c, const struct pg_rel *rel, i
     c->cols = rel->cols;
     c->npk = rel->npk;
     c->pk = rel->pk;
+    c->json_head = (const char *)rel->json.data;
+    c->json_head_len = rel->json_head_len;
 }
 
 static int msg_row(ox_pgoutput *d, int kind, struct rd *r, size_t msg_len, uint64_t lsn,
