@@ -24,6 +24,8 @@
 #define BUSY_WAIT_MS     10000 /* how long a slot held by a dying walsender may stay busy */
 #define PUB_CHECK_MS     3000  /* how often the publication is compared with the lists */
 #define CLOCK_EVERY      64    /* frames between clock reads while data flows */
+#define NAP_AFTER        16    /* changes per poll that mean the stream is busy */
+#define NAP_US           1000  /* how long a busy stream is left to fill the socket */
 
 struct pg_source {
     struct ox_source base; /* first: ox_source* <-> pg_source* */
@@ -898,6 +900,8 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         return ox_errf(eb, OX_ESTATE, "postgresql source not started");
     p->fn = fn;
     p->arg = arg;
+    /* The last call found a busy stream (catching up): */
+    bool nap = p->delivered >= NAP_AFTER;
     p->delivered = 0;
     int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int hb = p->cfg.heartbeat_ms > 0 ? p->cfg.heartbeat_ms : 1000;
@@ -966,6 +970,17 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         if (n == 0) {
             if (p->delivered)
                 return 0;
+            if (nap) {
+                /* ... let the server queue a batch rather than wake this
+                 * thread for every few messages: each wakeup costs the
+                 * walsender and us more than the message itself. */
+                nap = false;
+                struct timespec ts = {0, NAP_US * 1000L};
+                nanosleep(&ts, NULL);
+                if (PQconsumeInput(p->conn) != 1)
+                    go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
+                continue;
+            }
             int wait = (int)(deadline > t ? deadline - t : 0);
             int64_t st = p->last_status_ms + hb - t;
             if (wait > st)
