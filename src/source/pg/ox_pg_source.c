@@ -606,8 +606,13 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                         eb);
         goto done;
     }
-    if (have_pub && position && (rc = check_publication(p, c, eb)) != 0)
+    /* Checked here, on this connection, rather than at the stream's first
+     * poll: that would open another connection while the walsender's first
+     * changes wait in a socket nobody reads yet. */
+    if (have_pub && (rc = check_publication(p, c, eb)) != 0)
         goto done;
+    if (have_pub)
+        p->pub_checked_ms = now_ms();
     if (!have_pub) {
         ox_buf sql = OX_BUF_INIT;
         /* The name was checked to be [a-z0-9_]: quoting it is enough. */
@@ -655,6 +660,8 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
         note_fault(p, OX_SOURCE_FAULT_SLOT_LOST, rc, eb);
         goto done;
     }
+    if (ss.exists) /* until the next publication check reads it again */
+        snprintf(p->wal_status, sizeof p->wal_status, "%s", ss.wal_status);
     if (ss.exists &&
         (strcmp(ss.plugin, "pgoutput") != 0 || strcmp(ss.database, p->database) != 0)) {
         rc = ox_errf(eb, OX_ECONFIG,
