@@ -46,9 +46,14 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 # Keep the packaged mariadb/postgresql services from starting: tests run
 # private instances on their own ports.
+# The file blocks every service on the machine, so it lives only while apt
+# runs: removed on any exit (also a failed install or ^C), and only if this
+# script created it.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+    trap 'exit 130' INT TERM
 fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086

@@ -51,6 +51,11 @@ void ox_cli_trap_stop_signals(void)
     signal(SIGHUP, SIG_IGN);
 }
 
+int ox_cli_stop_requested(void)
+{
+    return (int)stop_signal;
+}
+
 int ox_cli_wait_stop_signal(void)
 {
     while (!stop_signal)

@@ -11,6 +11,8 @@
 #include "ox_cli.h"
 #include "ox_cm.h"
 #include "ox_props.h"
+#include "ox_store.h"
+#include "ox_supervisor.h"
 
 static int run(int argc, char **argv);
 
@@ -34,6 +36,52 @@ const struct ox_cmd_entry ox_cmd_cm = {
              "supervisor.cm.token.file) and its hash to the metaDB of the config;\n"
              "--revoke-supervisor-credential deletes it. The CM need not be stopped.\n",
     .run = run,
+};
+
+/* The CM's in-process supervisor, composed here so that src/cm links
+ * neither the supervisor nor the store (ox_cm.h, struct ox_cm_local_sv). */
+static int local_sv_describe(const ox_props *p, const char *default_dir, char *host_id,
+                             size_t host_id_size, char *stores_dir, size_t stores_dir_size,
+                             ox_errbuf *eb)
+{
+    struct ox_sv_config sc;
+    int rc = ox_sv_config_load(p, default_dir, &sc, eb);
+    if (rc != 0)
+        return rc;
+    snprintf(host_id, host_id_size, "%s-%d", sc.host_ip, sc.port);
+    snprintf(stores_dir, stores_dir_size, "%s/stores", sc.dir);
+    ox_sv_config_free(&sc);
+    return 0;
+}
+
+static int local_sv_start(const ox_props *p, const char *default_dir, const char *cm_url,
+                          const char *token, void **out, ox_errbuf *eb)
+{
+    struct ox_sv_config sc;
+    int rc = ox_sv_config_load(p, default_dir, &sc, eb);
+    if (rc != 0)
+        return rc;
+    snprintf(sc.cm_url, sizeof sc.cm_url, "%s", cm_url);
+    if (sc.token == NULL)
+        sc.token = ox_xstrdup(token);
+    sc.stores_outlive = 1; /* a crash of the CM does not take its stores down */
+    sc.drop_source = ox_store_drop_source;
+    ox_supervisor *sv = NULL;
+    rc = ox_sv_start(&sc, &sv, eb);
+    ox_sv_config_free(&sc);
+    *out = sv;
+    return rc;
+}
+
+static void local_sv_stop(void *sv)
+{
+    ox_sv_stop(sv);
+}
+
+static const struct ox_cm_local_sv local_sv = {
+    .describe = local_sv_describe,
+    .start = local_sv_start,
+    .stop = local_sv_stop,
 };
 
 static int run(int argc, char **argv)
@@ -65,6 +113,7 @@ static int run(int argc, char **argv)
         ox_props_free(props);
         return 1;
     }
+    cfg.local_sv = &local_sv;
     if (issue != NULL || revoke != NULL) {
         int rc;
         if (issue != NULL && revoke != NULL)

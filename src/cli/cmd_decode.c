@@ -16,6 +16,7 @@
 #include "ox_buf.h"
 #include "ox_change.h"
 #include "ox_cli.h"
+#include "ox_render.h"
 
 static int run(int argc, char **argv);
 
@@ -41,6 +42,7 @@ const struct ox_cmd_entry ox_cmd_decode = {
 
 typedef struct out_ctx {
     ox_buf buf;
+    ox_render *render;
     int err; /* errno of a failed write */
     bool progress;
     uint64_t records;
@@ -68,7 +70,7 @@ static int flush_out(out_ctx *o)
 static int on_change(void *arg, const ox_change *c)
 {
     out_ctx *o = arg;
-    ox_change_to_json(c, &o->buf);
+    ox_render_json(o->render, c, &o->buf);
     ox_buf_putc(&o->buf, '\n');
     o->records++;
     if (o->buf.len >= FLUSH_AT && flush_out(o) != 0)
@@ -113,7 +115,7 @@ static int run(int argc, char **argv)
         return 1;
     }
     ox_binlog_decoder_set_verify(d, verify);
-    out_ctx o = {.progress = progress, .next_report = 100000};
+    out_ctx o = {.progress = progress, .next_report = 100000, .render = ox_render_create()};
     ox_buf_grow(&o.buf, FLUSH_AT + 65536);
     int status = 0;
     for (; i < argc; i++) {
@@ -137,6 +139,7 @@ static int run(int argc, char **argv)
     if (progress && status == 0)
         fprintf(stderr, "oxbow decode: done, %" PRIu64 " records\n", o.records);
     ox_buf_free(&o.buf);
+    ox_render_free(o.render);
     ox_binlog_decoder_free(d);
     return status;
 }

@@ -14,13 +14,16 @@ const struct ox_cmd_entry ox_cmd_store = {
     .name = "store",
     .summary = "run a store: capture a source into the change log and serve subscribers",
     .usage = "usage: oxbow store --config FILE [--check | --drop-source]\n"
+             "       oxbow store --keys\n"
              "\n"
              "Runs one store as configured in FILE (a properties file; every key is\n"
              "documented in docs/store.md). Secrets come from files or the environment,\n"
              "never from the command line. SIGTERM stops cleanly, SIGHUP reopens\n"
              "store.log. With --check, only validates FILE and exits 0 or 1.\n"
              "With --drop-source, removes what the store created on its source (a\n"
-             "PostgreSQL store's replication slot and publication) and exits.\n",
+             "PostgreSQL store's replication slot and publication) and exits.\n"
+             "With --keys, prints every configuration key as the rows of the table\n"
+             "in docs/store.md.\n",
     .run = run,
 };
 
@@ -36,10 +39,12 @@ static void on_hup(int sig)
     reopen_flag = 1;
 }
 
-/* A bad configuration is also written to <store.dir>/store.log when the
- * file names an existing directory, so that a supervisor finds it there. */
-static void log_config_error(const char *config, const char *msg)
+/* The one report of a failure to start: stderr, and <store.dir>/store.log
+ * when the file names an existing directory, so that a supervisor finds it
+ * there. ox_store_run does not log the failure it returns. */
+static void report_fatal(const char *config, const char *what, const char *msg)
 {
+    fprintf(stderr, "oxbow store: %s%s\n", what, msg);
     ox_props *p = NULL;
     ox_errbuf eb;
     if (ox_props_load_file(config, &p, &eb) != 0)
@@ -50,11 +55,21 @@ static void log_config_error(const char *config, const char *msg)
         (size_t)snprintf(path, sizeof path, "%s/store.log", dir) < sizeof path) {
         ox_slog *l = NULL;
         if (ox_slog_open(path, OX_LL_ERROR, 0, &l, &eb) == 0) {
-            ox_slog_printf(l, OX_LL_ERROR, "bad configuration %s: %s", config, msg);
+            ox_slog_printf(l, OX_LL_ERROR, "%s%s", what, msg);
             ox_slog_close(l);
         }
     }
     ox_props_free(p);
+}
+
+/* The key table as docs/store.md's rows (that document's source). */
+static int print_keys(void)
+{
+    size_t n = 0;
+    const ox_store_key_doc *k = ox_store_config_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        printf("| `%s` | %s | %s |\n", k[i].key, k[i].doc_default, k[i].doc);
+    return 0;
 }
 
 static int run(int argc, char **argv)
@@ -70,6 +85,8 @@ static int run(int argc, char **argv)
             check = 1;
         else if (strcmp(argv[i], "--drop-source") == 0)
             drop = 1;
+        else if (strcmp(argv[i], "--keys") == 0 && argc == 2)
+            return print_keys();
         else
             return ox_cli_usage_error(&ox_cmd_store, "unexpected argument \"%s\"", argv[i]);
     }
@@ -78,9 +95,12 @@ static int run(int argc, char **argv)
     ox_store_config *cfg = NULL;
     ox_errbuf eb;
     if (ox_store_config_load(config, &cfg, &eb) != 0) {
-        fprintf(stderr, "oxbow store: %s: %s\n", config, eb.msg);
-        if (!check)
-            log_config_error(config, eb.msg);
+        char what[4200];
+        snprintf(what, sizeof what, "bad configuration %s: ", config);
+        if (check)
+            fprintf(stderr, "oxbow store: %s%s\n", what, eb.msg);
+        else
+            report_fatal(config, what, eb.msg);
         return 1;
     }
     if (drop) {
@@ -109,7 +129,7 @@ static int run(int argc, char **argv)
     sigaction(SIGPIPE, &sa, NULL);
     int rc = ox_store_run(cfg, &stop_flag, &reopen_flag, &eb);
     if (rc != 0)
-        fprintf(stderr, "oxbow store: %s\n", eb.msg);
+        report_fatal(config, "", eb.msg);
     ox_store_config_free(cfg);
     return rc == 0 ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 
 #include "ox_cli.h"
 #include "ox_props.h"
+#include "ox_store.h"
 #include "ox_supervisor.h"
 
 static int run(int argc, char **argv);
@@ -56,6 +57,7 @@ static int run(int argc, char **argv)
         ox_props_free(props);
         return 1;
     }
+    cfg.drop_source = ox_store_drop_source; /* composed here: sv does not link the store */
     ox_cli_trap_stop_signals();
     ox_supervisor *sv = NULL;
     rc = ox_sv_start(&cfg, &sv, &eb);

@@ -42,5 +42,8 @@ int ox_cli_load_props(const char *file, const char *key, const char *value, ox_p
                       ox_errbuf *eb);
 void ox_cli_trap_stop_signals(void);
 int ox_cli_wait_stop_signal(void);
+/* The stop signal received since ox_cli_trap_stop_signals (SIGINT or
+ * SIGTERM), or 0: for commands that poll instead of waiting. */
+int ox_cli_stop_requested(void);
 
 #endif

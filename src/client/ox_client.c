@@ -28,8 +28,8 @@
 #include "ox_checkpoint.h"
 #include "ox_client_parse.h"
 #include "ox_json_out.h"
-#include "ox_payload.h"
-#include "ox_store_ckpt.h"
+#include "ox_record.h"
+#include "ox_time.h"
 
 struct ox_client {
     int fd;
@@ -47,7 +47,7 @@ struct ox_client {
     uint32_t ds_ip;
     uint16_t ds_port;
     ox_buf json;
-    char cp[OX_STORE_CKPT_LEN];
+    char cp[OX_CHECKPOINT_STRLEN];
     uint8_t rbuf[256 * 1024];
 };
 
@@ -61,13 +61,6 @@ static int fail(ox_client *c, const char *fmt, ...)
     va_end(ap);
     c->failed = 1;
     return OX_CLIENT_ERROR;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void ox_client_options_init(ox_client_options *o)
@@ -293,10 +286,10 @@ int ox_client_open(const char *host, uint16_t port, const ox_client_options *o, 
 
     /* Response head. */
     ox_buf head = OX_BUF_INIT;
-    int64_t deadline = mono_ms() + timeout + 30000;
+    int64_t deadline = ox_time_mono_ms() + timeout + 30000;
     const uint8_t *end = NULL;
     while (end == NULL) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - ox_time_mono_ms();
         ssize_t n = read_some(c, left > 0 ? (int)left : 0);
         if (n <= 0) {
             ox_buf_free(&head);
@@ -376,21 +369,16 @@ static void build_record(ox_client *c, const oxc_frame *f, ox_client_record *rec
         sp.file_idx = f->file_idx;
         sp.offset = f->offset;
         sp.timestamp = f->timestamp;
-        size_t cl = ox_store_ckpt_format(c->ds_ip, c->ds_port, &sp, f->msg_id, c->cp);
-        char num[24];
-        OX_JSON_LIT(&c->json, "{\"msgId\":");
-        ox_buf_put(&c->json, num, ox_fmt_u64(num, f->msg_id));
-        OX_JSON_LIT(&c->json, ",\"checkpoint\":\"");
-        ox_buf_put(&c->json, c->cp, cl);
+        size_t cl = ox_record_checkpoint(c->ds_ip, c->ds_port, &sp, f->msg_id, c->cp);
         ox_payload_view pv;
-        if (ox_payload_decode(f->data, (uint32_t)f->data_len, &pv) == 0 && pv.json_len >= 2 &&
-            pv.json[0] == '{') {
-            int empty = pv.json[1] == '}';
-            ox_buf_put(&c->json, empty ? "\"" : "\",", empty ? 1 : 2);
-            ox_buf_put(&c->json, pv.json + 1, pv.json_len - 1);
-        } else {
-            OX_JSON_LIT(&c->json, "\"}");
-        }
+        memset(&pv, 0, sizeof pv);
+        const char *rest = NULL;
+        size_t rest_len = 0;
+        if (ox_record_decode(f->data, (uint32_t)f->data_len, &pv) != 0)
+            pv.json_len = 0; /* served as {"msgId":..,"checkpoint":".."} */
+        ox_record_json_head(&c->json, f->msg_id, c->cp, cl, pv.json, pv.json_len, &rest, &rest_len);
+        if (rest != NULL)
+            ox_buf_put(&c->json, rest, rest_len);
     }
     ox_buf_putc(&c->json, 0);
     c->json.len--;
@@ -403,7 +391,7 @@ int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
 {
     if (c == NULL || c->failed)
         return OX_CLIENT_ERROR;
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : mono_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : ox_time_mono_ms() + timeout_ms;
     for (;;) {
         oxc_frame f;
         size_t used = 0;
@@ -438,7 +426,7 @@ int ox_client_next(ox_client *c, ox_client_record *rec, int timeout_ms)
             c->body.len -= c->body_off;
             c->body_off = 0;
         }
-        int64_t left = deadline == INT64_MAX ? -1 : deadline - mono_ms();
+        int64_t left = deadline == INT64_MAX ? -1 : deadline - ox_time_mono_ms();
         if (deadline != INT64_MAX && left < 0)
             left = 0;
         ssize_t n = read_some(c, (int)left);

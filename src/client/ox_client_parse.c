@@ -1,6 +1,7 @@
 /* ox_client_parse.c - chunked coding and stream frames; see ox_client_parse.h. */
 #include "ox_client_parse.h"
 
+#include "ox_record.h"
 #include "ox_url.h"
 
 #include <stdio.h>
@@ -90,36 +91,9 @@ int oxc_dechunk_feed(oxc_dechunk *d, const uint8_t *in, size_t n, ox_buf *out, c
     return 0;
 }
 
-static uint64_t le(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-/* Parses an unsigned decimal at s[*i..], advancing *i; -1 if none. */
-static int dec(const uint8_t *s, size_t len, size_t *i, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t start = *i;
-    while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
-        if (*i - start >= 20)
-            return -1;
-        v = v * 10 + (uint64_t)(s[*i] - '0');
-        (*i)++;
-    }
-    if (*i == start)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* {"msgId":N,"checkpoint":"ip:port:file:off:ts:N",... */
+/* One JSON line: the envelope is ox_record's. */
 static int parse_json_line(const uint8_t *s, size_t len, oxc_frame *f, char *err, size_t errlen)
 {
-    static const char p1[] = "{\"msgId\":", p2[] = ",\"checkpoint\":\"";
-    static const char e1[] = "{\"isSuccess\":false";
     memset(f, 0, sizeof *f);
     f->data = s;
     f->data_len = len;
@@ -127,41 +101,24 @@ static int parse_json_line(const uint8_t *s, size_t len, oxc_frame *f, char *err
         f->kind = OXC_KEEPALIVE;
         return 1;
     }
-    if (len >= sizeof e1 - 1 && memcmp(s, e1, sizeof e1 - 1) == 0) {
+    ox_record_env env;
+    ox_errbuf eb;
+    if (ox_record_json_parse(s, len, &env, &eb) != 0) {
+        snprintf(err, errlen, "%s", eb.msg);
+        return -1;
+    }
+    if (env.error) {
         f->kind = OXC_ERROR;
         return 1;
     }
-    size_t i = sizeof p1 - 1;
-    if (len < i || memcmp(s, p1, i) != 0 || dec(s, len, &i, &f->msg_id) != 0 ||
-        len - i < sizeof p2 - 1 || memcmp(s + i, p2, sizeof p2 - 1) != 0) {
-        snprintf(err, errlen, "json stream: a line does not start with msgId and checkpoint");
-        return -1;
-    }
-    i += sizeof p2 - 1;
-    size_t cp = i;
-    while (i < len && s[i] != '"')
-        i++;
-    if (i == len || i - cp > 127) {
-        snprintf(err, errlen, "json stream: unterminated checkpoint");
-        return -1;
-    }
-    f->checkpoint = (const char *)s + cp;
-    f->checkpoint_len = i - cp;
-    /* fileIdx, offset and timestamp are fields 3-5 of the checkpoint. */
-    size_t k = cp;
-    int colons = 0;
-    while (k < i && colons < 2)
-        colons += s[k++] == ':';
-    uint64_t ts = 0;
-    if (colons != 2 || dec(s, i, &k, &f->file_idx) != 0 || k >= i || s[k++] != ':' ||
-        dec(s, i, &k, &f->offset) != 0 || k >= i || s[k++] != ':' || dec(s, i, &k, &ts) != 0) {
-        snprintf(err, errlen, "json stream: malformed checkpoint");
-        return -1;
-    }
-    f->timestamp = (int64_t)ts;
     f->kind = OXC_RECORD;
-    /* Commit records carry "op":"commit" (docs/records.md). */
-    f->commit = memmem(s, len, "\"op\":\"commit\"", 13) != NULL;
+    f->msg_id = env.msg_id;
+    f->file_idx = env.file_idx;
+    f->offset = env.offset;
+    f->timestamp = env.timestamp;
+    f->checkpoint = env.checkpoint;
+    f->checkpoint_len = env.checkpoint_len;
+    f->commit = env.commit;
     return 1;
 }
 
@@ -184,27 +141,29 @@ int oxc_parse_next(int binary, int *magic_seen, const uint8_t *buf, size_t len, 
     }
     size_t off = 0;
     if (!*magic_seen) {
-        if (len < 8)
+        if (len < OX_RECORD_MAGIC_LEN)
             return 0;
-        if (memcmp(buf, "OXBSTRM1", 8) != 0) {
+        if (memcmp(buf, OX_RECORD_MAGIC, OX_RECORD_MAGIC_LEN) != 0) {
             snprintf(err, errlen, "binary stream: bad preamble (not an oxbow store?)");
             return -1;
         }
         *magic_seen = 1;
-        off = 8;
+        off = OX_RECORD_MAGIC_LEN;
     }
-    if (len - off < 40) {
+    if (len - off < OX_RECORD_FRAME_HDR) {
         *used = off;
         return off ? 2 : 0;
     }
     const uint8_t *h = buf + off;
-    uint64_t flen = le(h, 4);
-    if (flen < 36 || flen > OXC_MAX_FRAME) {
+    ox_record_frame fr;
+    int bad = ox_record_frame_get(h, &fr);
+    uint64_t flen = fr.len;
+    if (flen < OX_RECORD_FRAME_HDR - 4 || flen > OXC_MAX_FRAME) {
         snprintf(err, errlen, "binary stream: bad frame length %llu", (unsigned long long)flen);
         return -1;
     }
-    if (h[4] > OXC_ERROR) {
-        snprintf(err, errlen, "binary stream: unknown frame kind %u", h[4]);
+    if (bad) {
+        snprintf(err, errlen, "binary stream: unknown frame kind %u", fr.kind);
         return -1;
     }
     if (len - off - 4 < flen) {
@@ -212,14 +171,14 @@ int oxc_parse_next(int binary, int *magic_seen, const uint8_t *buf, size_t len, 
         return off ? 2 : 0;
     }
     memset(f, 0, sizeof *f);
-    f->kind = h[4];
-    f->commit = h[5] & 1;
-    f->msg_id = le(h + 8, 8);
-    f->file_idx = le(h + 16, 8);
-    f->offset = le(h + 24, 8);
-    f->timestamp = (int64_t)le(h + 32, 8);
-    f->data = h + 40;
-    f->data_len = (size_t)flen - 36;
+    f->kind = fr.kind;
+    f->commit = fr.flags & OX_RECORD_FLAG_COMMIT;
+    f->msg_id = fr.msg_id;
+    f->file_idx = fr.file_idx;
+    f->offset = fr.offset;
+    f->timestamp = fr.timestamp;
+    f->data = h + OX_RECORD_FRAME_HDR;
+    f->data_len = (size_t)flen - (OX_RECORD_FRAME_HDR - 4);
     *used = off + 4 + (size_t)flen;
     return 1;
 }

@@ -143,9 +143,9 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
     char cpnorm[OX_CHECKPOINT_STRLEN] = "";
     if (*cp) {
         ox_checkpoint parsed;
-        if (strlen(cp) >= OX_CHECKPOINT_STRLEN || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
+        if (strlen(cp) >= CM_CHECKPOINT_MAX || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
             return cm_resp_error(resp, 400, "bad checkpoint: %s",
-                                 strlen(cp) >= OX_CHECKPOINT_STRLEN ? "too long" : eb.msg);
+                                 strlen(cp) >= CM_CHECKPOINT_MAX ? "too long" : eb.msg);
         ox_checkpoint_format(&parsed, cpnorm, sizeof cpnorm);
     }
     if (role == NULL || *role == '\0')
@@ -478,9 +478,9 @@ int cm_h_crawler_reposition(struct ox_cm *cm, struct cm_req *req, struct cm_resp
                              "missing parameter 'checkpoint' (fileIdx and offset, e.g. "
                              "'::3:4567::', or a timestamp '::::1663049354:')");
     ox_checkpoint parsed;
-    if (strlen(cp) >= OX_CHECKPOINT_STRLEN || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
+    if (strlen(cp) >= CM_CHECKPOINT_MAX || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
         return cm_resp_error(resp, 400, "bad checkpoint: %s",
-                             strlen(cp) >= OX_CHECKPOINT_STRLEN ? "too long" : eb.msg);
+                             strlen(cp) >= CM_CHECKPOINT_MAX ? "too long" : eb.msg);
     unsigned need = OX_CP_FILEIDX | OX_CP_OFFSET;
     if ((parsed.present & need) != need && !(parsed.present & OX_CP_TIMESTAMP))
         return cm_resp_error(resp, 400,

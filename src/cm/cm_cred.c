@@ -32,6 +32,7 @@
 #include "cm_internal.h"
 #include "ox_alloc.h"
 #include "ox_checkpoint.h"
+#include "ox_durable.h"
 #include "ox_sha256.h"
 
 struct cm_cred {
@@ -221,11 +222,17 @@ int ox_cm_credential_issue(const struct ox_cm_config *cfg, const char *host_id,
         goto done;
     }
     token[48] = '\n';
-    int ok = write(fd, token, 49) == 49 && fsync(fd) == 0;
+    /* Durable with its directory entry before the row exists. */
+    rc = ox_durable_write(fd, token, 49, out_path, eb);
     token[48] = '\0';
-    if (close(fd) != 0 || !ok) {
+    if (rc == 0)
+        rc = ox_durable_fsync(fd, out_path, eb);
+    if (close(fd) != 0 && rc == 0)
+        rc = ox_errf(eb, OX_EIO, "close %s: %s", out_path, strerror(errno));
+    if (rc == 0)
+        rc = ox_durable_fsync_parent(out_path, eb);
+    if (rc != 0) {
         unlink(out_path);
-        rc = ox_errf(eb, OX_EIO, "cannot write %s", out_path);
         goto done;
     }
     ox_metadb *db = NULL;

@@ -19,6 +19,13 @@
  * (when the CM saw it, 0 if never). A crash stays in lastCrash after the
  * store is running again: errMsg then says "started successfully", the
  * crash is not lost.
+ *
+ * A PostgreSQL store adds (issue 10, only when its report has them):
+ * sourceLagBytes (WAL its replication slot keeps: the server's end minus
+ * the slot's confirmed position) and sourceWalStatus (the slot's
+ * wal_status: "reserved", "extended", "unreserved" or "lost"), as of the
+ * store's last report, also while it is stopped: a stopped store's slot
+ * still pins WAL.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,10 +33,26 @@
 #include "cm_internal.h"
 #include "cm_ops.h"
 
-static const char *const fields[] = {
-    "active", "cfg",         "checkpoints", "datasource", "errMsg",      "location",
-    "name",   "port",        "role",        "status",     "userData",    "delay",
-    "rps",    "subscribers", "restarts",    "lastCrash",  "lastCrashMs", NULL};
+static const char *const fields[] = {"active",
+                                     "cfg",
+                                     "checkpoints",
+                                     "datasource",
+                                     "errMsg",
+                                     "location",
+                                     "name",
+                                     "port",
+                                     "role",
+                                     "status",
+                                     "userData",
+                                     "delay",
+                                     "rps",
+                                     "subscribers",
+                                     "restarts",
+                                     "lastCrash",
+                                     "lastCrashMs",
+                                     "sourceLagBytes",
+                                     "sourceWalStatus",
+                                     NULL};
 
 /* Returns 1 if `name` (len bytes) is wanted by `filters`. */
 static int wanted(const char *filters, const char *name)
@@ -69,6 +92,27 @@ int cm_detail_filters_check(const char *filters, ox_errbuf *eb)
         p = e + 1;
     }
     return 0;
+}
+
+/* The store's report of its replication slot (PostgreSQL), if it has one:
+ * sourceLagBytes as a number and sourceWalStatus as a word, scanned like
+ * cm_ops_status_num (the store writes both flat). */
+static void put_slot(json_t *o, const char *status_json, const char *filters)
+{
+    if (status_json == NULL)
+        return;
+    if (wanted(filters, "sourceLagBytes") && strstr(status_json, "\"sourceLagBytes\":"))
+        json_object_set_new(
+            o, "sourceLagBytes",
+            json_integer((json_int_t)cm_ops_status_num(status_json, "sourceLagBytes")));
+    const char *key = "\"sourceWalStatus\":\"";
+    const char *p = strstr(status_json, key);
+    if (!wanted(filters, "sourceWalStatus") || p == NULL)
+        return;
+    p += strlen(key);
+    size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz");
+    if (n > 0 && n < 32 && p[n] == '"')
+        json_object_set_new(o, "sourceWalStatus", json_stringn(p, n));
 }
 
 json_t *cm_detail_json(const struct ox_cm *cm, const struct cm_crawler *c, const char *filters,
@@ -127,5 +171,6 @@ json_t *cm_detail_json(const struct ox_cm *cm, const struct cm_crawler *c, const
                             c->last_crash ? json_string(c->last_crash) : json_null());
     if (wanted(filters, "lastCrashMs"))
         json_object_set_new(o, "lastCrashMs", json_integer(c->last_crash_ms));
+    put_slot(o, c->status_json, filters);
     return o;
 }

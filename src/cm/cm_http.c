@@ -17,37 +17,38 @@
  * silent for cm.http.timeout_s is closed (suspended ones, which wait for the
  * CM, are not timed out).
  *
- * Every answer is JSON in the error shape of docs/api.md. Each connection's
- * memory pool (CM_HTTP_POOL) is large enough for a request line and headers
- * well beyond the limits the handler enforces itself (CM_HTTP_MAX_URI: 414,
- * CM_HTTP_MAX_HEADERS: 431); only a head larger than the pool gets
- * libmicrohttpd's own (HTML) 414/431, which 0.9.75 gives no hook to replace.
+ * Every answer is JSON in the error shape of docs/api.md. Connections are
+ * accepted by the head guard (cm_guard.c), which answers a request head
+ * larger than CM_GUARD_MAX_HEAD itself (414/431 in JSON) and hands the others
+ * to libmicrohttpd, whose own answer to a head larger than its
+ * per-connection memory is an HTML page. Every answer closes its connection
+ * ("Connection: close"), so that each request passes the guard: a kept-alive
+ * connection's next request would reach libmicrohttpd unchecked.
  */
 #include <arpa/inet.h>
 #include <sys/resource.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cm_api.h"
+#include "cm_guard.h"
 #include "cm_internal.h"
 #include "cm_params.h"
 #include "ox_alloc.h"
 #include "ox_buf.h"
 #include "ox_ratelimit.h"
 
-/* Per-connection memory. libmicrohttpd maps a pool this large lazily, so an
- * idle connection touches only the pages its bytes fill, but it zeroes the
- * whole pool after each request: a kept-alive connection that has made a
- * request holds all of it (10000 such connections: 1.3 GB). 128 KiB is
- * what a 100 KB request target needs to get the JSON 414. */
-#define CM_HTTP_POOL        (128u << 10)
-#define CM_HTTP_MAX_URI     (64u << 10)
-#define CM_HTTP_MAX_HEADERS (64u << 10)
+/* Per-connection memory: a head the guard let through (at most
+ * CM_GUARD_MAX_HEAD bytes and CM_GUARD_MAX_LINES lines), libmicrohttpd's
+ * records of its headers, and the response's headers. A request body is
+ * read piecewise and kept in the request's own buffer. */
+#define CM_HTTP_POOL (48u << 10)
 /* Descriptors kept free of connections for the metaDB, stores and logs. */
 #define CM_HTTP_FD_RESERVE 256
 
@@ -60,7 +61,7 @@ struct cm_req {
     const struct cm_route *route;
     int started;
     int too_large;
-    int no_route; /* 400/404/405/414/431 decided on the first call */
+    int no_route; /* 400/404/405 decided on the first call */
     ox_buf body;
     ox_cm_params params;
     char sv_host[32]; /* host id of the supervisor credential, or "" */
@@ -221,6 +222,7 @@ static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *res
         resp->raw = NULL;
         MHD_add_response_header(r, "Content-Type", resp->content_type);
         MHD_add_response_header(r, "Cache-Control", "no-store");
+        MHD_add_response_header(r, "Connection", "close"); /* see the file comment */
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
         MHD_add_response_header(r, "Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
@@ -241,6 +243,7 @@ static enum MHD_Result send_json(struct MHD_Connection *con, struct cm_resp *res
     struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, withnl, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Connection", "close"); /* see the file comment */
     if (allow)
         MHD_add_response_header(r, "Allow", allow);
     if (resp->http_status == 401)
@@ -278,12 +281,17 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static enum MHD_Result header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+/* libmicrohttpd finds the request line's end and its last space by length,
+ * so a raw NUL byte in the target survives into `url` and cuts it there
+ * ("GET /a\0b" is served as /a). `url` and `version` point into the request
+ * line, which sits unchanged in the connection's buffer (uri_logger copied
+ * the target before libmicrohttpd split and decoded it in place): the target
+ * is `version - url - 1` bytes long, and a NUL in it makes the copy shorter. */
+static int target_has_nul(const char *url, const char *version, const char *raw)
 {
-    (void)kind;
-    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
-    return MHD_YES;
+    uintptr_t u = (uintptr_t)url, v = (uintptr_t)version;
+    size_t n = strlen(raw);
+    return v > u && v - u <= CM_HTTP_POOL && v - u != n + 1;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
@@ -298,17 +306,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     if (!r->started) {
         r->started = 1;
         int known = 0;
-        size_t hdr = 0;
-        MHD_get_connection_values(con, MHD_HEADER_KIND, header_bytes, &hdr);
         r->route = cm_route_find(method, url, &known);
         r->no_route = r->route == NULL ? (known ? 405 : 404) : 0;
         size_t plen = strcspn(r->uri, "?");
-        if (strlen(r->uri) > CM_HTTP_MAX_URI)
-            r->no_route = 414;
-        else if (memmem(r->uri, plen, "%00", 3) != NULL)
+        if (memmem(r->uri, plen, "%00", 3) != NULL || target_has_nul(url, version, r->uri))
             r->no_route = 400; /* libmicrohttpd would cut the path there */
-        else if (hdr > CM_HTTP_MAX_HEADERS)
-            r->no_route = 431;
         return MHD_YES;
     }
     if (*upload_size > 0) {
@@ -325,15 +327,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         return send_json(con, &r->resp, NULL);
     char allow[64] = "";
     if (r->no_route == 400) {
-        cm_resp_error(&resp, 400, "the path contains an encoded NUL (%%00)");
-        return send_json(con, &resp, NULL);
-    }
-    if (r->no_route == 414) {
-        cm_resp_error(&resp, 414, "request target longer than %u bytes", CM_HTTP_MAX_URI);
-        return send_json(con, &resp, NULL);
-    }
-    if (r->no_route == 431) {
-        cm_resp_error(&resp, 431, "request headers larger than %u bytes", CM_HTTP_MAX_HEADERS);
+        cm_resp_error(&resp, 400, "the path contains a NUL byte (raw or encoded as %%00)");
         return send_json(con, &resp, NULL);
     }
     if (r->no_route == 404) {
@@ -432,7 +426,7 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
     if (inet_pton(AF_INET, cm->cfg.listen, &sa.sin_addr) != 1)
         return ox_errf(eb, OX_ECONFIG, "cm.listen: \"%s\" is not an IPv4 address", cm->cfg.listen);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
     unsigned threads = cm->cfg.http_threads > 0 ? (unsigned)cm->cfg.http_threads : 4;
     /* The pool size option only when there is a pool (MHD warns about 1). */
     struct MHD_OptionItem pool[] = {
@@ -450,18 +444,23 @@ int cm_http_start(struct ox_cm *cm, ox_errbuf *eb)
         if (room < limit)
             limit = (unsigned)room;
     }
-    cm->mhd = MHD_start_daemon(
-        flags, (uint16_t)cm->cfg.port, NULL, NULL, handle, cm, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        cm, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_ARRAY, pool, MHD_OPTION_URI_LOG_CALLBACK,
-        uri_logger, cm, MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cm->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cm->cfg.http_max_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    /* The guard (cm_guard.c) listens and hands complete heads over. */
+    cm->mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, handle, cm, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, cm,
+                         MHD_OPTION_ARRAY, pool, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, cm,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, cm, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)cm->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cm->cfg.http_max_per_ip,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CM_HTTP_POOL, MHD_OPTION_END);
     if (cm->mhd == NULL)
-        return ox_errf(eb, OX_EIO, "cannot listen on %s:%d (address in use?)", cm->cfg.listen,
-                       cm->cfg.port);
-    return 0;
+        return ox_errf(eb, OX_EIO, "cannot start the HTTP server");
+    return cm_guard_start(cm->mhd, &sa, limit, (unsigned)cm->cfg.http_max_per_ip,
+                          (unsigned)cm->cfg.http_timeout_s, &cm->guard, eb);
+}
+
+uint16_t cm_http_port(const struct ox_cm *cm)
+{
+    return cm->guard ? cm_guard_port(cm->guard) : 0;
 }
 
 void cm_http_stop(struct ox_cm *cm)
@@ -470,6 +469,8 @@ void cm_http_stop(struct ox_cm *cm)
      * none resumes a connection of a stopped daemon. */
     while (atomic_load(&cm->workers) > 0)
         usleep(10000);
+    cm_guard_stop(cm->guard);
+    cm->guard = NULL;
     if (cm->mhd != NULL)
         MHD_stop_daemon(cm->mhd);
     cm->mhd = NULL;

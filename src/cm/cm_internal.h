@@ -21,8 +21,13 @@
 
 #include "cm_metadb.h"
 #include "cm_names.h"
+#include "ox_checkpoint.h"
 #include "ox_cm.h"
 #include "ox_ratelimit.h"
+
+/* Longest checkpoint text a crawler keeps, with a NUL: the metaDB column
+ * is VARCHAR(96). */
+#define CM_CHECKPOINT_MAX 96
 
 enum cm_desired { CM_RUN = 0, CM_STOP = 1, CM_DESTROY = 2 };
 
@@ -77,7 +82,7 @@ struct cm_crawler {
     char role[16];
     char type[32];
     char *user_data;
-    char checkpoint[96];
+    char checkpoint[OX_CHECKPOINT_STRLEN]; /* at most CM_CHECKPOINT_MAX - 1 bytes */
     int desired;
     /* Observed, from the supervisor's reports. */
     char
@@ -123,9 +128,11 @@ struct ox_cm {
     int health_started;
     atomic_int stopping;
     struct MHD_Daemon *mhd;
+    struct cm_guard *guard;       /* listens; hands complete request heads to mhd */
     atomic_int workers;           /* POST handlers running on their own threads */
-    void *sv;                     /* in-process supervisor (ox_supervisor *) */
+    void *sv;                     /* in-process supervisor (cfg.local_sv handle) */
     char local_sv_host[32];       /* host id sv_token authenticates (cm_cred.c) */
+    char local_sv_stores[1200];   /* the in-process supervisor's stores/ (cm_orphans.c) */
     struct cm_vec creds;          /* struct cm_cred, by host id; under lock */
     atomic_llong creds_loaded_ms; /* last reload of creds */
     ox_ratelimit http_log_rl;     /* libmicrohttpd's messages to stderr */
@@ -266,5 +273,7 @@ int cm_resp_error(struct cm_resp *resp, int http_status, const char *fmt, ...)
 int cm_resp_ok(struct cm_resp *resp, json_t *extra);
 int cm_http_start(struct ox_cm *cm, ox_errbuf *eb);
 void cm_http_stop(struct ox_cm *cm);
+/* The port the API listens on (the ephemeral one with cm.port 0 in tests). */
+uint16_t cm_http_port(const struct ox_cm *cm);
 
 #endif

@@ -27,7 +27,6 @@
 
 #include "cm_internal.h"
 #include "ox_secret.h"
-#include "ox_supervisor.h"
 
 /* Counts store directories (with a store.properties or data/) in dir. */
 static int count_stores(const char *dir, char *example, size_t cap)
@@ -197,14 +196,8 @@ int cm_orphans_check(struct ox_cm *cm, ox_errbuf *eb)
     }
     if (ok && !adopt)
         return 0;
-    struct ox_sv_config sc;
-    char def_dir[1100], stores[1200], example[256] = "";
-    snprintf(def_dir, sizeof def_dir, "%s/supervisor", cm->cfg.data_dir);
-    int rc = ox_sv_config_load(cm->cfg.props, def_dir, &sc, eb);
-    if (rc != 0)
-        return rc;
-    snprintf(stores, sizeof stores, "%s/stores", sc.dir);
-    ox_sv_config_free(&sc);
+    char example[256] = "";
+    const char *stores = cm->local_sv_stores; /* ox_cm_start read it (run_supervisor) */
     int n = count_stores(stores, example, sizeof example);
     if (n == 0)
         return 0;

@@ -10,8 +10,8 @@
 
 #include "cm_internal.h"
 #include "ox_alloc.h"
+#include "ox_durable.h"
 #include "ox_secret.h"
-#include "ox_supervisor.h"
 
 static const char *const cm_keys[] = {"cm.listen",
                                       "cm.port",
@@ -167,20 +167,13 @@ static char *supervisor_token(const char *dir, ox_errbuf *eb)
     char hex[sizeof raw * 2 + 2];
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        ox_errf(eb, OX_EIO, "cannot create %s: %s", path, strerror(errno));
-        return NULL;
-    }
+    /* Never written in place: a crash leaves no token or the whole one. */
     size_t n = strlen(hex);
     hex[n] = '\n';
-    int ok = write(fd, hex, n + 1) == (ssize_t)(n + 1) && fsync(fd) == 0;
-    close(fd);
+    int rc = ox_durable_create(dir, "supervisor.token", hex, n + 1, 0, NULL, eb);
     hex[n] = '\0';
-    if (!ok) {
-        ox_errf(eb, OX_EIO, "cannot write %s", path);
+    if (rc != 0)
         return NULL;
-    }
     return ox_xstrdup(hex);
 }
 
@@ -227,15 +220,20 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
         /* supervisor.token is this host's credential: the host id the
          * supervisor.* keys give, whether or not the supervisor runs here
          * (if they do not load and none runs here, there is none). */
-        struct ox_sv_config lc;
         char def_dir[1100];
         snprintf(def_dir, sizeof def_dir, "%s/supervisor", cm->cfg.data_dir);
-        rc = ox_sv_config_load(cm->cfg.props, def_dir, &lc, eb);
+        if (cm->cfg.local_sv == NULL)
+            rc = ox_errf(eb, OX_ECONFIG,
+                         "cm.supervisor=true but this program runs no supervisor "
+                         "(set cm.supervisor=false)");
+        else
+            rc = cm->cfg.local_sv->describe(cm->cfg.props, def_dir, cm->local_sv_host,
+                                            sizeof cm->local_sv_host, cm->local_sv_stores,
+                                            sizeof cm->local_sv_stores, eb);
         if (rc != 0 && cm->cfg.run_supervisor)
             goto fail;
-        if (rc == 0)
-            snprintf(cm->local_sv_host, sizeof cm->local_sv_host, "%s-%d", lc.host_ip, lc.port);
-        ox_sv_config_free(&lc);
+        if (rc != 0)
+            cm->local_sv_host[0] = cm->local_sv_stores[0] = '\0';
         rc = 0;
     }
     if ((rc = cm_orphans_check(cm, eb)) != 0)
@@ -245,21 +243,11 @@ int ox_cm_start(const struct ox_cm_config *cfg, ox_cm **out, ox_errbuf *eb)
     if ((rc = cm_http_start(cm, eb)) != 0)
         goto fail;
     if (cm->cfg.run_supervisor) {
-        struct ox_sv_config sc;
         char def_dir[1100];
         snprintf(def_dir, sizeof def_dir, "%s/supervisor", cm->cfg.data_dir);
-        if ((rc = ox_sv_config_load(cm->cfg.props, def_dir, &sc, eb)) != 0)
+        if ((rc = cm->cfg.local_sv->start(cm->cfg.props, def_dir, cm->cfg.url, cm->sv_token,
+                                          &cm->sv, eb)) != 0)
             goto fail;
-        snprintf(sc.cm_url, sizeof sc.cm_url, "%s", cm->cfg.url);
-        if (sc.token == NULL)
-            sc.token = ox_xstrdup(cm->sv_token);
-        sc.stores_outlive = 1; /* a crash of the CM does not take its stores down */
-        ox_supervisor *sv = NULL;
-        rc = ox_sv_start(&sc, &sv, eb);
-        ox_sv_config_free(&sc);
-        if (rc != 0)
-            goto fail;
-        cm->sv = sv;
     }
     *out = cm;
     return 0;
@@ -279,7 +267,7 @@ void ox_cm_stop(ox_cm *cm)
     pthread_cond_broadcast(&cm->cond);
     pthread_mutex_unlock(&cm->cond_mu);
     if (cm->sv)
-        ox_sv_stop(cm->sv);
+        cm->cfg.local_sv->stop(cm->sv);
     cm_http_stop(cm);
     cm_health_stop(cm);
     ox_metadb_close(cm->db);

@@ -10,10 +10,31 @@
 #ifndef OX_CM_H
 #define OX_CM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ox_err.h"
 #include "ox_props.h"
+
+/*
+ * The in-process supervisor, composed by the caller: the CM layer does not
+ * link the supervisor (src/cli/cmd_cm.c fills this from ox_supervisor.h).
+ * Each function returns 0 or an error with detail and never logs.
+ */
+struct ox_cm_local_sv {
+    /* Reads the supervisor.* keys of `p` (supervisor.dir defaulting to
+     * default_dir): this host's id "<ip>-<port>" and the supervisor's
+     * stores/ directory. */
+    int (*describe)(const ox_props *p, const char *default_dir, char *host_id, size_t host_id_size,
+                    char *stores_dir, size_t stores_dir_size, ox_errbuf *eb);
+    /* Starts it on its own thread, reporting to cm_url with `token` unless
+     * the keys name one; its stores outlive a crash of the CM. *out is the
+     * handle for stop. */
+    int (*start)(const ox_props *p, const char *default_dir, const char *cm_url, const char *token,
+                 void **out, ox_errbuf *eb);
+    /* Stops it and its stores; NULL is a no-op. */
+    void (*stop)(void *sv);
+};
 
 struct ox_cm_config {
     char listen[64];        /* cm.listen, default 127.0.0.1 */
@@ -37,6 +58,9 @@ struct ox_cm_config {
     int64_t test_clock_offset_ms; /* cm.test.clock_offset_ms: test-only CM clock skew */
     int test_metadb_delay_ms;     /* cm.test.metadb_delay_ms: test-only slow metaDB */
     const ox_props *props;        /* the whole file (supervisor.* keys); not owned */
+    /* Set by the caller, not a key: how to run this host's supervisor.
+     * NULL = none here (cm.supervisor=true is then refused). Not owned. */
+    const struct ox_cm_local_sv *local_sv;
 };
 
 typedef struct ox_cm ox_cm;

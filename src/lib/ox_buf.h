@@ -1,8 +1,8 @@
 /*
  * ox_buf.h - a growable byte buffer for building records, JSON and frames.
  *
- * Growth aborts on OOM (ox_xrealloc): buffers belong to daemons and tools, and
- * their sizes are bounded by one record or one event, never by a whole
+ * Growth aborts on OOM (ox_xrealloc; the one OOM story is in ox_alloc.h):
+ * buffers belong to daemons and tools, and their sizes are bounded by one record or one event, never by a whole
  * transaction. Not thread-safe; one owner at a time.
  */
 #ifndef OX_BUF_H

@@ -4,9 +4,10 @@
  * A source decodes its change stream into ox_change records: one per row
  * change, DDL statement, transaction boundary or heartbeat. A record is a
  * view: every pointer in it points into memory owned by the decoder and is
- * valid only during the callback that received it. ox_change_to_json renders
- * it as one JSON object (docs/records.md documents every field and how each
- * column type is represented); the store keeps that JSON as its log payload.
+ * valid only during the callback that received it. A record carries no output
+ * format: ox_render.h renders it as one JSON object (docs/records.md
+ * documents every field and how each column type is represented), and the
+ * store keeps that JSON as its log payload.
  */
 #ifndef OX_CHANGE_H
 #define OX_CHANGE_H
@@ -24,6 +25,9 @@ enum ox_op {
     OX_OP_BEGIN = 5,
     OX_OP_COMMIT = 6,
     OX_OP_HEARTBEAT = 7,
+    /* Addition (PostgreSQL): a logical decoding message
+     * (pg_logical_emit_message); docs/records.md, "Logical messages". */
+    OX_OP_MESSAGE = 8,
 };
 
 /* How a value is represented (not the source column type, which is in
@@ -63,11 +67,6 @@ typedef struct ox_column {
     uint16_t meta;    /* type metadata from the source */
     bool is_unsigned;
     bool is_pk;
-    /* Addition (decoder, optional): the column's key pre-rendered as JSON,
-     * `"name":` (or `"@N":`), so that rows do not re-escape names. NULL if
-     * not provided. */
-    const char *json_key;
-    uint32_t json_key_len;
 } ox_column;
 
 /* Addition (DDL records): one table a statement acts on. new_db/new_table
@@ -101,16 +100,18 @@ typedef struct ox_change {
      * "pk" array is omitted when neither gives a key). */
     uint32_t npk;
     const uint32_t *pk;
-    /* Addition (decoder, optional): the `,"db":..,"table":..,"pk":[..]`
-     * part of the JSON pre-rendered for the table; when set it replaces the
-     * rendering of db, table and pk. */
-    const char *json_head;
-    uint32_t json_head_len;
-    /* Addition (decoder, optional): everything after the row images
-     * pre-rendered (`,"gtid":..,"xid":..,"sql":..,"file":..,...,"serverId":..}`)
-     * for the rows of one event that share it; replaces their rendering. */
-    const char *json_tail;
-    uint32_t json_tail_len;
+    /* Addition (renderer caches): nonzero when the source vouches that
+     * every record carrying this value has the same db, table, cols (names,
+     * key flags), npk/pk and schema, so that a renderer may cache what it
+     * derives from them (ox_render.h). Take values from
+     * ox_change_version_new(), once per table shape: they are unique in
+     * the process, across sources and decoders. 0: no such promise. */
+    uint64_t table_version;
+    /* Addition (renderer caches): nonzero when the source vouches that
+     * every record carrying this value has the same op class, gtid, file,
+     * file_idx, offset, next_offset, timestamp and server_id (the rows of
+     * one source event); from ox_change_version_new(). 0: no promise. */
+    uint64_t event_version;
     /* Addition (decoder, DDL records; docs/records.md): what the statement
      * acts on. ddl_kind is "create_table", "alter_table", ... "account",
      * "other", or NULL when the source does not classify statements (then
@@ -138,6 +139,13 @@ typedef struct ox_change {
      * session's database and sql_mode applied), so that the schema history
      * does not read it a second time; NULL otherwise. Never rendered. */
     const struct ox_ddl_stmt *ddl_stmt;
+    /* Addition (PostgreSQL logical messages, OX_OP_MESSAGE; docs/records.md,
+     * "Logical messages"): `table` holds the message's prefix (the name the
+     * lists match as db.prefix), these its content bytes and whether it was
+     * sent inside a transaction. Unused by other ops. */
+    const uint8_t *message;
+    uint32_t message_len;
+    bool message_transactional;
 } ox_change;
 
 enum ox_schema_state {
@@ -145,20 +153,9 @@ enum ox_schema_state {
     OX_SCHEMA_UNKNOWN = 1,
 };
 
-/*
- * Appends the JSON object for `c` to `out` (no trailing newline). Never logs.
- * Thread-safe for distinct buffers. Fields that are NULL/absent are omitted
- * (see docs/records.md for the exact key order and value forms).
- */
-void ox_change_to_json(const ox_change *c, ox_buf *out);
-
-/* Addition (decoder): appends the `,"db":..,"table":..,"pk":[..]` part of
- * c's JSON (what json_head caches), and the `"name":` key of column i (what
- * json_key caches), for a producer that pre-renders them once per table. */
-void ox_change_json_head(const ox_change *c, ox_buf *out);
-void ox_change_column_key(const ox_column *col, uint32_t i, ox_buf *out);
-/* Addition (decoder): appends what json_tail caches (see above). */
-void ox_change_json_tail(const ox_change *c, ox_buf *out);
+/* A new table_version or event_version (see ox_change): unique in the
+ * process, never 0. Thread-safe. */
+uint64_t ox_change_version_new(void);
 
 /* "insert", "update", ... for an enum ox_op; "unknown" otherwise. */
 const char *ox_op_name(int op);

@@ -34,8 +34,10 @@ typedef struct ox_checkpoint {
     unsigned present;  /* OR of enum ox_checkpoint_field */
 } ox_checkpoint;
 
-/* Longest text form, with terminating NUL. */
-#define OX_CHECKPOINT_STRLEN 96
+/* Room for the longest text form (105 bytes: every field at its widest)
+ * with its NUL, and for the fast formatter's whole-word stores. The one
+ * checkpoint buffer size; nothing else formats a checkpoint. */
+#define OX_CHECKPOINT_STRLEN 128
 
 /*
  * Parses `s` (NUL-terminated). Returns 0, or OX_EINVAL with a message in `eb`
@@ -44,8 +46,10 @@ typedef struct ox_checkpoint {
 int ox_checkpoint_parse(const char *s, ox_checkpoint *out, ox_errbuf *eb);
 
 /*
- * Formats `cp` into `buf` (at least OX_CHECKPOINT_STRLEN bytes). Absent
- * fields are left empty. Returns the length written.
+ * Formats `cp` into `buf` (NUL-terminated, cut to cap - 1 bytes if cap is
+ * below OX_CHECKPOINT_STRLEN). Absent fields are left empty. Returns the
+ * length written. Fast (no printf): used per record by the subscriber
+ * stream and the client. Never logs; thread-safe.
  */
 size_t ox_checkpoint_format(const ox_checkpoint *cp, char *buf, size_t cap);
 

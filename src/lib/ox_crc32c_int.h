@@ -17,13 +17,13 @@
 
 #if OX_CRC_HAVE_HW
 /* crc32 instruction, three interleaved streams; any length. Needs SSE4.2. */
-uint32_t oxc_hw_update(uint32_t reg, const uint8_t *p, size_t len);
+uint32_t ox_crc32c_hw_update(uint32_t reg, const uint8_t *p, size_t len);
 /* Folding with PCLMULQDQ (4 x 128-bit lanes); any length (below 64 bytes it
- * uses oxc_hw_update). Needs SSE4.2 and PCLMULQDQ. */
-uint32_t oxc_pclmul_update(uint32_t reg, const uint8_t *p, size_t len);
+ * uses ox_crc32c_hw_update). Needs SSE4.2 and PCLMULQDQ. */
+uint32_t ox_crc32c_pclmul_update(uint32_t reg, const uint8_t *p, size_t len);
 /* Folding with VPCLMULQDQ on 512-bit registers; any length. Needs SSE4.2,
  * AVX512F, AVX512VL and VPCLMULQDQ. */
-uint32_t oxc_vpclmul_update(uint32_t reg, const uint8_t *p, size_t len);
+uint32_t ox_crc32c_vpclmul_update(uint32_t reg, const uint8_t *p, size_t len);
 #endif
 
 #endif

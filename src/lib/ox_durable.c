@@ -102,7 +102,8 @@ int ox_durable_create(const char *dir, const char *name, const void *data, size_
     if (snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name) >= (int)sizeof tmp ||
         snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
         return ox_errf(eb, OX_EINVAL, "path too long: %s/%s", dir, name);
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+              (flags & OX_DURABLE_PUBLIC) ? 0644 : 0600);
     if (fd < 0)
         return sys_err(eb, "create", tmp);
     rc = ox_durable_write(fd, data, len, tmp, eb);
@@ -122,6 +123,38 @@ int ox_durable_create(const char *dir, const char *name, const void *data, size_
     else
         close(fd);
     return 0;
+}
+
+/* Splits path into its directory (in dir) and returns its last component. */
+static const char *split_path(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        snprintf(dir, n, ".");
+        return path;
+    }
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    snprintf(dir, n, "%.*s", (int)len, path);
+    return slash + 1;
+}
+
+int ox_durable_replace(const char *path, const void *data, size_t len, unsigned flags,
+                       ox_errbuf *eb)
+{
+    char dir[4096];
+    if (strlen(path) >= sizeof dir)
+        return ox_errf(eb, OX_EINVAL, "path too long: %s", path);
+    const char *name = split_path(path, dir, sizeof dir);
+    return ox_durable_create(dir, name, data, len, flags, NULL, eb);
+}
+
+int ox_durable_fsync_parent(const char *path, ox_errbuf *eb)
+{
+    char dir[4096];
+    if (strlen(path) >= sizeof dir)
+        return ox_errf(eb, OX_EINVAL, "path too long: %s", path);
+    split_path(path, dir, sizeof dir);
+    return ox_durable_fsync_dir(dir, eb);
 }
 
 int ox_durable_rename(const char *dir, const char *from, const char *to, unsigned flags,

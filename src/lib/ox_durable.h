@@ -25,6 +25,7 @@
 /* Flags for the functions below that would otherwise fsync. */
 enum ox_durable_flags {
     OX_DURABLE_NOSYNC = 1u << 0, /* skip fsyncs (fsync policy "none"): atomic, not durable */
+    OX_DURABLE_PUBLIC = 1u << 1, /* ox_durable_create: mode 0644 (no secret in it), not 0600 */
 };
 
 /* write(2) all `len` bytes at the file position, retrying short writes and
@@ -53,6 +54,13 @@ int ox_durable_fsync_dir(const char *dir, ox_errbuf *eb);
 int ox_durable_create(const char *dir, const char *name, const void *data, size_t len,
                       unsigned flags, int *fd_out, ox_errbuf *eb);
 
+/* ox_durable_create for a full path: the directory is the part before the
+ * last '/' ("." if none). */
+int ox_durable_replace(const char *path, const void *data, size_t len, unsigned flags,
+                       ox_errbuf *eb);
+/* Fsyncs the directory that holds `path` (see ox_durable_replace), so that
+ * a file created there by other means is durable by name. */
+int ox_durable_fsync_parent(const char *path, ox_errbuf *eb);
 /* rename(2) `from` to `to` (both inside `dir`), then fsyncs `dir`. */
 int ox_durable_rename(const char *dir, const char *from, const char *to, unsigned flags,
                       ox_errbuf *eb);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ox_alloc.h"
 #include "ox_durable.h"
 #include "ox_log_int.h"
 
@@ -62,9 +63,7 @@ int oxl_write_index(ox_log *log, uint64_t first_id, const oxf_idxstate *s, const
                     ox_errbuf *eb)
 {
     size_t n = OXF_IDX_HDR + s->entries.len + (seal ? OXF_IDX_ENT : 0);
-    uint8_t *b = malloc(n);
-    if (b == NULL)
-        return ox_errf(eb, OX_ENOMEM, "no memory for index");
+    uint8_t *b = ox_xmalloc(n);
     oxf_idx_hdr_encode(b, first_id);
     if (s->entries.len)
         memcpy(b + OXF_IDX_HDR, s->entries.data, s->entries.len);
@@ -143,6 +142,55 @@ static int make_dir(const char *dir, ox_errbuf *eb)
                    dir, strerror(errno));
 }
 
+/* A log object for dir with options o: buffers, locks, no files yet. */
+static ox_log *log_alloc(const char *dir, const ox_log_options *o)
+{
+    ox_log *log = ox_xcalloc(1, sizeof *log);
+    log->dir = ox_xstrdup(dir);
+    log->opt = *o;
+    log->dflags = o->fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
+    log->fd = -1;
+    atomic_store(&log->refs, 1);
+    /* Appends are batched in memory up to 2 MiB, or a segment's size if
+     * smaller (a segment is flushed long before such a buffer fills; larger
+     * records are written directly). */
+    log->buf_cap = o->segment_bytes < (2u << 20) ? (size_t)o->segment_bytes : 2u << 20;
+    log->buf = ox_xmalloc(log->buf_cap);
+    log->spare = ox_xmalloc(log->buf_cap);
+    pthread_mutex_init(&log->wlock, NULL);
+    pthread_mutex_init(&log->mlock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&log->wcond, &ca);
+    pthread_cond_init(&log->rcond, &ca);
+    pthread_condattr_destroy(&ca);
+    return log;
+}
+
+/* The srcpos of the last transaction of the segment before the (empty)
+ * tail, from its seal entry; *src untouched if it cannot be read. */
+static void prev_seg_last_src(ox_log *log, ox_log_srcpos *src)
+{
+    char ip[PATH_MAX], sp[PATH_MAX];
+    oxl_seg *p = &log->segs[log->nsegs - 2];
+    oxl_path(log, p->first_id, "idx", ip, sizeof ip);
+    oxl_path(log, p->first_id, "seg", sp, sizeof sp);
+    int ifd = open(ip, O_RDONLY | O_CLOEXEC), sfd = open(sp, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    uint8_t e[OXF_IDX_ENT];
+    oxf_ent seal;
+    uint64_t id;
+    if (ifd >= 0 && sfd >= 0 && fstat(ifd, &st) == 0 &&
+        pread(ifd, e, sizeof e, st.st_size - OXF_IDX_ENT) == (ssize_t)sizeof e &&
+        oxf_ent_decode(e, &seal) == 0 && seal.txn_first != 0)
+        oxf_read_src(sfd, seal.txn_first, &id, src);
+    if (ifd >= 0)
+        close(ifd);
+    if (sfd >= 0)
+        close(sfd);
+}
+
 int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log_recovery *rec,
                 ox_errbuf *eb)
 {
@@ -167,31 +215,9 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
     int rc = make_dir(dir, eb);
     if (rc != 0)
         return rc;
-    ox_log *log = calloc(1, sizeof *log);
-    if (log == NULL)
-        return ox_errf(eb, OX_ENOMEM, "no memory for log");
-    log->dir = strdup(dir);
-    log->opt = o;
-    log->dflags = o.fsync_policy == OX_LOG_FSYNC_NONE ? OX_DURABLE_NOSYNC : 0;
-    log->fd = -1;
-    atomic_store(&log->refs, 1);
-    log->buf_cap = 2u << 20;
-    log->buf = malloc(log->buf_cap);
-    log->spare = malloc(log->buf_cap);
-    pthread_mutex_init(&log->wlock, NULL);
-    pthread_mutex_init(&log->mlock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&log->wcond, &ca);
-    pthread_cond_init(&log->rcond, &ca);
-    pthread_condattr_destroy(&ca);
+    ox_log *log = log_alloc(dir, &o);
     uint64_t *ids = NULL;
     size_t n = 0;
-    if (log->dir == NULL || log->buf == NULL || log->spare == NULL) {
-        rc = ox_errf(eb, OX_ENOMEM, "no memory for log");
-        goto fail;
-    }
     rc = oxl_list_dir(log, &ids, &n, eb);
     if (rc != 0)
         goto fail;
@@ -238,23 +264,7 @@ int ox_log_open(const char *dir, const ox_log_options *opt, ox_log **out, ox_log
         log->vis_src = csrc;
     } else if (log->nsegs > 1) {
         /* The tail is empty: the last record is the previous segment's last. */
-        char ip[PATH_MAX], sp[PATH_MAX];
-        oxl_seg *p = &log->segs[log->nsegs - 2];
-        oxl_path(log, p->first_id, "idx", ip, sizeof ip);
-        oxl_path(log, p->first_id, "seg", sp, sizeof sp);
-        int ifd = open(ip, O_RDONLY | O_CLOEXEC), sfd = open(sp, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        uint8_t e[OXF_IDX_ENT];
-        oxf_ent seal;
-        uint64_t id;
-        if (ifd >= 0 && sfd >= 0 && fstat(ifd, &st) == 0 &&
-            pread(ifd, e, sizeof e, st.st_size - OXF_IDX_ENT) == (ssize_t)sizeof e &&
-            oxf_ent_decode(e, &seal) == 0 && seal.txn_first != 0)
-            oxf_read_src(sfd, seal.txn_first, &id, &log->vis_src);
-        if (ifd >= 0)
-            close(ifd);
-        if (sfd >= 0)
-            close(sfd);
+        prev_seg_last_src(log, &log->vis_src);
     }
     log->c_src = log->vis_src;
     log->first_src_ok = load_first_src(log, &log->first_src);
@@ -356,11 +366,7 @@ int ox_log_retain(ox_log *log, int64_t now, uint32_t *segments_removed, uint64_t
     }
     uint64_t *gone = NULL;
     if (k > 0) {
-        gone = malloc(k * sizeof *gone);
-        if (gone == NULL) {
-            pthread_mutex_unlock(&log->mlock);
-            return ox_errf(eb, OX_ENOMEM, "no memory for retention");
-        }
+        gone = ox_xmalloc(k * sizeof *gone);
         for (size_t i = 0; i < k; i++)
             gone[i] = log->segs[i].first_id;
         memmove(log->segs, log->segs + k, (log->nsegs - k) * sizeof *log->segs);

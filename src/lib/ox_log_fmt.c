@@ -281,6 +281,15 @@ static void fill_src(ox_log_srcpos *sp, const oxf_rec *r, const uint8_t *p)
     memcpy(sp->opaque, p + OXF_REC_HDR, r->opaque_len);
 }
 
+/* Scans read a segment in chunks of up to 1 MiB; a small segment (or the
+ * small rest of one) needs no more than its size. */
+static size_t scan_cap(uint64_t bytes)
+{
+    if (bytes >= (1u << 20))
+        return 1u << 20;
+    return bytes > 4096 ? (size_t)bytes : 4096;
+}
+
 int oxf_scan_segment(int fd, const char *path, oxf_scan *s, ox_errbuf *eb)
 {
     uint8_t hb[OXF_SEG_HDR];
@@ -310,7 +319,7 @@ int oxf_scan_segment(int fd, const char *path, oxf_scan *s, ox_errbuf *eb)
     s->bad = 0;
     s->bad_off = 0;
     s->bad_why = NULL;
-    size_t cap = 1u << 20, have = 0;
+    size_t cap = scan_cap(s->file_size), have = 0;
     uint8_t *buf = malloc(cap);
     if (buf == NULL)
         return ox_errf(eb, OX_ENOMEM, "%s: no memory for scan", path);
@@ -390,7 +399,7 @@ int oxf_scan_segment(int fd, const char *path, oxf_scan *s, ox_errbuf *eb)
 
 int oxf_valid_record_after(int fd, uint64_t from, uint64_t size)
 {
-    size_t cap = 1u << 20;
+    size_t cap = scan_cap(size > from ? size - from : 0);
     uint8_t *buf = malloc(cap);
     if (buf == NULL)
         return 1; /* cannot tell: assume the worst (corruption, not a torn tail) */

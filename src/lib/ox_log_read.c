@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ox_alloc.h"
 #include "ox_assert.h"
 #include "ox_crc32c.h"
 #include "ox_log_int.h"
@@ -559,9 +560,7 @@ static int seek_value(ox_log_reader *r, const target *t, ox_errbuf *eb)
 int ox_log_reader_open(ox_log *log, const ox_log_start *start, ox_log_reader **out, ox_errbuf *eb)
 {
     *out = NULL;
-    ox_log_reader *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return ox_errf(eb, OX_ENOMEM, "no memory for reader");
+    ox_log_reader *r = ox_xcalloc(1, sizeof *r);
     r->log = log;
     r->fd = -1;
     atomic_fetch_add(&log->refs, 1);

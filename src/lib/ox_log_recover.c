@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ox_alloc.h"
 #include "ox_durable.h"
 #include "ox_log_int.h"
 
@@ -76,11 +77,7 @@ int oxl_list_dir(ox_log *log, uint64_t **ids, size_t *n, ox_errbuf *eb)
             continue;
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
-            uint64_t *ni = realloc(*ids, cap * sizeof **ids);
-            if (ni == NULL) {
-                closedir(d);
-                return ox_errf(eb, OX_ENOMEM, "no memory listing %s", log->dir);
-            }
+            uint64_t *ni = ox_xrealloc(*ids, cap * sizeof **ids);
             *ids = ni;
         }
         (*ids)[(*n)++] = strtoull(nm, NULL, 10);
@@ -281,11 +278,7 @@ int oxl_recover_tail(ox_log *log, uint64_t *ids, size_t *n, ox_log_recovery *rec
         }
         /* The tail's index must equal a rebuild; rewrite it if not. */
         size_t ilen = OXF_IDX_HDR + is->entries.len;
-        uint8_t *want = malloc(ilen);
-        if (want == NULL) {
-            rc = ox_errf(eb, OX_ENOMEM, "no memory for index");
-            goto done;
-        }
+        uint8_t *want = ox_xmalloc(ilen);
         oxf_idx_hdr_encode(want, first);
         if (is->entries.len)
             memcpy(want + OXF_IDX_HDR, is->entries.data, is->entries.len);

@@ -1,14 +1,7 @@
 /* ox_ratelimit.c - log-line rate limiter (see ox_ratelimit.h). */
 #include "ox_ratelimit.h"
 
-#include <time.h>
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "ox_time.h"
 
 void ox_ratelimit_init(ox_ratelimit *rl, int burst)
 {
@@ -26,7 +19,7 @@ void ox_ratelimit_destroy(ox_ratelimit *rl)
 
 int ox_ratelimit_allow(ox_ratelimit *rl, uint64_t *suppressed)
 {
-    int64_t now = mono_ms();
+    int64_t now = ox_time_mono_ms();
     int ok;
     pthread_mutex_lock(&rl->mu);
     if (now - rl->window_ms >= 1000) {

@@ -17,6 +17,11 @@
  *    backoff, and resumes right after the last complete transaction it
  *    delivered, so nothing is lost or delivered twice.
  *
+ * Reconnects and liveness belong to the source alone: it decides when a link
+ * is dead (ox_source_dead_after_ms), retries with the one backoff of
+ * ox_time.h, and reports its link through ops->state; the consumer only maps
+ * what it reports to its own status codes.
+ *
  * Threads: a source is used by one thread at a time. Sources don't log; they
  * return OX_E* codes with detail text in an ox_errbuf, and report their state
  * through ox_source_status().
@@ -57,6 +62,13 @@ typedef struct ox_source_config {
     const char *publication;
     const char *name;
     const char *whitelist; /* the store's list, to scope a new publication */
+    /* Addition (PostgreSQL streaming): a directory the source owns for the
+     * spill files of in-progress transactions (the store passes
+     * `<store.dir>/pgstream`), or NULL: streaming is not requested. */
+    const char *spill_dir;
+    /* Stop at the source's current end instead of waiting for more: poll()
+     * returns OX_ECLOSED there (`oxbow capture --until-end`; MySQL only). */
+    int until_end;
 } ox_source_config;
 
 enum ox_source_start_kind {
@@ -88,6 +100,16 @@ typedef int (*ox_change_fn)(void *arg, const ox_change *c);
 /* Called when a partial transaction must be discarded (see above). */
 typedef void (*ox_reset_fn)(void *arg);
 
+/* A source's link as the source reports it (ops->state): the source alone
+ * decides when a link is dead (ox_source_dead_after_ms) and reconnects with
+ * the one backoff (ox_time.h); its consumer only shows what it reports. */
+typedef struct ox_source_state {
+    int down;            /* 1 while the source reconnects by itself */
+    int64_t down_for_ms; /* how long it has been down (0 when up) */
+    uint32_t attempts;   /* failed reconnect attempts since it went down */
+    uint64_t reconnects; /* successful reconnects since open */
+} ox_source_state;
+
 /* Faults a back end can tell apart (docs/store.md maps each to a status). */
 typedef enum ox_source_fault {
     OX_SOURCE_FAULT_NONE = 0,
@@ -104,9 +126,9 @@ struct ox_source_ops {
     int (*open)(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb);
     int (*start)(ox_source *s, const ox_source_start *from, ox_errbuf *eb);
     /* Delivers the changes of whatever events arrive within timeout_ms.
-     * Returns 0 after delivering at least one event, OX_EAGAIN on timeout,
-     * or an error (after reconnect attempts were exhausted or for errors that
-     * retrying cannot fix: purged binlog, privileges, wrong binlog format). */
+     * Returns 0 after delivering at least one event, OX_EAGAIN on timeout
+     * (also while the source reconnects by itself: see state), or an error
+     * retrying cannot fix (purged binlog, privileges, wrong binlog format). */
     int (*poll)(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
                 ox_errbuf *eb);
     void (*close)(ox_source *s);
@@ -137,6 +159,10 @@ struct ox_source_ops {
      * disagreed with the history, and table maps served with
      * "schema":"unknown", since open. NULL = the source has no history. */
     void (*schema_counters)(ox_source *s, uint64_t *mismatches, uint64_t *unknown);
+    /* Optional: the link's state now (see ox_source_state), and while down
+     * why, in *why (may be NULL): what took it down, then the last attempt's
+     * error. A source without it is taken as always up. */
+    void (*state)(ox_source *s, ox_source_state *out, ox_errbuf *why);
 };
 
 /* The base every back end embeds first. */

@@ -93,8 +93,9 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
     ox_log_recovery recov;
     memset(&recov, 0, sizeof recov);
     if ((rc = ox_log_open(path, &opt, &st.log, &recov, eb)) != 0) {
-        ox_slog_printf(st.slog, OX_LL_ERROR, "opening the change log %s: %s: %s", path,
-                       ox_strerror(rc), eb->msg);
+        char why[sizeof eb->msg];
+        snprintf(why, sizeof why, "%s", eb->msg);
+        ox_errf(eb, rc, "opening the change log %s: %s: %s", path, ox_strerror(rc), why);
         goto out;
     }
     if (recov.detail[0] != '\0')
@@ -105,21 +106,17 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
                    "change log: msgIds %" PRIu64 "..%" PRIu64 ", %" PRIu64 " bytes in %" PRIu32
                    " segments",
                    info.first_msg_id, info.last_msg_id, info.bytes, info.segments);
-    if ((rc = ox_store_reposition_check(&st, eb)) != 0) {
-        ox_slog_printf(st.slog, OX_LL_ERROR, "%s: %s", ox_strerror(rc), eb->msg);
+    if ((rc = ox_store_reposition_check(&st, eb)) != 0)
         goto out;
-    }
     /* Until the source says otherwise, capture stands where the log ends
      * (or, for an empty log, at the store's start): delay grows from there
      * while the source cannot be reached. */
-    st.src_time_ms = info.last_msg_id > 0 ? info.last_src.timestamp * 1000 : ox_store_now_ms();
+    st.src_time_ms = info.last_msg_id > 0 ? info.last_src.timestamp * 1000 : ox_time_wall_ms();
     ox_store_set_status(&st, OX_ST_NORMAL, OX_LL_INFO, "Store %s started successfully",
                         cfg->short_name);
 
-    if ((rc = ox_store_http_start(&st, eb)) != 0) {
-        ox_slog_printf(st.slog, OX_LL_ERROR, "%s", eb->msg);
+    if ((rc = ox_store_http_start(&st, eb)) != 0)
         goto out;
-    }
     if (pthread_create(&st.capture_thread, NULL, ox_store_capture_main, &st) != 0) {
         rc = ox_errf(eb, OX_ENOMEM, "pthread_create: %s", strerror(errno));
         goto out;
@@ -141,7 +138,7 @@ int ox_store_run(const ox_store_config *cfg, volatile sig_atomic_t *stop,
                 ox_slog_printf(st.slog, OX_LL_INFO, "SIGHUP: store.log reopened");
         }
         ox_store_http_reap(&st);
-        int64_t now = ox_store_mono_ms();
+        int64_t now = ox_time_mono_ms();
         if (now - last_sample >= 1000) {
             ox_store_rate_sample(&st);
             last_sample = now;

@@ -20,8 +20,10 @@
 /*
  * Runs the store until *stop. Returns 0 after a clean stop, or an OX_E*
  * code with eb filled for a startup failure (directory locked or not
- * writable, log corrupt, port in use). Logs to <dir>/store.log (and copies
- * warnings and errors to stderr). Call from the main thread: it blocks
+ * writable, log corrupt, port in use). Logs what happens while it runs to
+ * <dir>/store.log (and copies warnings and errors to stderr), but not the
+ * startup failure it returns: the caller reports that, once (cmd_store.c
+ * writes it to stderr and store.log). Call from the main thread: it blocks
  * SIGTERM, SIGINT and SIGHUP in the threads it starts so that the caller's
  * handlers run on the main thread only.
  */

@@ -2,7 +2,7 @@
  * ox_store_capture.c - the capture thread: source -> filters -> change log.
  *
  * This thread is the change log's only writer. Each change becomes one log
- * record (payload per ox_payload.h) as it arrives, so a transaction of any
+ * record (payload per ox_record.h) as it arrives, so a transaction of any
  * size passes with one record's worth of memory:
  *
  *   BEGIN             opens the transaction; not stored.
@@ -32,17 +32,17 @@
  * (auto/gtid), else by fileIdx:offset. An empty log starts from
  * store.start.gtid, store.start.checkpoint, or the source's current end.
  *
- * Status: source errors set the store status (docs/store.md): unreachable
- * -> 1 (the source retries for 60 s itself, then this loop retries with
- * backoff up to 30 s, forever), purged position -> 2, refused (auth,
+ * Status: source errors set the store status (docs/store.md): a link the
+ * source reports down (ops->state; the source alone decides liveness and
+ * reconnects by itself) -> 1 or the back end's own fault status; an error
+ * the source returns makes this loop close it and open it again with
+ * ox_time.h's backoff (1 s doubling to 30 s, forever): purged position -> 2, refused (auth,
  * privileges, binlog format) -> 3, log failure -> 4. A full disk is
  * retried with the same backoff: ox_log_retry cuts the log back to its last
  * durable transaction and capture re-reads the source from there, so
  * nothing is lost or stored twice; the status stays 4 until a transaction
  * is durable again (or capture is idle at the source's end with room on the
- * disk). Other log failures need a restart. Silence longer than the
- * source's dead-link limit (ox_source_dead_after_ms) shows as 1 while it
- * reconnects.
+ * disk). Other log failures need a restart.
  * Delay: the source time reached, from event times, and "now" whenever a
  * heartbeat proves capture is at the source's end.
  */
@@ -55,13 +55,17 @@
 
 #include "ox_filter.h"
 #include "ox_payload.h"
+#include "ox_render.h"
 #include "ox_source.h"
 #include "ox_store_priv.h"
 
 #define EMPTY_TXN_EVERY_MS 1000
 #define POLL_MS            200
-#define BACKOFF_FIRST_MS   1000
-#define BACKOFF_MAX_MS     30000
+/* Re-opening the source after an error it did not retry itself (refused,
+ * purged; a lost link the source retries on its own) or after a log
+ * failure: ox_time.h's backoff. */
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS   30000
 
 struct capture {
     struct ox_store *st;
@@ -69,18 +73,21 @@ struct capture {
     ox_source *src;
     ox_filter *white, *black;
     ox_buf payload;
+    ox_render *render; /* the JSON of every stored record */
     int in_txn;
     uint64_t txn_records;
     char txn_gtid[OX_LOG_OPAQUE_MAX + 1];
     int64_t last_commit_ms; /* monotonic time of the last stored COMMIT */
-    int64_t last_rx_ms;     /* monotonic time of the last poll that delivered */
     int64_t noted_ts;       /* the event time note_time last stored unclamped */
     int cb_rc;              /* a log failure inside the callback */
     ox_errbuf cb_eb;
     int connected_before;
-    int silent;       /* status shows the source as silent */
-    int log_failed;   /* status shows a log failure (4) until a write succeeds */
-    uint64_t commits; /* COMMIT records appended (not necessarily durable yet) */
+    int silent;               /* status shows the source's link as down */
+    uint64_t reconnects_seen; /* the source's own reconnects, counted */
+    ox_backoff retry;         /* re-opening the source */
+    int64_t next_try;         /* monotonic: the next attempt to open it */
+    int log_failed;           /* status shows a log failure (4) until a write succeeds */
+    uint64_t commits;         /* COMMIT records appended (not necessarily durable yet) */
     uint64_t commits_at_connect;
     ox_source_fault connect_fault; /* of the last failed connect_source() */
     /* Schema history counters of the sources dropped before this one (a
@@ -98,12 +105,6 @@ static void publish_schema_counters(struct capture *cap)
     __atomic_store_n(&cap->st->schema_mismatches, cap->mismatches_base + mismatches,
                      __ATOMIC_RELAXED);
     __atomic_store_n(&cap->st->schema_unknown, cap->unknown_base + unknown, __ATOMIC_RELAXED);
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* A name is captured when the whitelist (if any) matches it and the
@@ -153,7 +154,7 @@ static void note_time(struct capture *cap, const ox_change *c)
      * same time would be stored again (the clock is not read per row). */
     if (c->op != OX_OP_HEARTBEAT && c->timestamp > 0 && c->timestamp == cap->noted_ts)
         return;
-    int64_t now = ox_store_now_ms();
+    int64_t now = ox_time_wall_ms();
     int64_t t;
     cap->noted_ts = 0;
     if (c->op == OX_OP_HEARTBEAT) {
@@ -186,8 +187,8 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     ox_log_srcpos sp;
     fill_src(&sp, c, (flags & OX_LOG_COMMIT) ? c->next_offset : c->offset, gtid);
     ox_buf_reset(&cap->payload);
-    ox_payload_put_change_header(&cap->payload, c, op);
-    ox_change_to_json(c, &cap->payload);
+    ox_record_put_change_header(&cap->payload, c, op);
+    ox_render_json(cap->render, c, &cap->payload);
     if (cap->payload.len > (1u << 30)) {
         cap->cb_rc = ox_errf(&cap->cb_eb, OX_ERANGE,
                              "a change at %s offset %" PRIu64 " is larger than 1 GiB as JSON",
@@ -204,7 +205,7 @@ static int append_op(struct capture *cap, const ox_change *c, uint32_t flags, co
     __atomic_add_fetch(&cap->st->bytes_total, (uint64_t)cap->payload.len, __ATOMIC_RELAXED);
     if (flags & OX_LOG_COMMIT) {
         cap->commits++;
-        cap->last_commit_ms = ox_store_mono_ms();
+        cap->last_commit_ms = ox_time_mono_ms();
         cap->txn_records = 0;
     } else {
         cap->txn_records++;
@@ -221,7 +222,7 @@ static int append(struct capture *cap, const ox_change *c, uint32_t flags, const
  * the resume position advances (see the header comment). */
 static int empty_commit(struct capture *cap, const ox_change *c, const char *gtid)
 {
-    if (ox_store_mono_ms() - cap->last_commit_ms < EMPTY_TXN_EVERY_MS)
+    if (ox_time_mono_ms() - cap->last_commit_ms < EMPTY_TXN_EVERY_MS)
         return 0;
     ox_change k;
     memset(&k, 0, sizeof k);
@@ -434,6 +435,9 @@ static int connect_source(struct capture *cap, ox_errbuf *eb)
     char schema_dir[4096];
     snprintf(schema_dir, sizeof schema_dir, "%s/schema", c->dir);
     sc.schema_dir = schema_dir;
+    char spill_dir[4096];
+    snprintf(spill_dir, sizeof spill_dir, "%s/pgstream", c->dir);
+    sc.spill_dir = spill_dir;
     int rc = cap->ops->open(&sc, &cap->src, eb);
     if (rc != 0)
         return rc;
@@ -503,167 +507,208 @@ static void retain(struct ox_store *st)
                        "retention: removed %" PRIu32 " segments, %" PRIu64 " bytes", segs, bytes);
 }
 
+/* A failure capture retries: shows it with when the next attempt is,
+ * closes the source (if open) and waits the capture backoff. */
+static void retry_later(struct capture *cap, int status, int rc, const ox_errbuf *eb)
+{
+    const ox_store_config *c = cap->st->cfg;
+    int64_t wait = ox_backoff_fail(&cap->retry);
+    if (status == OX_ST_LOG_FAILED)
+        ox_store_set_status(cap->st, status, OX_LL_ERROR,
+                            "Store %s: writing the change log failed: %s: %s; retrying in %.1f s",
+                            c->short_name, ox_strerror(rc), eb->msg, (double)wait / 1000);
+    else
+        ox_store_set_status(cap->st, status, OX_LL_ERROR,
+                            "Store %s: source %s:%u: %s (%s); retrying in %.1f s", c->short_name,
+                            c->source_host, (unsigned)c->source_port, ox_strerror(rc), eb->msg,
+                            (double)wait / 1000);
+    if (cap->src != NULL)
+        drop_source(cap);
+    cap->next_try = ox_time_mono_ms() + wait;
+}
+
+/* The source is not open: open it unless the backoff says wait. Returns 1
+ * when capture may poll. */
+static int try_open(struct capture *cap)
+{
+    struct ox_store *st = cap->st;
+    const ox_store_config *c = st->cfg;
+    ox_errbuf eb;
+    if (cap->ops == NULL) {
+        ox_store_set_status(st, OX_ST_SOURCE_REFUSED, OX_LL_ERROR,
+                            "Store %s: no source back end \"%s\"", c->short_name, c->source_type);
+        ox_time_sleep_ms(POLL_MS, 1);
+        return 0;
+    }
+    int64_t now = ox_time_mono_ms();
+    if (now < cap->next_try) {
+        ox_time_sleep_ms(cap->next_try - now < POLL_MS ? cap->next_try - now : POLL_MS, 1);
+        return 0;
+    }
+    if (cap->log_failed) {
+        /* A full disk may have room again: cut the log back to its last
+         * durable transaction and read the source again from there (nothing
+         * lost, nothing twice). Other log failures need a restart (the log
+         * reopened). */
+        int rr = ox_log_retry(st->log, &eb);
+        if (rr != 0) {
+            ox_store_set_status(st, OX_ST_LOG_FAILED, OX_LL_ERROR,
+                                "Store %s: the change log failed: %s: %s; restart the "
+                                "store to recover",
+                                c->short_name, ox_strerror(rr), eb.msg);
+            cap->next_try = ox_time_mono_ms() + cap->retry.cap_ms;
+            return 0;
+        }
+    }
+    cap->connect_fault = OX_SOURCE_FAULT_NONE;
+    int rc = connect_source(cap, &eb);
+    if (rc != 0) {
+        retry_later(cap, status_of(cap->connect_fault, rc), rc, &eb);
+        return 0;
+    }
+    cap->silent = 0;
+    cap->reconnects_seen = 0;
+    cap->commits_at_connect = cap->commits;
+    /* After a log failure the status stays 4 until a write succeeds (or
+     * capture is caught up with nothing to write); the backoff keeps growing
+     * until then. */
+    if (!cap->log_failed) {
+        ox_backoff_reset(&cap->retry);
+        ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO,
+                            cap->connected_before ? "Store %s reconnected to source"
+                                                  : "Store %s started successfully",
+                            c->short_name);
+    }
+    if (cap->connected_before)
+        __atomic_add_fetch(&st->reconnects, 1, __ATOMIC_RELAXED);
+    cap->connected_before = 1;
+    return 1;
+}
+
+/* Shows the link as the source reports it: down (status 1, or the back
+ * end's own fault status) while it reconnects by itself, 0 once it is back.
+ * The source alone decides when a link is dead and when to retry. */
+static void show_link(struct capture *cap)
+{
+    struct ox_store *st = cap->st;
+    const ox_store_config *c = st->cfg;
+    if (cap->src == NULL || cap->ops->state == NULL)
+        return;
+    ox_source_state ls = {0};
+    ox_errbuf why = {{0}};
+    cap->ops->state(cap->src, &ls, &why);
+    if (ls.reconnects > cap->reconnects_seen) {
+        __atomic_add_fetch(&st->reconnects, ls.reconnects - cap->reconnects_seen, __ATOMIC_RELAXED);
+        cap->reconnects_seen = ls.reconnects;
+    }
+    if (ls.down && !cap->silent) {
+        cap->silent = 1;
+        ox_source_fault f = fault_of(cap, &why);
+        ox_store_set_status(st, status_of(f, OX_ECONN), OX_LL_WARN,
+                            f != OX_SOURCE_FAULT_NONE ? "Store %s: source %s:%u: %s"
+                                                      : "Store %s: source %s:%u: %s; reconnecting",
+                            c->short_name, c->source_host, (unsigned)c->source_port, why.msg);
+    } else if (!ls.down && cap->silent) {
+        cap->silent = 0;
+        ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO, "Store %s reconnected to source",
+                            c->short_name);
+    }
+}
+
+/* After a poll: makes what it appended durable; a log failure drops the
+ * source and retries later (ox_log_retry). Returns 1 if it did. */
+static int sync_or_fail(struct capture *cap, int rc)
+{
+    struct ox_store *st = cap->st;
+    ox_errbuf eb;
+    if (rc == 0 || rc == OX_EAGAIN) {
+        /* Nothing more pending (or a batch done): make it visible now.
+         * Under the interval policy a batch is left to the flusher, which
+         * makes it durable within the interval: an fdatasync here after
+         * every batch would stop reading the source while it waits, and
+         * catch-up would move at the disk's pace. The source is told only
+         * what is durable either way. */
+        int sr = 0;
+        if (rc == OX_EAGAIN || st->cfg->fsync_policy != OX_LOG_FSYNC_INTERVAL)
+            sr = ox_log_sync(st->log, &eb);
+        if (sr != 0) {
+            cap->cb_rc = sr;
+            cap->cb_eb = eb;
+        } else {
+            confirm_durable(cap);
+        }
+    }
+    if (cap->cb_rc == 0)
+        return 0;
+    int failed = cap->cb_rc;
+    cap->cb_rc = 0;
+    cap->log_failed = 1;
+    retry_later(cap, OX_ST_LOG_FAILED, failed, &cap->cb_eb);
+    return 1;
+}
+
+/* Capture is writing again after a log failure: a transaction became
+ * durable, or capture is at the source's end with nothing to write and the
+ * disk has room. */
+static void maybe_log_recovered(struct capture *cap, int rc)
+{
+    if (!cap->log_failed || (rc != 0 && rc != OX_EAGAIN))
+        return;
+    if (cap->commits > cap->commits_at_connect ||
+        (rc == OX_EAGAIN && has_room(cap->st->cfg->dir))) {
+        cap->log_failed = 0;
+        ox_backoff_reset(&cap->retry);
+        ox_store_set_status(cap->st, OX_ST_NORMAL, OX_LL_INFO,
+                            "Store %s: the change log is writable again; capture resumed",
+                            cap->st->cfg->short_name);
+    }
+}
+
+/* One poll of the open source and what follows from it. */
+static void poll_once(struct capture *cap)
+{
+    struct ox_store *st = cap->st;
+    ox_errbuf eb;
+    int rc = cap->ops->poll(cap->src, on_change, on_reset, cap, POLL_MS, &eb);
+    publish_schema_counters(cap);
+    uint64_t lag;
+    if (cap->ops->lag != NULL && cap->ops->lag(cap->src, &lag) == 0)
+        __atomic_store_n(&st->source_lag_bytes, (int64_t)lag, __ATOMIC_RELAXED);
+    publish_wal_status(cap);
+    if (sync_or_fail(cap, rc))
+        return;
+    maybe_log_recovered(cap, rc);
+    if (rc == 0 || rc == OX_EAGAIN) {
+        show_link(cap);
+        return;
+    }
+    retry_later(cap, status_of(fault_of(cap, NULL), rc), rc, &eb);
+}
+
 void *ox_store_capture_main(void *arg)
 {
     struct ox_store *st = arg;
     const ox_store_config *c = st->cfg;
     struct capture cap;
     memset(&cap, 0, sizeof cap);
+    cap.render = ox_render_create();
     cap.st = st;
     cap.ops = ox_source_find(c->source_type);
+    ox_backoff_init(&cap.retry, RETRY_FIRST_MS, RETRY_MAX_MS);
     ox_errbuf eb;
     /* The lists were validated when the configuration was loaded. */
     (void)ox_filter_parse(c->whitelist, &cap.white, &eb);
     (void)ox_filter_parse(c->blacklist, &cap.black, &eb);
-    int64_t backoff = BACKOFF_FIRST_MS, next_try = 0, last_retain = 0;
-    int64_t silence_limit = ox_source_dead_after_ms(c->heartbeat_ms);
-    if (silence_limit <= 0)
-        silence_limit = 5000;
+    int64_t last_retain = 0;
     while (!*st->stop) {
-        int64_t now = ox_store_mono_ms();
+        int64_t now = ox_time_mono_ms();
         if (now - last_retain >= 1000) {
             retain(st);
             last_retain = now;
         }
-        if (cap.src == NULL) {
-            if (cap.ops == NULL) {
-                ox_store_set_status(st, OX_ST_SOURCE_REFUSED, OX_LL_ERROR,
-                                    "Store %s: no source back end \"%s\"", c->short_name,
-                                    c->source_type);
-                sleep_ms(POLL_MS);
-                continue;
-            }
-            if (now < next_try) {
-                sleep_ms(next_try - now < POLL_MS ? next_try - now : POLL_MS);
-                continue;
-            }
-            if (cap.log_failed) {
-                /* A full disk may have room again: cut the log back to its
-                 * last durable transaction and read the source again from
-                 * there (nothing lost, nothing twice). Other log failures
-                 * need a restart (the log reopened). */
-                int rr = ox_log_retry(st->log, &eb);
-                if (rr != 0) {
-                    ox_store_set_status(st, OX_ST_LOG_FAILED, OX_LL_ERROR,
-                                        "Store %s: the change log failed: %s: %s; restart the "
-                                        "store to recover",
-                                        c->short_name, ox_strerror(rr), eb.msg);
-                    next_try = ox_store_mono_ms() + BACKOFF_MAX_MS;
-                    continue;
-                }
-            }
-            cap.connect_fault = OX_SOURCE_FAULT_NONE;
-            int rc = connect_source(&cap, &eb);
-            if (rc != 0) {
-                ox_store_set_status(st, status_of(cap.connect_fault, rc), OX_LL_ERROR,
-                                    "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s",
-                                    c->short_name, c->source_host, (unsigned)c->source_port,
-                                    ox_strerror(rc), eb.msg, backoff / 1000);
-                next_try = ox_store_mono_ms() + backoff;
-                backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-                continue;
-            }
-            cap.last_rx_ms = ox_store_mono_ms();
-            cap.silent = 0;
-            cap.commits_at_connect = cap.commits;
-            /* After a log failure the status stays 4 until a write succeeds
-             * (or capture is caught up with nothing to write); the backoff
-             * keeps growing until then. */
-            if (!cap.log_failed) {
-                backoff = BACKOFF_FIRST_MS;
-                ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO,
-                                    cap.connected_before ? "Store %s reconnected to source"
-                                                         : "Store %s started successfully",
-                                    c->short_name);
-            }
-            if (cap.connected_before)
-                __atomic_add_fetch(&st->reconnects, 1, __ATOMIC_RELAXED);
-            cap.connected_before = 1;
-        }
-        int rc = cap.ops->poll(cap.src, on_change, on_reset, &cap, POLL_MS, &eb);
-        if (rc == 0)
-            cap.last_rx_ms = ox_store_mono_ms(); /* something arrived */
-        publish_schema_counters(&cap);
-        uint64_t lag;
-        if (cap.ops->lag != NULL && cap.ops->lag(cap.src, &lag) == 0)
-            __atomic_store_n(&st->source_lag_bytes, (int64_t)lag, __ATOMIC_RELAXED);
-        publish_wal_status(&cap);
-        if (rc == 0 || rc == OX_EAGAIN) {
-            /* Nothing more pending (or a batch done): make it visible now.
-             * Under the interval policy a batch is left to the flusher,
-             * which makes it durable within the interval: an fdatasync here
-             * after every batch would stop reading the source while it
-             * waits, and catch-up would move at the disk's pace. The source
-             * is told only what is durable either way. */
-            int sr = 0;
-            if (rc == OX_EAGAIN || c->fsync_policy != OX_LOG_FSYNC_INTERVAL)
-                sr = ox_log_sync(st->log, &eb);
-            if (sr != 0) {
-                cap.cb_rc = sr;
-                cap.cb_eb = eb;
-            } else {
-                confirm_durable(&cap);
-            }
-        }
-        if (cap.cb_rc != 0) {
-            ox_store_set_status(
-                st, OX_ST_LOG_FAILED, OX_LL_ERROR,
-                "Store %s: writing the change log failed: %s: %s; retrying in %" PRId64 " s",
-                c->short_name, ox_strerror(cap.cb_rc), cap.cb_eb.msg, backoff / 1000);
-            cap.cb_rc = 0;
-            cap.log_failed = 1;
-            drop_source(&cap);
-            next_try = ox_store_mono_ms() + backoff;
-            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        if (cap.src == NULL && !try_open(&cap))
             continue;
-        }
-        now = ox_store_mono_ms();
-        if (cap.log_failed && (rc == 0 || rc == OX_EAGAIN) &&
-            (cap.commits > cap.commits_at_connect || (rc == OX_EAGAIN && has_room(c->dir)))) {
-            /* A transaction became durable again, or capture is at the
-             * source's end with nothing to write and the disk has room. */
-            cap.log_failed = 0;
-            backoff = BACKOFF_FIRST_MS;
-            ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO,
-                                "Store %s: the change log is writable again; capture resumed",
-                                c->short_name);
-        }
-        if (rc == 0) {
-            if (cap.silent) {
-                cap.silent = 0;
-                __atomic_add_fetch(&st->reconnects, 1, __ATOMIC_RELAXED);
-                ox_store_set_status(st, OX_ST_NORMAL, OX_LL_INFO, "Store %s reconnected to source",
-                                    c->short_name);
-            }
-            continue;
-        }
-        if (rc == OX_EAGAIN) {
-            if (!cap.silent && now - cap.last_rx_ms > silence_limit) {
-                cap.silent = 1;
-                /* A back end reconnecting by itself may know why the link
-                 * went down (a PostgreSQL restart, a killed primary). */
-                ox_errbuf why = {{0}};
-                ox_source_fault f = fault_of(&cap, &why);
-                if (f != OX_SOURCE_FAULT_NONE)
-                    ox_store_set_status(st, status_of(f, OX_ECONN), OX_LL_WARN,
-                                        "Store %s: source %s:%u: %s", c->short_name, c->source_host,
-                                        (unsigned)c->source_port, why.msg);
-                else
-                    ox_store_set_status(st, OX_ST_SOURCE_DOWN, OX_LL_WARN,
-                                        "Store %s: nothing from source %s:%u for %" PRId64
-                                        " s; reconnecting",
-                                        c->short_name, c->source_host, (unsigned)c->source_port,
-                                        (now - cap.last_rx_ms) / 1000);
-            }
-            continue;
-        }
-        ox_store_set_status(st, status_of(fault_of(&cap, NULL), rc), OX_LL_ERROR,
-                            "Store %s: source %s:%u: %s (%s); retrying in %" PRId64 " s",
-                            c->short_name, c->source_host, (unsigned)c->source_port,
-                            ox_strerror(rc), eb.msg, backoff / 1000);
-        drop_source(&cap);
-        next_try = now + backoff;
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        poll_once(&cap);
     }
     /* Clean stop: a partial transaction is discarded (the source resends it
      * after restart); everything committed becomes durable. */
@@ -673,5 +718,6 @@ void *ox_store_capture_main(void *arg)
     ox_filter_free(cap.white);
     ox_filter_free(cap.black);
     ox_buf_free(&cap.payload);
+    ox_render_free(cap.render);
     return NULL;
 }

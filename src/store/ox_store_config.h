@@ -10,6 +10,7 @@
 #ifndef OX_STORE_CONFIG_H
 #define OX_STORE_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ox_checkpoint.h"
@@ -65,6 +66,9 @@ typedef struct ox_store_config {
     char *source_database;    /* source.database: the database to capture */
     char *source_slot;        /* source.slot: an existing slot, NULL = the store's own */
     char *source_publication; /* source.publication: an existing one, NULL = the store's own */
+    /* TLS to a MySQL/MariaDB source (as `oxbow capture --tls-ca/--tls-required`). */
+    char *source_tls_ca;     /* source.tls.ca: verify the server against this CA, or NULL */
+    int source_tls_required; /* source.tls.required */
 } ox_store_config;
 
 /*
@@ -86,6 +90,14 @@ void ox_store_config_free(ox_store_config *c);
  * history directory is left to the caller. */
 void ox_store_config_source(const ox_store_config *c, ox_source_config *sc);
 
+/* One key as docs/store.md documents it: its row is
+ * "| `key` | doc_default | doc |". */
+typedef struct ox_store_key_doc {
+    const char *key, *doc_default, *doc;
+} ox_store_key_doc;
+/* Every key, in the order of the table in docs/store.md; *n is the count.
+ * Static storage; not thread-safe on first call (call it from one thread). */
+const ox_store_key_doc *ox_store_config_keys(size_t *n);
 /* "debug", "info", ... */
 const char *ox_store_loglevel_name(int level);
 

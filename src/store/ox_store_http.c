@@ -18,12 +18,21 @@
  *   more);
  * - RESERVED_SLOTS more, only for this host (127.0.0.1 or the listen
  *   address, which has no per-address limit): the supervisor's status polls
- *   get in while other hosts hold every normal slot.
+ *   get in while other hosts hold every normal slot;
+ * - when a connection within those limits finds every slot taken, the oldest
+ *   connection that has not completed its request is shut down to make room
+ *   (evict_oldest): a flood of silent sockets from this host (which the
+ *   per-address limit does not cover) or from many hosts then cannot keep
+ *   /v1/status or a subscriber out until the reaper's deadline. Streaming
+ *   subscribers and requests being answered are never evicted. Shut-down
+ *   sockets take up to EVICT_SLACK more of libmicrohttpd's slots until their
+ *   threads close them.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +47,7 @@
 #include "ox_store_priv.h"
 
 #define RESERVED_SLOTS 4
+#define EVICT_SLACK    64
 #define REAP_LOG_MS    10000
 
 /* One open TCP connection. */
@@ -47,8 +57,11 @@ struct conn {
     uint32_t peer; /* IPv4, host order */
     uint16_t peer_port;
     int64_t deadline_ms; /* monotonic; 0 = none (request complete, streaming) */
+    int64_t opened_ms;   /* monotonic; the order of eviction */
     int shut;            /* the reaper shut it down */
-    int nul;             /* the current request has an encoded NUL (%00) */
+    int nul;             /* the current request has a NUL, raw or encoded (%00) */
+    const char *target;  /* the current request's raw target (MHD's buffer) */
+    size_t target_len;   /* its length up to a NUL */
 };
 
 struct ox_store_conns {
@@ -58,12 +71,48 @@ struct ox_store_conns {
     uint32_t listen_ip; /* host order; 0 for 0.0.0.0 */
     int64_t reaped;     /* since the last log line */
     int64_t refused;
+    int64_t evicted;
     int64_t last_log_ms;
 };
 
 static int is_local(const struct ox_store_conns *cs, uint32_t ip)
 {
     return ip == INADDR_LOOPBACK || (cs->listen_ip != 0 && ip == cs->listen_ip);
+}
+
+/* Shuts down c's socket if it is still the connection the entry was made
+ * for (MHD reports a close before closing, so the descriptor is open while
+ * the entry exists; the peer check guards against a reused number all the
+ * same). Called with cs->mu held. Returns 1 if it was shut down. */
+static int conn_shut(struct conn *c)
+{
+    struct sockaddr_in in;
+    socklen_t len = sizeof in;
+    int done = 0;
+    if (c->fd >= 0 && getpeername(c->fd, (struct sockaddr *)&in, &len) == 0 &&
+        in.sin_family == AF_INET && ntohl(in.sin_addr.s_addr) == c->peer &&
+        ntohs(in.sin_port) == c->peer_port) {
+        shutdown(c->fd, SHUT_RDWR);
+        done = 1;
+    }
+    c->shut = 1;
+    return done;
+}
+
+/* Shuts down the oldest connection still waiting for a complete request.
+ * Called with cs->mu held; returns 1 if one was found. */
+static int evict_oldest(struct ox_store_conns *cs)
+{
+    struct conn *old = NULL;
+    for (struct conn *c = cs->head; c != NULL; c = c->next)
+        if (!c->shut && c->deadline_ms != 0 && c->fd >= 0 &&
+            (old == NULL || c->opened_ms < old->opened_ms))
+            old = c;
+    if (old == NULL)
+        return 0;
+    conn_shut(old);
+    cs->evicted++;
+    return 1;
 }
 
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
@@ -75,12 +124,16 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     uint32_t ip = ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr);
     int normal = st->cfg->max_subscribers + 16;
     pthread_mutex_lock(&cs->mu);
-    int from_peer = 0;
-    for (const struct conn *c = cs->head; c != NULL; c = c->next)
-        from_peer += c->peer == ip;
+    int from_peer = 0, live = 0;
+    for (const struct conn *c = cs->head; c != NULL; c = c->next) {
+        from_peer += c->peer == ip && !c->shut;
+        live += !c->shut;
+    }
     int local = is_local(cs, ip);
-    int ok = local ? cs->total < normal + RESERVED_SLOTS
-                   : cs->total < normal && from_peer < st->cfg->max_per_ip;
+    int cap = local ? normal + RESERVED_SLOTS : normal;
+    int ok = local || from_peer < st->cfg->max_per_ip;
+    if (ok && live >= cap)
+        ok = cs->total < normal + RESERVED_SLOTS + EVICT_SLACK && evict_oldest(cs);
     if (!ok)
         cs->refused++;
     pthread_mutex_unlock(&cs->mu);
@@ -104,7 +157,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             c->peer = ntohl(in->sin_addr.s_addr);
             c->peer_port = ntohs(in->sin_port);
         }
-        c->deadline_ms = ox_store_mono_ms() + st->cfg->request_timeout_ms;
+        c->opened_ms = ox_time_mono_ms();
+        c->deadline_ms = c->opened_ms + st->cfg->request_timeout_ms;
         pthread_mutex_lock(&cs->mu);
         c->next = cs->head;
         if (cs->head != NULL)
@@ -145,7 +199,7 @@ static void conn_deadline(struct ox_store *st, struct MHD_Connection *conn, int6
     if (c == NULL)
         return;
     pthread_mutex_lock(&st->conns->mu);
-    c->deadline_ms = ms ? ox_store_mono_ms() + ms : 0;
+    c->deadline_ms = ms ? ox_time_mono_ms() + ms : 0;
     pthread_mutex_unlock(&st->conns->mu);
 }
 
@@ -161,8 +215,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     count_request(st, conn, req_cls);
     conn_deadline(st, conn, st->cfg->request_timeout_ms);
     struct conn *c = conn_of(conn);
-    if (c != NULL)
+    if (c != NULL) {
         c->nul = 0;
+        c->target = NULL;
+    }
 }
 
 /* libmicrohttpd decodes the path and every query value with this; a decoded
@@ -184,37 +240,29 @@ void ox_store_http_reap(struct ox_store *st)
     struct ox_store_conns *cs = st->conns;
     if (cs == NULL)
         return;
-    int64_t now = ox_store_mono_ms();
+    int64_t now = ox_time_mono_ms();
     pthread_mutex_lock(&cs->mu);
     for (struct conn *c = cs->head; c != NULL; c = c->next) {
         if (c->shut || c->deadline_ms == 0 || now < c->deadline_ms || c->fd < 0)
             continue;
-        /* The descriptor is open while the entry exists (MHD reports the
-         * close before closing it); checking the peer guards against a
-         * reused number all the same. */
-        struct sockaddr_in in;
-        socklen_t len = sizeof in;
-        if (getpeername(c->fd, (struct sockaddr *)&in, &len) == 0 && in.sin_family == AF_INET &&
-            ntohl(in.sin_addr.s_addr) == c->peer && ntohs(in.sin_port) == c->peer_port) {
-            shutdown(c->fd, SHUT_RDWR);
-            cs->reaped++;
-        }
-        c->shut = 1;
+        cs->reaped += conn_shut(c);
     }
-    int64_t reaped = 0, refused = 0;
-    if ((cs->reaped || cs->refused) && now - cs->last_log_ms >= REAP_LOG_MS) {
+    int64_t reaped = 0, refused = 0, evicted = 0;
+    if ((cs->reaped || cs->refused || cs->evicted) && now - cs->last_log_ms >= REAP_LOG_MS) {
         reaped = cs->reaped;
         refused = cs->refused;
-        cs->reaped = cs->refused = 0;
+        evicted = cs->evicted;
+        cs->reaped = cs->refused = cs->evicted = 0;
         cs->last_log_ms = now;
     }
     pthread_mutex_unlock(&cs->mu);
-    if (reaped || refused)
+    if (reaped || refused || evicted)
         ox_slog_printf(st->slog, OX_LL_WARN,
-                       "http: closed %lld connection(s) that sent no complete request within %d ms"
-                       " and refused %lld over the connection limits (last %d s)",
-                       (long long)reaped, st->cfg->request_timeout_ms, (long long)refused,
-                       REAP_LOG_MS / 1000);
+                       "http: closed %lld connection(s) that sent no complete request within %d ms,"
+                       " closed %lld such to make room for new ones and refused %lld over the"
+                       " connection limits (last %d s)",
+                       (long long)reaped, st->cfg->request_timeout_ms, (long long)evicted,
+                       (long long)refused, REAP_LOG_MS / 1000);
 }
 
 int ox_store_http_reply(struct MHD_Connection *conn, unsigned code, const char *body, size_t len)
@@ -296,6 +344,29 @@ static int token_ok(const char *want, const char *header)
     return diff == 0;
 }
 
+/* Notes where the raw request target starts and its length as a C string,
+ * before libmicrohttpd splits and decodes it in place (see on_request). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    struct conn *c = conn_of(conn);
+    if (c != NULL && uri != NULL) {
+        c->target = uri;
+        c->target_len = strlen(uri);
+    }
+    return NULL;
+}
+
+/* libmicrohttpd finds the request line's end and its last space by length,
+ * so a raw NUL byte in the target survives and cuts `url` there
+ * ("GET /v1/status\0x" would be /v1/status). The target occupies
+ * [target, version - 1) of the unchanged request line. */
+static int target_has_nul(const struct conn *c, const char *version)
+{
+    uintptr_t t = (uintptr_t)c->target, v = (uintptr_t)version;
+    return c->target != NULL && v > t && v - t <= (1u << 20) && v - t != c->target_len + 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
@@ -305,6 +376,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * first call for GETs (no body expected). */
     if (*req_cls == NULL) {
         *req_cls = (void *)&ox_store_http_routes[ox_metrics_http_route(st->http_counts, url)];
+        struct conn *c = conn_of(conn);
+        if (c != NULL && target_has_nul(c, version))
+            c->nul = 1;
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
             return MHD_YES;
     }
@@ -317,8 +391,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     conn_deadline(st, conn, 0);
     const struct conn *c = conn_of(conn);
     if (c != NULL && c->nul)
-        return (enum MHD_Result)ox_store_http_error(conn, MHD_HTTP_BAD_REQUEST,
-                                                    "the request contains an encoded NUL (%%00)");
+        return (enum MHD_Result)ox_store_http_error(
+            conn, MHD_HTTP_BAD_REQUEST, "the request contains a NUL byte (raw or encoded as %%00)");
     if (st->cfg->auth_token != NULL &&
         !token_ok(st->cfg->auth_token,
                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization")))
@@ -359,7 +433,7 @@ int ox_store_http_start(struct ox_store *st, ox_errbuf *eb)
         return ox_errf(eb, OX_ECONFIG, "store.listen: \"%s\" is not an IPv4 address", c->listen);
     if (st->http_counts == NULL)
         st->http_counts = ox_metrics_http_create(ox_store_http_routes, ox_store_http_nroutes);
-    st->start_ms = ox_store_now_ms();
+    st->start_ms = ox_time_wall_ms();
     struct ox_store_conns *cs = ox_xcalloc(1, sizeof *cs);
     pthread_mutex_init(&cs->mu, NULL);
     cs->listen_ip = ntohl(sa.sin_addr.s_addr);
@@ -369,11 +443,11 @@ int ox_store_http_start(struct ox_store *st, ox_errbuf *eb)
             MHD_USE_ERROR_LOG,
         c->port, on_accept, st, on_request, st, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, st,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)c->max_subscribers + 16 + RESERVED_SLOTS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, st, MHD_OPTION_NOTIFY_COMPLETED, on_completed, st,
-        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, st, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)(256 * 1024), MHD_OPTION_END);
+        (unsigned)c->max_subscribers + 16 + RESERVED_SLOTS + EVICT_SLACK,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, st, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        st, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, st, MHD_OPTION_URI_LOG_CALLBACK, on_uri, st,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
     if (st->http == NULL)
         return ox_errf(eb, OX_EIO, "cannot listen on %s:%u (address in use?)", c->listen,
                        (unsigned)c->port);

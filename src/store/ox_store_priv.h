@@ -18,6 +18,7 @@
 #include "ox_log.h"
 #include "ox_slog.h"
 #include "ox_store_config.h"
+#include "ox_time.h"
 
 /* Store status codes (status JSON "status"); docs/store.md lists them. */
 enum ox_store_status {
@@ -91,12 +92,9 @@ struct ox_store {
 void ox_store_set_status(struct ox_store *st, int status, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Milliseconds since the epoch (CLOCK_REALTIME) and monotonic. */
-int64_t ox_store_now_ms(void);
 /* Seconds between now and the source time capture has reached (0 before
  * any); the one delay figure /v1/status and /metrics both show. */
 double ox_store_delay_s(struct ox_store *st);
-int64_t ox_store_mono_ms(void);
 
 /* Compares the configured start position with the one recorded in
  * <store.dir>/reposition and applies a change (reset of the schema history,

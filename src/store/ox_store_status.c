@@ -18,22 +18,8 @@
 #include "ox_buf.h"
 #include "ox_checkpoint.h"
 #include "ox_json_out.h"
-#include "ox_store_ckpt.h"
+#include "ox_record.h"
 #include "ox_store_priv.h"
-
-int64_t ox_store_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t ox_store_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void ox_store_set_status(struct ox_store *st, int status, int level, const char *fmt, ...)
 {
@@ -59,7 +45,7 @@ void ox_store_set_status(struct ox_store *st, int status, int level, const char 
 void ox_store_rate_sample(struct ox_store *st)
 {
     uint64_t n = __atomic_load_n(&st->records_total, __ATOMIC_RELAXED);
-    int64_t t = ox_store_mono_ms();
+    int64_t t = ox_time_mono_ms();
     pthread_mutex_lock(&st->mu);
     if (st->rate_n == OX_RATE_SAMPLES) {
         memmove(st->rate_samples, st->rate_samples + 1,
@@ -79,7 +65,7 @@ double ox_store_delay_s(struct ox_store *st)
     int64_t src_ms = __atomic_load_n(&st->src_time_ms, __ATOMIC_RELAXED);
     if (src_ms <= 0)
         return 0;
-    double d = (double)(ox_store_now_ms() - src_ms) / 1000.0;
+    double d = (double)(ox_time_wall_ms() - src_ms) / 1000.0;
     return d < 0 ? 0 : d;
 }
 
@@ -87,9 +73,9 @@ static void put_checkpoint(struct ox_store *st, ox_buf *out, uint64_t msg_id,
                            const ox_log_srcpos *src)
 {
     const ox_store_config *c = st->cfg;
-    char ip[16], cp[OX_STORE_CKPT_LEN];
+    char ip[16], cp[OX_CHECKPOINT_STRLEN];
     ox_ipv4_format(c->source_ip, ip);
-    ox_store_ckpt_format(c->source_ip, c->source_port, src, msg_id, cp);
+    ox_record_checkpoint(c->source_ip, c->source_port, src, msg_id, cp);
     ox_buf_printf(out,
                   "{\"checkpoint\":\"%s\",\"dataSource\":\"%s:%u\",\"dbIp\":%" PRIu32
                   ",\"dbIpString\":\"%s\",\"dbPort\":%u,\"fileIdx\":%" PRIu64

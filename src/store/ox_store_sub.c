@@ -16,13 +16,10 @@
  *   ended the stream (retention overtook the reader, a corrupt record).
  *
  * format=binary (Content-Type application/octet-stream): the 8 bytes
- *   "OXBSTRM1", then frames, little-endian:
- *     u32 len        bytes after this field (36 + payload length)
- *     u8  kind       0 record, 1 keepalive, 2 error (payload = error JSON)
- *     u8  flags      bit 0: the record commits its transaction
- *     u16 reserved   0
- *     u64 msgId, u64 fileIdx, u64 offset, i64 timestamp
- *     payload        the stored payload (ox_payload.h: db, table, op, JSON)
+ *   "OXBSTRM1", then frames of a 40-byte header and the stored payload.
+ *
+ * Both formats' bytes are encoded by src/lib/ox_record.h, which the client
+ * decodes with; this file only decides what to send and when.
  *
  * Transactions: row and DDL records pass the subscriber's filter or not; a
  * COMMIT record is sent only if the subscriber received a record of its
@@ -42,7 +39,7 @@
 #include "ox_buf.h"
 #include "ox_json_out.h"
 #include "ox_payload.h"
-#include "ox_store_ckpt.h"
+#include "ox_record.h"
 #include "ox_metrics.h"
 #include "ox_store_priv.h"
 #include "ox_sub_query.h"
@@ -50,7 +47,6 @@
 #define KEEPALIVE_MS 3000
 #define WAIT_MS      250
 #define BLOCK_BYTES  (128 * 1024)
-#define BIN_HDR      40
 
 struct sub {
     struct ox_store *st;
@@ -113,28 +109,12 @@ static void stage_reset(struct sub *s)
     s->tail_len = s->tail_off = 0;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void stage_bin(struct sub *s, int kind, const ox_log_record *rec, const uint8_t *payload,
                       size_t len)
 {
-    ox_buf_grow(&s->head, BIN_HDR);
-    uint8_t *h = s->head.data + s->head.len;
-    memset(h, 0, BIN_HDR);
-    put_le(h, 36 + (uint64_t)len, 4);
-    h[4] = (uint8_t)kind;
-    if (rec != NULL) {
-        h[5] = (uint8_t)(rec->flags & OX_LOG_COMMIT);
-        put_le(h + 8, rec->msg_id, 8);
-        put_le(h + 16, rec->src.file_idx, 8);
-        put_le(h + 24, rec->src.offset, 8);
-        put_le(h + 32, (uint64_t)rec->src.timestamp, 8);
-    }
-    s->head.len += BIN_HDR;
+    ox_buf_grow(&s->head, OX_RECORD_FRAME_HDR);
+    ox_record_frame_put(s->head.data + s->head.len, kind, rec, len);
+    s->head.len += OX_RECORD_FRAME_HDR;
     s->body = payload;
     s->body_len = len;
 }
@@ -143,11 +123,9 @@ static void stage_error(struct sub *s, const char *text)
 {
     stage_reset(s);
     ox_buf msg = OX_BUF_INIT;
-    OX_JSON_LIT(&msg, "{\"isSuccess\":false,\"errMsg\":");
-    ox_json_str(&msg, text, strlen(text));
-    OX_JSON_LIT(&msg, "}");
+    ox_record_json_error(&msg, text);
     if (s->q.format == OX_SUB_BINARY) {
-        stage_bin(s, 2, NULL, NULL, 0);
+        stage_bin(s, OX_RECORD_KIND_ERROR, NULL, NULL, 0);
         ox_buf_put(&s->head, msg.data, msg.len);
         s->body = NULL;
         s->body_len = 0;
@@ -163,7 +141,7 @@ static void stage_keepalive(struct sub *s)
 {
     stage_reset(s);
     if (s->q.format == OX_SUB_BINARY)
-        stage_bin(s, 1, NULL, NULL, 0);
+        stage_bin(s, OX_RECORD_KIND_KEEPALIVE, NULL, NULL, 0);
     else
         ox_buf_putc(&s->head, '\n');
 }
@@ -173,7 +151,7 @@ static void stage_keepalive(struct sub *s)
 static int stage_record(struct sub *s, const ox_log_record *rec)
 {
     ox_payload_view v;
-    if (ox_payload_decode(rec->payload, rec->payload_len, &v) != 0) {
+    if (ox_record_decode(rec->payload, rec->payload_len, &v) != 0) {
         char text[128];
         snprintf(text, sizeof text, "record %" PRIu64 ": corrupt payload header", rec->msg_id);
         stage_error(s, text);
@@ -192,25 +170,15 @@ static int stage_record(struct sub *s, const ox_log_record *rec)
         return 0;
     stage_reset(s);
     if (s->q.format == OX_SUB_BINARY) {
-        stage_bin(s, 0, rec, rec->payload, rec->payload_len);
+        stage_bin(s, OX_RECORD_KIND_RECORD, rec, rec->payload, rec->payload_len);
         return 1;
     }
-    char cp[OX_STORE_CKPT_LEN], num[24];
+    char cp[OX_CHECKPOINT_STRLEN];
     const ox_store_config *c = s->st->cfg;
-    size_t cl = ox_store_ckpt_format(c->source_ip, c->source_port, &rec->src, rec->msg_id, cp);
-    OX_JSON_LIT(&s->head, "{\"msgId\":");
-    ox_buf_put(&s->head, num, ox_fmt_u64(num, rec->msg_id));
-    OX_JSON_LIT(&s->head, ",\"checkpoint\":\"");
-    ox_buf_put(&s->head, cp, cl);
-    if (v.json_len >= 2 && v.json[0] == '{') {
-        /* Splice: our two members, then the stored object's members. */
-        int empty = v.json_len == 2 || v.json[1] == '}';
-        ox_buf_put(&s->head, empty ? "\"" : "\",", empty ? 1 : 2);
-        s->body = (const uint8_t *)v.json + 1;
-        s->body_len = v.json_len - 1;
-    } else {
-        OX_JSON_LIT(&s->head, "\"}");
-    }
+    size_t cl = ox_record_checkpoint(c->source_ip, c->source_port, &rec->src, rec->msg_id, cp);
+    const char *rest;
+    ox_record_json_head(&s->head, rec->msg_id, cp, cl, v.json, v.json_len, &rest, &s->body_len);
+    s->body = (const uint8_t *)rest;
     s->tail = "\n";
     s->tail_len = 1;
     return 1;
@@ -239,14 +207,14 @@ static ssize_t on_read(void *cls, uint64_t pos, char *buf, size_t max)
             if (stage_record(s, &rec) != 0) {
                 __atomic_add_fetch(&s->sent, 1, __ATOMIC_RELAXED);
                 __atomic_add_fetch(&s->st->served_total, 1, __ATOMIC_RELAXED);
-                s->last_out_ms = ox_store_mono_ms();
+                s->last_out_ms = ox_time_mono_ms();
             }
             continue;
         }
         if (rc == OX_EAGAIN) {
             if (n)
                 return (ssize_t)n;
-            int64_t now = ox_store_mono_ms();
+            int64_t now = ox_time_mono_ms();
             if (now - s->last_out_ms >= KEEPALIVE_MS) {
                 stage_keepalive(s);
                 s->last_out_ms = now;
@@ -387,9 +355,9 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
     s->q = q;
     s->in_txn = starts_inside_txn(st, &q.start);
     s->id = __atomic_add_fetch(&st->sub_seq, 1, __ATOMIC_RELAXED);
-    s->last_out_ms = ox_store_mono_ms();
+    s->last_out_ms = ox_time_mono_ms();
     if (q.format == OX_SUB_BINARY)
-        ox_buf_put(&s->head, "OXBSTRM1", 8);
+        ox_buf_put(&s->head, OX_RECORD_MAGIC, OX_RECORD_MAGIC_LEN);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK_BYTES, on_read, s, on_free);
     if (resp == NULL) {
@@ -418,7 +386,7 @@ int ox_store_sub_handle(struct ox_store *st, struct MHD_Connection *conn)
                    peer, q.start.kind, q.format == OX_SUB_BINARY ? "binary" : "json",
                    q.filter ? "yes" : "none");
     snprintf(s->peer, sizeof s->peer, "%s", peer);
-    s->since_ms = ox_store_now_ms();
+    s->since_ms = ox_time_wall_ms();
     pthread_mutex_lock(&st->mu);
     s->next = st->subs;
     if (st->subs)

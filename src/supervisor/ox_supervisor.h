@@ -50,6 +50,12 @@ struct ox_sv_config {
      * outlive a crash of the CM process (no PDEATHSIG), and the next start
      * adopts the ones still running instead of starting them again. */
     int stores_outlive;
+    /* Set by the caller (not a key; NULL = skip): removes what the store
+     * configured at store_config_path created on its source (a PostgreSQL
+     * slot) before a destroyed store's directory goes. The supervisor layer
+     * does not link the store; src/cli composes them (ox_store_drop_source).
+     * Returns 0 or an error with detail; never logs. */
+    int (*drop_source)(const char *store_config_path, ox_errbuf *eb);
 };
 
 typedef struct ox_supervisor ox_supervisor;

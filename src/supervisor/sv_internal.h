@@ -9,8 +9,13 @@
 #include <sys/types.h>
 
 #include "ox_supervisor.h"
+#include "ox_time.h"
 
 enum sv_desired { SV_RUN, SV_STOP, SV_DESTROY, SV_ORPHAN };
+
+/* The first restart delay (ox_time.h's backoff, up to
+ * supervisor.restart.backoff.max_ms; docs/operations.md). */
+#define SV_RESTART_FIRST_MS 500
 
 struct sv_store {
     char name[201];
@@ -20,7 +25,7 @@ struct sv_store {
     int desired;
     char state[16]; /* starting, running, unresponsive, stopped, crashed, failed, destroyed */
     int restarts;
-    int backoff_ms;
+    ox_backoff restart; /* between starts: after a crash or a failed spawn */
     int64_t next_start_ms;
     int64_t started_ms;
     int64_t stop_deadline_ms; /* non-zero while a stop is in progress */
@@ -61,8 +66,6 @@ struct ox_supervisor {
      * (credential-authenticated) heartbeat, so the CM can read store logs. */
     char log_token[65];
 };
-
-int64_t sv_now_ms(void);
 
 /* sv_log.c */
 #define SV_LOG_MAX_LINES 10000

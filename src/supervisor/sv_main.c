@@ -21,8 +21,8 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
-#include "ox_store.h"
 #include "ox_curl.h"
+#include "ox_durable.h"
 #include "sv_internal.h"
 
 static struct sv_store *find(struct ox_supervisor *sv, const char *name)
@@ -104,13 +104,13 @@ static void poll_status(struct ox_supervisor *sv, struct sv_store *s)
             snprintf(s->state, sizeof s->state, "failed");
             return;
         }
-        s->last_ok_ms = sv_now_ms();
+        s->last_ok_ms = ox_time_mono_ms();
         s->answered = 1;
         s->error[0] = '\0';
         snprintf(s->state, sizeof s->state, "running");
         return;
     }
-    int64_t silent = sv_now_ms() - s->last_ok_ms;
+    int64_t silent = ox_time_mono_ms() - s->last_ok_ms;
     int64_t kill_after = silent_limit(sv, s, 1);
     if (kill_after > 0 && silent >= kill_after && !s->killed) {
         fprintf(stderr,
@@ -227,7 +227,7 @@ static int apply_desired(struct ox_supervisor *sv, json_t *resp)
 static int act(struct ox_supervisor *sv)
 {
     int changed = 0;
-    int64_t now = sv_now_ms();
+    int64_t now = ox_time_mono_ms();
     for (int i = 0; i < sv->nstores; i++) {
         struct sv_store *s = sv->stores[i];
         char before[16];
@@ -245,10 +245,7 @@ static int act(struct ox_supervisor *sv)
                         fprintf(stderr, "oxbow supervisor: cannot start store %s: %s\n", s->name,
                                 s->error);
                     snprintf(s->state, sizeof s->state, "failed");
-                    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 1000;
-                    if (s->backoff_ms > sv->cfg.backoff_max_ms)
-                        s->backoff_ms = sv->cfg.backoff_max_ms;
-                    s->next_start_ms = now + s->backoff_ms;
+                    s->next_start_ms = now + ox_backoff_fail(&s->restart);
                 }
             }
             break;
@@ -256,7 +253,7 @@ static int act(struct ox_supervisor *sv)
         case SV_ORPHAN:
             sv_store_stop_step(sv, s);
             s->next_start_ms = 0;
-            s->backoff_ms = 0;
+            ox_backoff_reset(&s->restart);
             break;
         case SV_DESTROY:
             if (sv_store_stop_step(sv, s) && strcmp(s->state, "destroyed") != 0) {
@@ -264,7 +261,8 @@ static int act(struct ox_supervisor *sv)
                 char cfgpath[1500];
                 /* The source's slot (PostgreSQL) would keep WAL forever. */
                 snprintf(cfgpath, sizeof cfgpath, "%s/store.properties", s->dir);
-                if (access(cfgpath, R_OK) == 0 && ox_store_drop_source(cfgpath, &eb) != 0)
+                if (sv->cfg.drop_source != NULL && access(cfgpath, R_OK) == 0 &&
+                    sv->cfg.drop_source(cfgpath, &eb) != 0)
                     fprintf(stderr,
                             "oxbow supervisor: store %s: could not drop its source slot: %s "
                             "(drop it by hand: docs/pg_capture.md)\n",
@@ -323,7 +321,7 @@ static void *sv_main(void *arg)
                 changed = 1;
         }
         int starting = 0;
-        int64_t now = sv_now_ms();
+        int64_t now = ox_time_mono_ms();
         for (int i = 0; i < sv->nstores; i++) {
             struct sv_store *s = sv->stores[i];
             if (s->pid > 0 && (now - last_poll >= sv->cfg.heartbeat_ms - 50 ||
@@ -523,20 +521,13 @@ static int write_drc(struct ox_supervisor *sv, ox_errbuf *eb)
     if (mkdirs_for(sv->cfg.drc_path) != 0)
         return ox_errf(eb, OX_EIO, "cannot create the directory of %s: %s", sv->cfg.drc_path,
                        strerror(errno));
-    char tmp[1200], text[2048];
-    snprintf(tmp, sizeof tmp, "%s.tmp", sv->cfg.drc_path);
+    char text[2048];
     int n = snprintf(text, sizeof text,
                      "# Written by oxbow supervisor at start; the CM this host reports to.\n"
                      "cm.url=%s\nsupervisor.host=%s\nsupervisor.port=%d\n",
                      sv->cfg.cm_url, sv->cfg.host_ip, sv->cfg.port);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ox_errf(eb, OX_EIO, "cannot write %s: %s", tmp, strerror(errno));
-    int ok = write(fd, text, (size_t)n) == n && fsync(fd) == 0;
-    close(fd);
-    if (!ok || rename(tmp, sv->cfg.drc_path) != 0)
-        return ox_errf(eb, OX_EIO, "cannot write %s: %s", sv->cfg.drc_path, strerror(errno));
-    return 0;
+    /* Read by the seed scripts (no secret in it): 0644, atomic and durable. */
+    return ox_durable_replace(sv->cfg.drc_path, text, (size_t)n, OX_DURABLE_PUBLIC, eb);
 }
 
 int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *eb)

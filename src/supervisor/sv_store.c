@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,13 +29,6 @@
 #include "ox_buf.h"
 #include "ox_durable.h"
 #include "sv_internal.h"
-
-int64_t sv_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -94,6 +88,7 @@ static int pick_port(struct ox_supervisor *sv)
 struct sv_store *sv_store_new(struct ox_supervisor *sv, const char *name)
 {
     struct sv_store *s = ox_xcalloc(1, sizeof *s);
+    ox_backoff_init(&s->restart, SV_RESTART_FIRST_MS, sv->cfg.backoff_max_ms);
     snprintf(s->name, sizeof s->name, "%s", name);
     snprintf(s->dir, sizeof s->dir, "%s/stores/%s", sv->cfg.dir, name);
     s->port = existing_port(s->dir);
@@ -112,42 +107,28 @@ void sv_store_free(struct sv_store *s)
     free(s);
 }
 
-/* Writes `data` to path atomically with the given mode. */
-static int write_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-    char tmp[1500];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return -1;
-    fchmod(fd, mode);
-    int ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-    close(fd);
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 static const char *src_str(const struct sv_store *s, const char *k)
 {
     const char *v = json_string_value(json_object_get(s->source, k));
     return v ? v : "";
 }
 
-static int write_config(struct ox_supervisor *sv, struct sv_store *s)
+/* Writes the store's password file and store.properties (both 0600,
+ * through ox_durable: a crash leaves the old or the new file, never half of
+ * one). Returns 0 or an OX_E* code with the path and cause in eb. */
+static int write_config(struct ox_supervisor *sv, struct sv_store *s, ox_errbuf *eb)
 {
-    char path[1500], pwpath[1500], data[1500];
+    char pwpath[1500], data[1500];
     if (mkdir_p(s->dir, 0700) != 0)
-        return ox_errf(NULL, OX_EIO, "mkdir");
+        return ox_errf(eb, OX_EIO, "mkdir %s: %s", s->dir, strerror(errno));
     snprintf(data, sizeof data, "%s/data", s->dir);
     if (mkdir(data, 0700) != 0 && errno != EEXIST)
-        return OX_EIO;
+        return ox_errf(eb, OX_EIO, "mkdir %s: %s", data, strerror(errno));
     snprintf(pwpath, sizeof pwpath, "%s/source.password", s->dir);
     const char *pw = src_str(s, "password");
-    if (write_file(pwpath, pw, strlen(pw), 0600) != 0)
-        return OX_EIO;
+    int rc = ox_durable_create(s->dir, "source.password", pw, strlen(pw), 0, NULL, eb);
+    if (rc != 0)
+        return rc;
     ox_buf b = OX_BUF_INIT;
     ox_buf_printf(&b, "# Written by oxbow supervisor for store %s; rewritten on each start.\n",
                   s->name);
@@ -168,10 +149,9 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s)
     json_t *ret = json_object_get(s->source, "retention");
     if (json_is_integer(ret) && json_integer_value(ret) > 0)
         ox_buf_printf(&b, "store.clearer.outdated=%lld\n", (long long)json_integer_value(ret));
-    snprintf(path, sizeof path, "%s/store.properties", s->dir);
-    int rc = write_file(path, (const char *)b.data, b.len, 0600);
+    rc = ox_durable_create(s->dir, "store.properties", b.data, b.len, 0, NULL, eb);
     ox_buf_free(&b);
-    return rc == 0 ? 0 : OX_EIO;
+    return rc;
 }
 
 /*
@@ -249,10 +229,10 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
         return OX_EBUSY;
     }
     s->port_busy = 0;
-    if (write_config(sv, s) != 0) {
-        snprintf(s->error, sizeof s->error, "cannot write config in %.150s: %.80s", s->dir,
-                 strerror(errno));
-        return OX_EIO;
+    ox_errbuf eb;
+    if ((rc = write_config(sv, s, &eb)) != 0) {
+        snprintf(s->error, sizeof s->error, "cannot write config: %.200s", eb.msg);
+        return rc;
     }
     char cfgpath[1500], logpath[1500];
     snprintf(cfgpath, sizeof cfgpath, "%s/store.properties", s->dir);
@@ -290,7 +270,7 @@ int sv_store_spawn(struct ox_supervisor *sv, struct sv_store *s)
         _exit(127);
     }
     s->pid = pid;
-    s->started_ms = sv_now_ms();
+    s->started_ms = ox_time_mono_ms();
     s->last_ok_ms = s->started_ms;
     s->answered = 0;
     s->stop_deadline_ms = 0;
@@ -357,7 +337,7 @@ int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
         return 0;
     s->pid = (pid_t)pid;
     s->adopted = 1;
-    s->started_ms = sv_now_ms();
+    s->started_ms = ox_time_mono_ms();
     s->last_ok_ms = s->started_ms;
     s->stop_deadline_ms = 0;
     s->killed = 0;
@@ -407,18 +387,16 @@ int sv_store_reap(struct ox_supervisor *sv, struct sv_store *s)
                  WIFEXITED(st) ? WEXITSTATUS(st) : -1,
                  WIFEXITED(st) && WEXITSTATUS(st) == 127 ? " (exec failed?)" : "");
     /* Back off exponentially; a store that ran for a minute starts afresh. */
-    int64_t now = sv_now_ms();
+    int64_t now = ox_time_mono_ms();
     if (now - s->started_ms > 60000)
-        s->backoff_ms = 0;
-    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 500;
-    if (s->backoff_ms > sv->cfg.backoff_max_ms)
-        s->backoff_ms = sv->cfg.backoff_max_ms;
-    s->next_start_ms = now + s->backoff_ms;
+        ox_backoff_reset(&s->restart);
+    int64_t wait = ox_backoff_fail(&s->restart);
+    s->next_start_ms = now + wait;
     s->restarts++;
     snprintf(s->last_crash, sizeof s->last_crash, "%s", s->error);
     snprintf(s->state, sizeof s->state, "crashed");
-    fprintf(stderr, "oxbow supervisor: store %s (pid %d) %s; restart in %d ms\n", s->name, (int)pid,
-            s->error, s->backoff_ms);
+    fprintf(stderr, "oxbow supervisor: store %s (pid %d) %s; restart in %" PRId64 " ms\n", s->name,
+            (int)pid, s->error, wait);
     return 1;
 }
 
@@ -429,7 +407,7 @@ int sv_store_stop_step(struct ox_supervisor *sv, struct sv_store *s)
             snprintf(s->state, sizeof s->state, "stopped");
         return 1;
     }
-    int64_t now = sv_now_ms();
+    int64_t now = ox_time_mono_ms();
     if (s->stop_deadline_ms == 0) {
         s->stop_deadline_ms = now + sv->cfg.stop_grace_ms;
         kill(s->pid, SIGTERM);

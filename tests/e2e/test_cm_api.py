@@ -25,12 +25,8 @@ def metadb_url(request, postgres_factory):
 
 
 @pytest.fixture
-def cm(metadb_url):
-    c = CM(metadb_url=metadb_url)
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
+def cm_options(metadb_url):
+    return {"metadb_url": metadb_url}
 
 
 def state(cm):

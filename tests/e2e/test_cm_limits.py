@@ -62,12 +62,8 @@ def timed_health(cm):
 
 
 @pytest.fixture
-def cm():
-    c = CM(cm__supervisor="false")
-    try:
-        yield c
-    finally:
-        c.cleanup()
+def cm_options():
+    return {"cm__supervisor": "false", "started": False}  # each test starts it
 
 
 def test_5000_idle_connections(cm):
@@ -138,28 +134,73 @@ def test_silent_connection_times_out(tmp_dir):
         c.cleanup()
 
 
-@pytest.mark.parametrize("what", ["uri", "header"])
-def test_oversized_request_is_json(cm, what):
+@pytest.mark.parametrize("size", [100000, 200000, 1 << 20])
+@pytest.mark.parametrize("what", ["uri", "header", "lines"])
+def test_oversized_request_is_json(cm, what, size):
+    """Heads of any size get the API's JSON error, never libmicrohttpd's
+    HTML page (which it gives for a head larger than its connection memory)."""
     cm.start()
     if what == "uri":
-        req = (b"GET /crawler/detail?crawler=" + b"x" * 100000 +
+        req = (b"GET /crawler/detail?crawler=" + b"x" * size +
                b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         want = 414
-    else:
-        req = (b"GET /cm/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 100000 +
+    elif what == "header":
+        req = (b"GET /cm/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * size +
                b"\r\nConnection: close\r\n\r\n")
+        want = 431
+    else:  # many short header lines
+        req = (b"GET /cm/health HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * (size // 6) +
+               b"Connection: close\r\n\r\n")
         want = 431
     st, head, body = raw(cm.port, req)
     assert st == want, head
     assert "application/json" in head
     j = json.loads(body)
     assert j["isSuccess"] is False and j["errMsg"]
+    st, _, _ = raw(cm.port, b"GET /cm/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert st == 200
+
+
+@pytest.mark.parametrize("what", ["uri", "header", "lines"])
+def test_largest_allowed_head_is_served(cm, what):
+    """A head just within the guard's limits (16 KiB, 100 lines) fits the
+    server's connection memory: it is routed, not refused with HTML."""
+    cm.start()
+    if what == "uri":
+        line = b"GET /crawler/detail?crawler=" + b"x" * 16000 + b" HTTP/1.1\r\n"
+        req = line + b"Host: x\r\n" + b"X: " + b"y" * (16384 - len(line) - 20) + b"\r\n\r\n"
+    elif what == "header":
+        req = b"GET /cm/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 16200 + b"\r\n\r\n"
+    else:
+        req = b"GET /cm/health HTTP/1.1\r\nHost: x\r\n" + b"X-Header-Line: yyyyyyyy\r\n" * 97 + b"\r\n"
+    assert len(req) <= 16384, len(req)
+    st, head, body = raw(cm.port, req)
+    assert st in (200, 400, 404), head
+    assert "application/json" in head
+    assert "Connection: close" in head
+    json.loads(body)
 
 
 def test_encoded_nul_in_path_is_refused(cm):
     cm.start()
     st, j = cm.request("GET", "/cm/health%00x")
     assert st == 400 and j["isSuccess"] is False and "NUL" in j["errMsg"]
+
+
+@pytest.mark.parametrize("target", [b"/cm/health\x00x", b"/cm/hea\x00lth", b"/cm/health?\x00"])
+def test_raw_nul_in_target_is_refused(cm, target):
+    """libmicrohttpd keeps a raw NUL byte in the request target, which would
+    cut the path there (/cm/health\\0x served as /cm/health)."""
+    cm.start()
+    st, head, body = raw(cm.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n"
+                         b"Connection: close\r\n\r\n")
+    assert st == 400, head
+    assert "application/json" in head
+    j = json.loads(body)
+    assert j["isSuccess"] is False and "NUL" in j["errMsg"]
+    # A request without one is served as before.
+    st, _, _ = raw(cm.port, b"GET /cm/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert st == 200
 
 
 def test_malformed_requests_log_at_a_bounded_rate(cm):

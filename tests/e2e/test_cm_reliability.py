@@ -10,19 +10,9 @@ import socket
 import subprocess
 import time
 
-import pytest
 
 from oxtest import pid_alive, procs
 from oxtest_cm import CM, store_status
-
-
-@pytest.fixture
-def cm():
-    c = CM()
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
 
 
 def wait(pred, timeout=30, what="condition"):

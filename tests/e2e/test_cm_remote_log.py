@@ -11,20 +11,15 @@ import urllib.request
 import pytest
 
 from oxtest import procs
-from oxtest_cm import CM
 from test_cm_supervisor import Supervisor, wait
 
 STATUS_TOKEN = "status-token-for-the-log-test-0123"
 
 
 @pytest.fixture
-def cm():
+def cm_options():
     # Its in-process supervisor is off: every store is on "another host".
-    c = CM(cm__supervisor="false")
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
+    return {"cm__supervisor": "false"}
 
 
 def sv_get(port, path, token=None):

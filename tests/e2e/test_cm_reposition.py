@@ -13,16 +13,6 @@ import time
 import pytest
 
 from oxtest import run_oxbow
-from oxtest_cm import CM
-
-
-@pytest.fixture
-def cm():
-    c = CM()
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
 
 
 def tail(port):

@@ -9,19 +9,8 @@ import signal
 import subprocess
 import time
 
-import pytest
 
 from oxtest import pid_alive, run_oxbow
-from oxtest_cm import CM
-
-
-@pytest.fixture
-def cm():
-    c = CM()
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
 
 
 def tail(port, *args):

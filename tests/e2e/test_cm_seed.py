@@ -14,7 +14,7 @@ import time
 import pytest
 
 from oxtest import pid_alive
-from oxtest_cm import (CM, SEED_DESTROY, SEED_DETAIL, SEED_RESTORE, SEED_STOP, seed_shell,
+from oxtest_cm import (SEED_DESTROY, SEED_DETAIL, SEED_RESTORE, SEED_STOP, seed_shell,
                        store_status)
 
 # The seed's example response (the crawler/detail shape we must match).
@@ -85,15 +85,6 @@ def test_same_shape_catches_a_missing_or_retyped_seed_key():
         mutate(bad["crawler"])
         with pytest.raises(AssertionError):
             same_shape(SEED_RESPONSE, bad)
-
-
-@pytest.fixture
-def cm():
-    c = CM()
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
 
 
 def test_seed_commands_verbatim(mariadb, cm):

@@ -58,12 +58,8 @@ def wait(pred, timeout=30, what="condition"):
 
 
 @pytest.fixture
-def cm():
-    c = CM(cm__host__lost_ms=2000)
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
+def cm_options():
+    return {"cm__host__lost_ms": 2000}
 
 
 def test_standalone_supervisor(cm, mariadb):

@@ -173,6 +173,42 @@ def test_heartbeat_on_idle_source(mariadb):
     assert p.wait(timeout=10) == 0
 
 
+def test_read_ahead_events_delivered_at_once(mariadb):
+    """One socket read brings several events, which libmariadb keeps in its
+    read-ahead buffer where poll() cannot see them (ox_mysql_dump.c reads the
+    pinned private fields for this). They are delivered at once, not when the
+    next bytes arrive on the wire: here a heartbeat 30 s later."""
+    setup_table(mariadb)
+    env = {"OX_SOURCE_PASSWORD": mariadb.password}
+    (file, pos) = mariadb.query("SHOW MASTER STATUS")[0][:2]
+    p = spawn_oxbow(*cap_args(mariadb, "--heartbeat-ms", 30000, "--from-file", file,
+                              "--from-pos", pos), env=env)
+    try:
+        rd = JsonLineReader(p)
+        insert_txn(mariadb, 1, 1)  # connected and streaming (start-up may be slow)
+        r, seen = rd.wait_for(lambda r: r["op"] == "insert", timeout=20.0)
+        assert r is not None and r["after"]["id"] == 1, seen
+        # A burst of small autocommit transactions: many events per segment.
+        c = mariadb.root_conn()
+        with c.cursor() as cur:
+            for i in range(2, 202):
+                cur.execute("INSERT INTO live.t VALUES (%s, %s)", (i, "v%d" % i))
+        c.close()
+        want = set(range(2, 202))
+        got = set()
+        deadline = time.monotonic() + 8.0
+        while got != want and time.monotonic() < deadline:
+            r, _ = rd.wait_for(lambda r: r["op"] == "insert", timeout=deadline - time.monotonic())
+            if r is None:
+                break
+            got.add(r["after"]["id"])
+        assert got == want, "missing after 8 s (heartbeat 30 s): %s" % sorted(want - got)[:10]
+        assert [row[0] for row in mariadb.query("SELECT COUNT(*) FROM live.t")] == [201]
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+
+
 @pytest.mark.parametrize("mariadb", ["FULL", "MINIMAL"], indirect=True)
 def test_restart_mid_stream_no_loss_no_duplicates(mariadb):
     setup_table(mariadb)

@@ -9,21 +9,11 @@ import os
 import re
 import time
 
-import pytest
 
 from oxtest import pid_alive
 from oxtest_pg import wait_slot_active
-from oxtest_cm import CM, SEED_DESTROY, SEED_DETAIL, SEED_RESTORE, SEED_STOP, seed_shell
+from oxtest_cm import SEED_DESTROY, SEED_DETAIL, SEED_RESTORE, SEED_STOP, seed_shell
 from test_cm_seed import SEED_RESPONSE, same_shape
-
-
-@pytest.fixture
-def cm():
-    c = CM()
-    try:
-        yield c.start()
-    finally:
-        c.cleanup()
 
 
 def slots(pg):
@@ -63,10 +53,16 @@ def test_seed_commands_verbatim_pg(postgres, cm):
     c = cm.wait_status(store, lambda c: c["status"] == 0 and c["checkpoints"] and
                        len(c["checkpoints"][0]) == 2 and c["checkpoints"][0][1]["msgId"] >= 10)
 
+    # The slot's lag and wal_status (extra fields of a PostgreSQL store).
+    cm.wait_status(store, lambda c: "sourceWalStatus" in c and "sourceLagBytes" in c)
     out, _ = seed_shell(cm, store, SEED_DETAIL)
     j = json.loads(out)
     same_shape(SEED_RESPONSE, j)
     d = j["crawler"]
+    assert d["sourceWalStatus"] == "reserved", d
+    assert isinstance(d["sourceLagBytes"], int) and 0 <= d["sourceLagBytes"] < 1 << 30, d
+    st, f = cm.detail(store, filters="sourceLagBytes,sourceWalStatus")
+    assert st == 200 and set(f["crawler"]) == {"sourceLagBytes", "sourceWalStatus"}, f
     assert d["active"] is True and d["status"] == 0 and d["userData"] == "seed-test"
     assert d["datasource"] == "%s:%d" % (pg.host, pg.port)
     short = store.split(":", 1)[1].replace(":", ".")

@@ -131,17 +131,23 @@ def test_publication_table_removed(postgres):
         st.cleanup()
 
 
-def test_publication_dropped(postgres):
-    pg = postgres
+def store_then_drop_publication(pg):
+    """A store that captured one row, and its publication dropped."""
     pg.query("CREATE TABLE t (id int PRIMARY KEY)")
     st = pg_store(pg).start()
+    wait_ready(st, pg)
+    pg.query("INSERT INTO t VALUES (1)")
+    sub = st.subscribe("from=earliest")
+    sub.take(2)
+    sub.close()
+    pg.query("DROP PUBLICATION oxbow_teststore")
+    return st
+
+
+def test_publication_dropped(postgres):
+    pg = postgres
+    st = store_then_drop_publication(pg)
     try:
-        wait_ready(st, pg)
-        pg.query("INSERT INTO t VALUES (1)")
-        sub = st.subscribe("from=earliest")
-        sub.take(2)
-        sub.close()
-        pg.query("DROP PUBLICATION oxbow_teststore")
         s = st.wait_status(lambda s: s["status"] == 9, what="publication dropped")
         assert "DRC_509:" in s["errMsg"], s
         assert "oxbow_teststore" in s["errMsg"], s
@@ -150,5 +156,41 @@ def test_publication_dropped(postgres):
         time.sleep(2)
         assert pg.query("SELECT count(*) FROM pg_publication") == [(0,)]
         assert st.status()["status"] == 9
+    finally:
+        st.cleanup()
+
+
+def test_publication_recreated(postgres):
+    """DROP PUBLICATION then CREATE PUBLICATION again: the walsender cannot
+    decode what committed while it was missing (pgoutput reads the
+    publication as of each change). The store reports DRC_509 meanwhile and
+    recovers by itself once the publication is back, skipping that WAL and
+    saying which range it skipped."""
+    pg = postgres
+    st = store_then_drop_publication(pg)
+    try:
+        pg.query("INSERT INTO t VALUES (2)")  # committed while it is missing
+        s = st.wait_status(lambda s: s["status"] == 9, what="publication dropped")
+        assert "DRC_509:" in s["errMsg"], s
+        assert "recreate" in s["errMsg"], s
+        pg.query("CREATE PUBLICATION oxbow_teststore FOR ALL TABLES")
+        pg.query("INSERT INTO t VALUES (3)")
+        logf = st.keys["store.dir"] + "/store.log"
+        deadline = time.monotonic() + 60
+        while "skipped the WAL" not in open(logf).read():
+            assert time.monotonic() < deadline, "no recovery: " + open(logf).read()[-3000:]
+            time.sleep(0.2)
+        st.wait_status(lambda s: s["status"] == 0, timeout=60, what="normal again")
+        pg.query("INSERT INTO t VALUES (4)")
+        sub = st.subscribe("from=earliest")
+        got = []
+        while not got or got[-1] != 4:
+            r = sub.next(timeout=30)
+            assert r is not None, got
+            if r["op"] == "insert":
+                got.append(r["after"]["id"])
+        assert got[0] == 1 and got[-1] == 4 and 2 not in got, got
+        log = open(logf).read()
+        assert "DRC_509" in log and "dropped and created again" in log, log[-3000:]
     finally:
         st.cleanup()

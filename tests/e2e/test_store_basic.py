@@ -15,20 +15,6 @@ from oxtest.oxbow import oxbow_bin, run_oxbow, parse_json_lines
 from oxtest_store import Store, rows_only
 
 
-@pytest.fixture
-def store_factory(mariadb):
-    made = []
-
-    def make(**keys):
-        s = Store(mariadb, **keys)
-        made.append(s)
-        return s.start()
-
-    yield make
-    for s in made:
-        s.cleanup()
-
-
 def setup_shop(db):
     db.execute_root(
         "CREATE DATABASE shop",

@@ -3,6 +3,7 @@ never complete a request are closed after store.http.request_timeout_ms,
 one address cannot take every slot, and this host (the supervisor's status
 polls) always finds a reserved slot."""
 
+import json
 import os
 import resource
 import stat
@@ -79,6 +80,33 @@ def test_silent_sockets_do_not_block(store):
             s.close()
 
 
+def test_local_flood_does_not_block(mariadb):
+    """More silent sockets from 127.0.0.1 (no per-address limit: it is this
+    host) than every slot, reserved ones included: the oldest silent one is
+    closed to make room, so the status poll and a subscriber get in at once,
+    long before the request timeout would free anything."""
+    raise_nofile(4096)
+    s = Store(mariadb, store__http__request_timeout_ms=30000, store__max_subscribers=20)
+    try:
+        s.start()
+        socks = silent(s.port, 400, ["127.0.0.1"])
+        try:
+            for _ in range(3):
+                st, took = timed(s.status)
+                assert st["status"] == 0 and took < 1.0, took
+                sub, took = timed(lambda: Subscription(s.port, "format=json", timeout=5))
+                assert sub.status == 200 and took < 1.0, took
+                sub.close()
+            # Those evicted were the oldest; at most every slot stays open.
+            time.sleep(0.3)
+            assert sum(closed_by_peer(x, 0.01) for x in socks) >= 400 - 40
+        finally:
+            for x in socks:
+                x.close()
+    finally:
+        s.cleanup()
+
+
 def test_one_address_is_capped(store):
     socks = silent(store.port, 30, ["127.0.0.2"])
     try:
@@ -126,6 +154,27 @@ def test_encoded_nul_is_refused(store, target):
     assert st == 400, (st, body)
     assert body["isSuccess"] is False and "NUL" in body["errMsg"]
     # The connection's next request is judged on its own.
+    assert store.get("/v1/status")[0] == 200
+
+
+@pytest.mark.parametrize("target", [b"/v1/status\x00x", b"/v1/subscribe?format=json\x00"])
+def test_raw_nul_is_refused(store, target):
+    """A raw NUL byte in the request target would cut it there."""
+    s = socket.create_connection(("127.0.0.1", store.port), timeout=5)
+    try:
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    head, _, body = buf.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == b"400", head
+    j = json.loads(body)
+    assert j["isSuccess"] is False and "NUL" in j["errMsg"]
     assert store.get("/v1/status")[0] == 200
 
 

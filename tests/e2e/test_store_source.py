@@ -27,7 +27,9 @@ def test_source_restart_and_unreachable(mariadb):
         mariadb.kill(signal.SIGKILL)
         st = s.wait_status(lambda x: x["status"] == 1, timeout=30, what="status 1")
         assert "DRC_501" in st["errMsg"] and str(mariadb.port) in st["errMsg"], st["errMsg"]
-        assert st["delay"] >= 1.0
+        # The source reports the link down at once; the delay then grows.
+        st = s.wait_status(lambda x: x["delay"] >= 1.0, timeout=10, what="delay growing")
+        assert st["status"] == 1, st
         old = s.subscribe("from=earliest")
         assert [r["msgId"] for r in old.take(4)] == [1, 2, 3, 4]
         old.close()
@@ -82,3 +84,36 @@ def test_purged_binlog_reported(mariadb):
         sub.close()
     finally:
         s.cleanup()
+
+
+def test_tls_to_the_source(mariadb_factory, tmp_dir):
+    """source.tls.ca/source.tls.required in a store's config: a user that
+    may only log in over TLS is captured; without the keys it is refused."""
+    from test_mysql_live import make_certs
+    ca, crt, key = make_certs(tmp_dir)
+    m = mariadb_factory(extra_args=["--ssl-ca=" + ca, "--ssl-cert=" + crt, "--ssl-key=" + key])
+    m.execute_root("CREATE USER 'tlsonly'@'%' IDENTIFIED BY 'pw' REQUIRE SSL",
+                   "GRANT ALL PRIVILEGES ON *.* TO 'tlsonly'@'%'",
+                   "CREATE DATABASE shop", "CREATE TABLE shop.t (id INT PRIMARY KEY)")
+    stores = []
+    try:
+        for tls in (True, False):
+            keys = {"source__user": "tlsonly"}
+            if tls:
+                keys.update(source__tls__ca=ca, source__tls__required="true")
+            s = Store(m, **keys)
+            stores.append(s)
+            with open(s.pwfile, "w") as f:
+                f.write("pw\n")
+            s.start()
+        s_tls, s_plain = stores
+        s_tls.wait_status(lambda x: x["status"] == 0, what="capturing over TLS")
+        sub = s_tls.subscribe("from=earliest")
+        m.execute_root("INSERT INTO shop.t VALUES (7)")
+        assert rows_only(sub.take(2))[0]["after"] == {"id": 7}
+        sub.close()
+        st = s_plain.wait_status(lambda x: x["status"] == 3, what="refused without TLS")
+        assert "DRC_503" in st["errMsg"], st
+    finally:
+        for s in stores:
+            s.cleanup()

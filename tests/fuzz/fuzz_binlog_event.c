@@ -13,12 +13,13 @@
 
 #include "ox_assert.h"
 #include "ox_binlog.h"
+#include "ox_render.h"
 
 static int render(void *arg, const ox_change *c)
 {
     ox_buf *b = arg;
     b->len = 0;
-    ox_change_to_json(c, b);
+    ox_render_json(NULL, c, b);
     return 0;
 }
 

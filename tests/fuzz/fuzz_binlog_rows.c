@@ -13,12 +13,13 @@
 
 #include "ox_assert.h"
 #include "ox_binlog_int.h"
+#include "ox_render.h"
 
 static int render(void *arg, const ox_change *c)
 {
     ox_buf *b = arg;
     b->len = 0;
-    ox_change_to_json(c, b);
+    ox_render_json(NULL, c, b);
     json_error_t err;
     json_t *j =
         json_loadb((const char *)b->data, b->len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &err);

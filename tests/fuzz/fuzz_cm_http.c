@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (the_cm == NULL)
         cm_boot();
     ox_buf resp = OX_BUF_INIT;
-    int status = http_inject(the_cm->mhd, data, size, 2000, 2000, &resp);
+    int status = http_inject(cm_http_port(the_cm), data, size, 500, 500, &resp);
     /* MHD may close a request line it cannot parse without answering (0). */
     if (status <= 0) {
         ox_buf_free(&resp);

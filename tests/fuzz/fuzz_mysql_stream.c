@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "ox_assert.h"
-#include "ox_mysql_dump.h"
-#include "ox_mysql_start.h"
+#include "ox_binlog_stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -43,7 +43,7 @@ static void fill_log(ox_log *log)
         src.opaque_len = (uint16_t)n;
         ox_buf b = OX_BUF_INIT;
         const char *tables[] = {"orders", "users", "orders", "audit"};
-        ox_payload_put_header(&b, tx == 3 ? "other" : "shop", tables[tx], OX_OP_INSERT);
+        ox_record_put_header(&b, tx == 3 ? "other" : "shop", tables[tx], OX_OP_INSERT);
         char json[128];
         snprintf(json, sizeof json, "{\"op\":\"insert\",\"after\":{\"id\":%d,\"v\":\"x\\u00e9\"}}",
                  tx);
@@ -51,7 +51,7 @@ static void fill_log(ox_log *log)
         uint64_t id;
         ox_assert(ox_log_append(log, &src, b.data, (uint32_t)b.len, 0, &id, &eb) == 0);
         ox_buf_reset(&b);
-        ox_payload_put_header(&b, NULL, NULL, OX_OP_COMMIT);
+        ox_record_put_header(&b, NULL, NULL, OX_OP_COMMIT);
         ox_buf_puts(&b, "{\"op\":\"commit\"}");
         src.offset += 50;
         ox_assert(ox_log_append(log, &src, b.data, (uint32_t)b.len, OX_LOG_COMMIT, &id, &eb) == 0);
@@ -85,7 +85,7 @@ static void store_boot(void)
     the_st.cfg = cfg;
     the_st.stop = &stop_flag;
     pthread_mutex_init(&the_st.mu, NULL);
-    the_st.src_time_ms = ox_store_now_ms();
+    the_st.src_time_ms = ox_time_wall_ms();
     snprintf(path, sizeof path, "%s/store.log", dir);
     ox_assert(ox_slog_open(path, OX_LL_ERROR, 0, &the_st.slog, &eb) == 0);
     snprintf(path, sizeof path, "%s/log", dir);
@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         store_boot();
     ox_buf resp = OX_BUF_INIT;
     /* A subscription never ends by itself: read its backlog, stop when idle. */
-    int status = http_inject(the_st.http, data, size, 2000, 20, &resp);
+    int status = http_inject(http_inject_mhd_port(the_st.http), data, size, 2000, 5, &resp);
     /* MHD may close a request line it cannot parse without answering (0). */
     if (status <= 0) {
         ox_buf_free(&resp);

@@ -118,22 +118,21 @@ static int64_t http_inject_mono_ms(void)
 }
 
 /*
- * Sends the request built from data to daemon d and reads the answer into
+ * Sends the request built from data to the server on loopback `port` and reads the answer into
  * resp until MHD closes the connection, for at most `wait_ms`, and once bytes
  * came, until none came for `idle_ms` (a streaming response, such as a store
  * subscription, never ends by itself: closing our end stops it). Returns the
  * HTTP status of the answer, 0 when none came, -1 when MHD refused the
  * connection (its connection limit: not a finding).
  */
-static int http_inject(struct MHD_Daemon *d, const uint8_t *data, size_t size, int wait_ms,
-                       int idle_ms, ox_buf *resp)
+static int http_inject(uint16_t port, const uint8_t *data, size_t size, int wait_ms, int idle_ms,
+                       ox_buf *resp)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    ox_assert(info != NULL && info->port != 0);
+    ox_assert(port != 0);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
-    sa.sin_port = htons(info->port);
+    sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ox_assert(fd >= 0);
@@ -183,6 +182,14 @@ static int http_inject(struct MHD_Daemon *d, const uint8_t *data, size_t size, i
     if (resp->len >= 12 && memcmp(resp->data, "HTTP/1.", 7) == 0)
         status = atoi((const char *)resp->data + 9);
     return status;
+}
+
+/* The port a daemon that listens itself is bound to. */
+static inline uint16_t http_inject_mhd_port(struct MHD_Daemon *d)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    ox_assert(info != NULL && info->port != 0);
+    return info->port;
 }
 
 /* The body of an answer (after the blank line), or NULL. */

@@ -4,7 +4,7 @@
  * A test that includes this header and links with
  *   -Wl,--wrap=write,--wrap=pwrite,--wrap=fsync,--wrap=fdatasync,--wrap=ftruncate
  * (see test_durable.cmake) gets __wrap_ versions of those calls for every
- * caller in oxbow_core. They pass through to the real call unless armed:
+ * caller in the oxbow libraries. They pass through to the real call unless armed:
  *   fi_fail(op, after, err)  - the call after `after` more successful calls
  *                              fails with errno `err`; sticky if fi_sticky.
  *   fi_short(op, max)        - writes transfer at most `max` bytes per call.

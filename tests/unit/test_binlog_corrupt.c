@@ -16,13 +16,14 @@
 
 #include "ox_binlog.h"
 #include "ox_buf.h"
+#include "ox_render.h"
 
 #define DATA OX_SOURCE_DIR "/tests/data/binlog/"
 
 static int count_fn(void *arg, const ox_change *c)
 {
     ox_buf *b = arg;
-    ox_change_to_json(c, b); /* renders every value: catches bad pointers */
+    ox_render_json(NULL, c, b); /* renders every value: catches bad pointers */
     b->len = 0;
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "ox_binlog.h"
 #include "ox_buf.h"
 #include "ox_change.h"
+#include "ox_render.h"
 
 #define DATA OX_SOURCE_DIR "/tests/data/binlog/"
 
@@ -28,7 +29,7 @@ typedef struct collect {
 static int on_change(void *arg, const ox_change *c)
 {
     collect *k = arg;
-    ox_change_to_json(c, &k->out);
+    ox_render_json(NULL, c, &k->out);
     ox_buf_putc(&k->out, '\n');
     if (c->op < 8)
         k->ops[c->op]++;

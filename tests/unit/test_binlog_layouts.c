@@ -19,6 +19,7 @@
 
 #include "ox_binlog.h"
 #include "ox_buf.h"
+#include "ox_render.h"
 
 /* An event under construction: header bytes first, then the body. */
 typedef struct evb {
@@ -70,7 +71,7 @@ typedef struct sink {
 static int collect(void *arg, const ox_change *c)
 {
     sink *s = arg;
-    ox_change_to_json(c, &s->out);
+    ox_render_json(NULL, c, &s->out);
     ox_buf_putc(&s->out, '\n');
     return 0;
 }

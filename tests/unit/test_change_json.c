@@ -1,4 +1,4 @@
-/* test_change_json.c - ox_change_to_json, ox_op_name and the JSON writer. */
+/* test_change_json.c - ox_render_json, ox_op_name and the JSON writer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,11 +9,12 @@
 
 #include "ox_change.h"
 #include "ox_json_out.h"
+#include "ox_render.h"
 
 static char *render(const ox_change *c, ox_buf *b)
 {
     b->len = 0;
-    ox_change_to_json(c, b);
+    ox_render_json(NULL, c, b);
     ox_buf_putc(b, '\0');
     return (char *)b->data;
 }
@@ -141,10 +142,9 @@ static void test_composite_pk_by_flag(void **state)
     c.table = "t";
     c.cols = cols;
     c.ncols = 3;
+    c.op = OX_OP_COMMIT;
     ox_buf b = OX_BUF_INIT;
-    ox_change_json_head(&c, &b);
-    ox_buf_putc(&b, '\0');
-    assert_string_equal((char *)b.data, ",\"db\":\"d\",\"table\":\"t\",\"pk\":[\"a\",\"b\"]");
+    assert_non_null(strstr(render(&c, &b), ",\"db\":\"d\",\"table\":\"t\",\"pk\":[\"a\",\"b\"],"));
     ox_buf_free(&b);
 }
 
@@ -260,12 +260,96 @@ static void test_writer(void **state)
     ox_buf_free(&b);
 }
 
+/* Renders c with renderer r and without one; both must give the same bytes.
+ * Returns the cached rendering (valid until the next call). */
+static const char *render_both(ox_render *r, const ox_change *c)
+{
+    static ox_buf cached, plain;
+    cached.len = plain.len = 0;
+    ox_render_json(r, c, &cached);
+    ox_render_json(NULL, c, &plain);
+    ox_buf_putc(&cached, '\0');
+    ox_buf_putc(&plain, '\0');
+    assert_string_equal((char *)cached.data, (char *)plain.data);
+    return (const char *)cached.data;
+}
+
+/* The renderer's caches follow table_version and event_version: a new
+ * version (a changed table, a new event) is rendered anew, the same
+ * version reuses, and versions that share a cache slot do not mix. */
+static void test_render_caches(void **state)
+{
+    ox_render *r = ox_render_create();
+    ox_column cols[2] = {{.name = "id", .is_pk = true}, {.name = "v"}};
+    ox_value after[2] = {{.kind = OX_VAL_INT, .v.i = 1},
+                         {.kind = OX_VAL_TEXT, .v.s = "x", .len = 1}};
+    char gtid[16] = "0-1-5";
+    ox_change c = {.op = OX_OP_INSERT,
+                   .db = "d",
+                   .table = "t",
+                   .ncols = 2,
+                   .cols = cols,
+                   .after = after,
+                   .gtid = gtid,
+                   .offset = 100,
+                   .table_version = ox_change_version_new(),
+                   .event_version = ox_change_version_new()};
+    assert_string_equal(render_both(r, &c),
+                        "{\"op\":\"insert\",\"db\":\"d\",\"table\":\"t\",\"pk\":[\"id\"],"
+                        "\"after\":{\"id\":1,\"v\":\"x\"},\"gtid\":\"0-1-5\",\"fileIdx\":0,"
+                        "\"offset\":100,\"nextOffset\":0,\"timestamp\":0,\"serverId\":0}");
+    /* Same versions: the second row reuses both caches. */
+    after[0].v.i = 2;
+    assert_non_null(strstr(render_both(r, &c), "\"after\":{\"id\":2,"));
+    /* A renamed column and a new event at the same address: new versions. */
+    cols[1].name = "w";
+    strcpy(gtid, "0-1-6");
+    c.offset = 200;
+    c.table_version = ox_change_version_new();
+    c.event_version = ox_change_version_new();
+    const char *j = render_both(r, &c);
+    assert_non_null(strstr(j, "\"w\":\"x\""));
+    assert_non_null(strstr(j, "\"gtid\":\"0-1-6\",\"fileIdx\":0,\"offset\":200"));
+    /* A row with the statement text does not take (or leave) the memo. */
+    c.sql = "INSERT INTO t VALUES (2,'x')";
+    assert_non_null(strstr(render_both(r, &c), "\"sql\":\"INSERT INTO t"));
+    c.sql = NULL;
+    assert_null(strstr(render_both(r, &c), "\"sql\""));
+    /* Two tables in one cache slot (versions 512 apart): each keeps its
+     * own keys, however they alternate. */
+    ox_column other[2] = {{.name = "a"}, {.name = "b"}};
+    ox_change o = c;
+    o.cols = other;
+    o.table = "u";
+    o.table_version = ox_change_version_new();
+    for (int i = 0; i < 511; i++)
+        (void)ox_change_version_new();
+    c.table_version = ox_change_version_new();
+    assert_int_equal(c.table_version - o.table_version, 512);
+    for (int i = 0; i < 6; i++) {
+        ox_change *x = i % 3 ? &c : &o;
+        j = render_both(r, x);
+        assert_non_null(strstr(j, x == &o ? "\"a\":2,\"b\":\"x\"" : "\"id\":2,\"w\":\"x\""));
+    }
+    /* Version 0: no promise, rendered field by field. */
+    c.table_version = c.event_version = 0;
+    cols[0].name = "key";
+    assert_non_null(strstr(render_both(r, &c), "\"pk\":[\"key\"],\"after\":{\"key\":2,"));
+    ox_render_free(r);
+    ox_render_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_op_names),        cmocka_unit_test(test_row_record),
-        cmocka_unit_test(test_control_records), cmocka_unit_test(test_pk_flags_and_schema), cmocka_unit_test(test_composite_pk_by_flag),
-        cmocka_unit_test(test_ddl_record),      cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_op_names),
+        cmocka_unit_test(test_row_record),
+        cmocka_unit_test(test_control_records),
+        cmocka_unit_test(test_pk_flags_and_schema),
+        cmocka_unit_test(test_composite_pk_by_flag),
+        cmocka_unit_test(test_ddl_record),
+        cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_render_caches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

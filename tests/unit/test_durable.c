@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -120,12 +121,42 @@ static void test_create_rename_unlink(void **state)
     assert_int_equal(ox_durable_fsync_dir("/nonexistent/dir", &eb), OX_ENOENT);
 }
 
+/* By full path (the daemons' files: the supervisor's drc.properties and
+ * store.properties, the CM's supervisor token): atomic, mode 0600 unless
+ * OX_DURABLE_PUBLIC, and a failed fsync leaves the old file. */
+static void test_replace_by_path(void **state)
+{
+    char p[512];
+    uint8_t back[64];
+    struct stat st;
+    ox_errbuf eb;
+    snprintf(p, sizeof p, "%s/token", dir);
+    assert_int_equal(ox_durable_replace(p, "secret\n", 7, 0, &eb), 0);
+    assert_int_equal(read_all(p, back, sizeof back), 7);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    fi_fail(FI_FSYNC, 0, EIO, 0);
+    assert_int_equal(ox_durable_replace(p, "other\n", 6, 0, &eb), OX_EIO);
+    assert_int_equal(read_all(p, back, sizeof back), 7);
+    assert_memory_equal(back, "secret\n", 7);
+    snprintf(p, sizeof p, "%s/drc.properties", dir);
+    mode_t old = umask(022);
+    assert_int_equal(ox_durable_replace(p, "a=b\n", 4, OX_DURABLE_PUBLIC, &eb), 0);
+    umask(old);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(ox_durable_fsync_parent(p, &eb), 0);
+    assert_int_equal(ox_durable_replace("/nonexistent/dir/f", "x", 1, 0, &eb), OX_ENOENT);
+    assert_int_equal(ox_durable_fsync_parent("/nonexistent/dir/f", &eb), OX_ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_short_writes_and_eintr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_surface, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_rename_unlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replace_by_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,14 @@ static void test_lifecycle_errors(void **state)
     ops->close(NULL);
 }
 
+/* The libmariadb loaded now is the series ox_mysql_dump.c's private
+ * read-ahead fields are pinned to (else every dump refuses to start). */
+static void test_client_pin(void **state)
+{
+    ox_errbuf eb;
+    assert_int_equal(ox_mysql_client_check(&eb), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_rotate_and_header),
         cmocka_unit_test(test_binlog_index),
         cmocka_unit_test(test_lifecycle_errors),
+        cmocka_unit_test(test_client_pin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

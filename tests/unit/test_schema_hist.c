@@ -20,6 +20,7 @@
 #include "ox_mysql_catalog.h"
 #include "ox_mysql_schema.h"
 #include "ox_mysql_schema_hist.h"
+#include "ox_render.h"
 
 /* ---- statements by hand ---- */
 
@@ -448,7 +449,7 @@ static int dec_change(void *arg, const ox_change *c)
     dec_ctx *k = arg;
     if (c->op == OX_OP_DDL && c->ddl_stmt)
         ox_cat_apply(k->cat, c->ddl_stmt);
-    ox_change_to_json(c, &k->out);
+    ox_render_json(NULL, c, &k->out);
     ox_buf_putc(&k->out, '\n');
     return 0;
 }

@@ -1,4 +1,4 @@
-/* test_store_client.c - liboxbow-client's stream parsers and record checkpoints. */
+/* test_store_client.c - liboxbow-client's stream parsers (record checkpoints: test_record.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,6 @@
 #include <cmocka.h>
 
 #include "../../src/client/ox_client_parse.c"
-#include "ox_checkpoint.h"
-#include "ox_store_ckpt.h"
 
 static void test_dechunk(void **state)
 {
@@ -126,39 +124,12 @@ static void test_binary_frames(void **state)
     assert_non_null(strstr(err, "bad frame length"));
 }
 
-static void test_record_checkpoint(void **state)
-{
-    ox_log_srcpos sp;
-    memset(&sp, 0, sizeof sp);
-    sp.file_idx = 3;
-    sp.offset = 4567;
-    sp.timestamp = 1663049354;
-    char buf[OX_STORE_CKPT_LEN];
-    size_t n = ox_store_ckpt_format(2130706433u, 3306, &sp, 42, buf);
-    assert_string_equal(buf, "127.0.0.1:3306:3:4567:1663049354:42");
-    assert_int_equal(n, strlen(buf));
-    sp.file_idx = UINT64_MAX;
-    sp.offset = UINT64_MAX;
-    sp.timestamp = INT64_MIN;
-    n = ox_store_ckpt_format(0xffffffffu, 65535, &sp, UINT64_MAX, buf);
-    assert_true(n < OX_STORE_CKPT_LEN);
-    ox_checkpoint cp;
-    ox_errbuf eb;
-    sp.timestamp = 5;
-    ox_store_ckpt_format(168430081u, 1, &sp, 7, buf);
-    assert_int_equal(ox_checkpoint_parse(buf, &cp, &eb), 0);
-    assert_int_equal(cp.db_ip, 168430081u);
-    assert_int_equal(cp.file_idx, UINT64_MAX);
-    assert_int_equal(cp.msg_id, 7);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dechunk),
         cmocka_unit_test(test_json_lines),
         cmocka_unit_test(test_binary_frames),
-        cmocka_unit_test(test_record_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

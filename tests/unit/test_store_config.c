@@ -139,13 +139,67 @@ static void test_postgresql(void **state)
     ox_store_config_free(c);
 }
 
+/* docs/store.md's key table is the key table of ox_store_config.c, row for
+ * row and in order (a doc example is a test). */
+static void test_docs_match_table(void **state)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/docs/store.md", OX_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = 0, i = 0;
+    const ox_store_key_doc *keys = ox_store_config_keys(&n);
+    assert_true(n > 30);
+    char line[8192], want[8192];
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "| `store.", 9) != 0 && strncmp(line, "| `source.", 10) != 0)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        if (i >= n)
+            fail_msg("docs/store.md documents a key the table lacks: %s", line);
+        snprintf(want, sizeof want, "| `%s` | %s | %s |", keys[i].key, keys[i].doc_default,
+                 keys[i].doc);
+        if (strcmp(line, want) != 0)
+            fail_msg("docs/store.md row %zu differs from the key table:\n doc:   %s\n table: %s",
+                     i + 1, line, want);
+        i++;
+    }
+    fclose(f);
+    if (i != n)
+        fail_msg("docs/store.md lacks key %s (and %zu more)", keys[i].key, n - i - 1);
+}
+
+static void test_tls_keys(void **state)
+{
+    ox_store_config *c = NULL;
+    ox_errbuf eb;
+    assert_int_equal(load(BASE, &c, &eb), 0);
+    assert_null(c->source_tls_ca);
+    assert_int_equal(c->source_tls_required, 0);
+    ox_source_config sc;
+    ox_store_config_source(c, &sc);
+    assert_null(sc.tls_ca);
+    assert_int_equal(sc.tls_required, 0);
+    ox_store_config_free(c);
+    assert_int_equal(
+        load(BASE "source.tls.ca=/etc/ssl/ca.pem\nsource.tls.required=true\n", &c, &eb), 0);
+    assert_string_equal(c->source_tls_ca, "/etc/ssl/ca.pem");
+    assert_int_equal(c->source_tls_required, 1);
+    ox_store_config_source(c, &sc);
+    assert_string_equal(sc.tls_ca, "/etc/ssl/ca.pem");
+    assert_int_equal(sc.tls_required, 1);
+    ox_store_config_free(c);
+    expect_err(BASE "source.tls.required=maybe\n", "key \"source.tls.required\"");
+    expect_err(BASE "source.type=postgresql\nsource.database=d\nsource.tls.ca=/x\n",
+               "key \"source.tls.ca\": not supported with source.type=postgresql");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_all_keys),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_postgresql),
+        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_all_keys),
+        cmocka_unit_test(test_errors),           cmocka_unit_test(test_postgresql),
+        cmocka_unit_test(test_docs_match_table), cmocka_unit_test(test_tls_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include "ox_filter.h"
 #include "ox_payload.h"
+#include "ox_render.h"
 #include "ox_sub_query.h"
 
 static bool m(const ox_filter *f, const char *db, const char *t)
@@ -65,10 +66,10 @@ static void test_filter(void **state)
 static void test_payload(void **state)
 {
     ox_buf b = OX_BUF_INIT;
-    ox_payload_put_header(&b, "shop", "orders", 1);
+    ox_record_put_header(&b, "shop", "orders", 1);
     ox_buf_puts(&b, "{\"a\":1}");
     ox_payload_view v;
-    assert_int_equal(ox_payload_decode(b.data, (uint32_t)b.len, &v), 0);
+    assert_int_equal(ox_record_decode(b.data, (uint32_t)b.len, &v), 0);
     assert_int_equal(v.db_len, 4);
     assert_memory_equal(v.db, "shop", 4);
     assert_int_equal(v.table_len, 6);
@@ -77,11 +78,11 @@ static void test_payload(void **state)
     assert_int_equal(v.json_len, 7);
     assert_memory_equal(v.json, "{\"a\":1}", 7);
     for (uint32_t cut = 0; cut < 12; cut++)
-        assert_int_equal(ox_payload_decode(b.data, cut, &v), OX_ECORRUPT);
+        assert_int_equal(ox_record_decode(b.data, cut, &v), OX_ECORRUPT);
     ox_buf_reset(&b);
-    ox_payload_put_header(&b, NULL, NULL, 6);
+    ox_record_put_header(&b, NULL, NULL, 6);
     assert_int_equal(b.len, 3);
-    assert_int_equal(ox_payload_decode(b.data, 3, &v), 0);
+    assert_int_equal(ox_record_decode(b.data, 3, &v), 0);
     assert_int_equal(v.db_len + v.table_len + v.json_len, 0);
     assert_int_equal(v.op, 6);
     ox_buf_free(&b);
@@ -104,13 +105,14 @@ static void test_payload_names(void **state)
     ox_change_target tg[2] = {{"ddl", "a", "other", "a2"}, {"ddl", "b", NULL, NULL}};
     ox_change c = {.op = OX_OP_DDL, .db = "ddl", .table = "a", .ntargets = 2, .targets = tg};
     ox_buf b = OX_BUF_INIT, names = OX_BUF_INIT;
-    ox_payload_encode(&b, &c);
+    ox_record_put_change_header(&b, &c, c.op);
+    ox_render_json(NULL, &c, &b);
     ox_payload_view v;
-    assert_int_equal(ox_payload_decode(b.data, (uint32_t)b.len, &v), 0);
+    assert_int_equal(ox_record_decode(b.data, (uint32_t)b.len, &v), 0);
     assert_int_equal(v.op, OX_OP_DDL);
     assert_int_equal(v.nnames, 2);
     assert_true(v.json_len > 2 && v.json[0] == '{' && v.json[v.json_len - 1] == '}');
-    (void)ox_payload_any_name(&v, collect, &names);
+    (void)ox_record_any_name(&v, collect, &names);
     ox_buf_putc(&names, '\0');
     assert_string_equal((char *)names.data, "ddl.a;other.a2;ddl.b;");
     /* The change-side enumeration gives the same names. */
@@ -132,19 +134,20 @@ static void test_payload_names(void **state)
     /* Every cut of the name list is corrupt, never an overrun. */
     size_t hdr = (size_t)((const uint8_t *)v.json - b.data);
     for (uint32_t cut = 0; cut < hdr; cut++)
-        assert_int_equal(ox_payload_decode(b.data, cut, &v), OX_ECORRUPT);
+        assert_int_equal(ox_record_decode(b.data, cut, &v), OX_ECORRUPT);
     /* One target without a rename: no list, the old layout. */
     c.ntargets = 1;
     tg[0].new_db = tg[0].new_table = NULL;
     ox_buf_reset(&b);
-    ox_payload_encode(&b, &c);
+    ox_record_put_change_header(&b, &c, c.op);
+    ox_render_json(NULL, &c, &b);
     assert_int_equal(b.data[1 + 3 + 1 + 1], OX_OP_DDL);
-    assert_int_equal(ox_payload_decode(b.data, (uint32_t)b.len, &v), 0);
+    assert_int_equal(ox_record_decode(b.data, (uint32_t)b.len, &v), 0);
     assert_int_equal(v.nnames, 0);
     /* A position record keeps its op. */
     ox_buf_reset(&b);
-    ox_payload_put_header(&b, NULL, NULL, OX_PAYLOAD_POSITION);
-    assert_int_equal(ox_payload_decode(b.data, (uint32_t)b.len, &v), 0);
+    ox_record_put_header(&b, NULL, NULL, OX_PAYLOAD_POSITION);
+    assert_int_equal(ox_record_decode(b.data, (uint32_t)b.len, &v), 0);
     assert_int_equal(v.op, OX_PAYLOAD_POSITION);
     ox_buf_free(&b);
     ox_buf_free(&names);

@@ -5,11 +5,37 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * libmariadb's private <ma_pvio.h>, pinned to the 3.3 series (issue 11). Why:
+ * reading a packet header, libmariadb reads ahead up to 16 KiB into
+ * pvio->cache, bytes that poll() on the socket cannot see. Waiting for the
+ * next event with a bound (ox_mysql_dump_read) must know whether such bytes
+ * are there, or an event that has already arrived waits for the next bytes
+ * on the wire (up to a heartbeat later). libmariadb 3.3's public API cannot
+ * say: mysql_net_read_packet and mariadb_rpl_fetch block, and
+ * MYSQL_OPT_READ_TIMEOUT ends the connection when it fires. So this file
+ * reads the three cache fields of MARIADB_PVIO and nothing else private
+ * (TLS is asked with the public mysql_get_ssl_cipher). The build fails on
+ * another series or layout (below), and ox_mysql_dump_session refuses a
+ * run-time library of another series (ox_mysql_client_check). Moving to a
+ * new series: check the fields in its ma_pvio.h and ma_pvio.c's
+ * ma_pvio_cache_read, then update the pin and docs/architecture.md.
+ */
 #include <ma_pvio.h>
+#include <mariadb_version.h>
+
+#define OX_MARIADB_SERIES "3.3."
+#if MARIADB_PACKAGE_VERSION_ID < 30300 || MARIADB_PACKAGE_VERSION_ID >= 30400
+#error "ox_mysql_dump.c reads MARIADB_PVIO's read-ahead cache, checked for libmariadb 3.3 only"
+#endif
+_Static_assert(offsetof(MARIADB_PVIO, cache) == 8 && offsetof(MARIADB_PVIO, cache_pos) == 16 &&
+                   offsetof(MARIADB_PVIO, cache_size) == 24,
+               "MARIADB_PVIO's read-ahead cache moved: check ma_pvio.h and update the pin");
 
 #include "ox_mysql_conn.h"
 #include "ox_url.h"
@@ -52,10 +78,31 @@ static int send_cmd(MYSQL *m, const ox_source_config *cfg, int cmd, const ox_buf
     return 0;
 }
 
+int ox_mysql_client_check(ox_errbuf *eb)
+{
+    const char *have = mysql_get_client_info();
+    if (have == NULL || strncmp(have, OX_MARIADB_SERIES, strlen(OX_MARIADB_SERIES)) != 0)
+        return ox_errf(eb, OX_ECONFIG,
+                       "libmariadb %s is loaded but oxbow was built for %s (the binlog dump "
+                       "reads its read-ahead buffer): rebuild oxbow against this libmariadb",
+                       have ? have : "(unknown)", MARIADB_PACKAGE_VERSION);
+    return 0;
+}
+
+/* Bytes libmariadb has read from the socket but not yet returned (pinned
+ * private fields, see the top of this file). */
+static bool read_ahead(MYSQL *m)
+{
+    MARIADB_PVIO *pv = m->net.pvio;
+    return pv && pv->cache && pv->cache_pos < pv->cache + pv->cache_size;
+}
+
 int ox_mysql_dump_session(MYSQL *m, const ox_source_config *cfg, bool mariadb, int heartbeat_ms,
                           ox_errbuf *eb)
 {
     int rc;
+    if ((rc = ox_mysql_client_check(eb)) != 0)
+        return rc;
     /* Tell the server we understand checksums: without this a server with
      * binlog_checksum=CRC32 refuses to send to an old-style replica. */
     if ((rc = ox_mysql_exec(m, cfg, "SET @master_binlog_checksum = @@global.binlog_checksum",
@@ -158,105 +205,6 @@ int ox_mysql_dump_gtid_mariadb(MYSQL *m, const ox_source_config *cfg, const char
     return ox_mysql_dump_filepos(m, cfg, "", 4, server_id, flags, eb);
 }
 
-/* Parses a UUID (32 hex digits, dashes ignored) at *pp into 16 bytes. */
-static int parse_uuid(const char **pp, uint8_t out[16])
-{
-    const char *p = *pp;
-    int n = 0;
-    while (n < 32 && *p && *p != ':') {
-        if (*p == '-') {
-            p++;
-            continue;
-        }
-        int v = ox_hexval((unsigned char)*p);
-        if (v < 0)
-            return -1;
-        if (n % 2 == 0)
-            out[n / 2] = (uint8_t)(v << 4);
-        else
-            out[n / 2] |= (uint8_t)v;
-        n++;
-        p++;
-    }
-    if (n != 32)
-        return -1;
-    *pp = p;
-    return 0;
-}
-
-static int parse_u64(const char **pp, uint64_t *out)
-{
-    const char *p = *pp;
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(p, &end, 10);
-    if (errno || v == 0)
-        return -1;
-    *out = v;
-    *pp = end;
-    return 0;
-}
-
-static const char *skip_ws(const char *p)
-{
-    while (*p && isspace((unsigned char)*p))
-        p++;
-    return p;
-}
-
-int ox_mysql_gtid_set_encode(const char *text, ox_buf *out, ox_errbuf *eb)
-{
-    size_t start = out->len;
-    put_u64(out, 0); /* n_sids, patched below */
-    uint64_t nsids = 0;
-    const char *p = skip_ws(text);
-    while (*p) {
-        const char *elem = p;
-        uint8_t uuid[16];
-        if (parse_uuid(&p, uuid) != 0)
-            goto bad;
-        ox_buf_put(out, uuid, 16);
-        size_t nint_at = out->len;
-        put_u64(out, 0);
-        uint64_t nint = 0;
-        while (*p == ':') {
-            p++;
-            uint64_t a, b;
-            if (parse_u64(&p, &a) != 0)
-                goto bad;
-            b = a;
-            if (*p == '-') {
-                p++;
-                if (parse_u64(&p, &b) != 0 || b < a)
-                    goto bad;
-            }
-            put_u64(out, a);
-            put_u64(out, b + 1);
-            nint++;
-        }
-        if (nint == 0)
-            goto bad;
-        for (int i = 0; i < 8; i++)
-            out->data[nint_at + i] = (uint8_t)(nint >> (8 * i));
-        nsids++;
-        p = skip_ws(p);
-        if (*p == ',')
-            p = skip_ws(p + 1);
-        else if (*p)
-            goto bad;
-        continue;
-    bad:
-        out->len = start;
-        return ox_errf(eb, OX_EINVAL, "bad MySQL GTID set near '%.40s' (want uuid:1-5:7,...)",
-                       elem);
-    }
-    for (int i = 0; i < 8; i++)
-        out->data[start + i] = (uint8_t)(nsids >> (8 * i));
-    return 0;
-}
-
 int ox_mysql_dump_gtid_mysql(MYSQL *m, const ox_source_config *cfg, const char *gtid_set,
                              uint32_t server_id, uint16_t flags, ox_errbuf *eb)
 {
@@ -281,16 +229,14 @@ int ox_mysql_dump_gtid_mysql(MYSQL *m, const ox_source_config *cfg, const char *
 
 bool ox_mysql_dump_ready(MYSQL *m)
 {
-    MARIADB_PVIO *pv = m->net.pvio;
-    if (!pv)
+    if (!m->net.pvio)
         return true;
-    /* Bytes already in libmariadb's read-ahead cache. */
-    if (pv->cache && pv->cache_pos < pv->cache + pv->cache_size)
+    if (read_ahead(m))
         return true;
     /* TLS buffers decrypted bytes where poll() cannot see them: say "not
      * ready", so that poll() returns what it has; the next read, which
      * blocks at most one heartbeat period, picks them up. */
-    if (pv->ctls)
+    if (mysql_get_ssl_cipher(m) != NULL)
         return false;
     struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
     return poll(&pfd, 1, 0) > 0;
@@ -299,8 +245,7 @@ bool ox_mysql_dump_ready(MYSQL *m)
 int ox_mysql_dump_read(MYSQL *m, const ox_source_config *cfg, int timeout_ms, const uint8_t **ev,
                        size_t *len, ox_errbuf *eb)
 {
-    MARIADB_PVIO *pv = m->net.pvio;
-    bool buffered = pv && ((pv->cache && pv->cache_pos < pv->cache + pv->cache_size) || pv->ctls);
+    bool buffered = read_ahead(m) || mysql_get_ssl_cipher(m) != NULL;
     if (!buffered && timeout_ms >= 0) {
         struct pollfd pfd = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
         int n;

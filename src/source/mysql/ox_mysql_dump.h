@@ -32,6 +32,7 @@
 
 #include <mysql.h>
 
+#include "ox_binlog_stream.h" /* ox_mysql_gtid_set_encode */
 #include "ox_buf.h"
 #include "ox_err.h"
 #include "ox_source.h"
@@ -47,6 +48,11 @@
  */
 int ox_mysql_dump_session(MYSQL *m, const ox_source_config *cfg, bool mariadb, int heartbeat_ms,
                           ox_errbuf *eb);
+
+/* OX_ECONFIG, saying why, unless the libmariadb loaded at run time is of the
+ * series whose private read-ahead fields this file was built for (see
+ * ox_mysql_dump.c); ox_mysql_dump_session calls it. */
+int ox_mysql_client_check(ox_errbuf *eb);
 
 /* Registers as a replica (COM_REGISTER_SLAVE): shows in SHOW SLAVE HOSTS. */
 int ox_mysql_register_replica(MYSQL *m, const ox_source_config *cfg, uint32_t server_id,
@@ -66,13 +72,6 @@ int ox_mysql_dump_gtid_mariadb(MYSQL *m, const ox_source_config *cfg, const char
  * "uuid:1-5:7,uuid2:1-3"): the server sends every transaction not in it. */
 int ox_mysql_dump_gtid_mysql(MYSQL *m, const ox_source_config *cfg, const char *gtid_set,
                              uint32_t server_id, uint16_t flags, ox_errbuf *eb);
-
-/*
- * Encodes a MySQL GTID set text into the binary form above (appended to
- * out). Accepts whitespace and newlines between elements. Returns 0 or
- * OX_EINVAL naming the offending text.
- */
-int ox_mysql_gtid_set_encode(const char *text, ox_buf *out, ox_errbuf *eb);
 
 /*
  * Waits up to timeout_ms (<0: forever; on TLS connections the read blocks

@@ -21,10 +21,11 @@
 #include "ox_mysql_schema.h"
 #include "ox_mysql_schema_hist.h"
 #include "ox_mysql_start.h"
+#include "ox_time.h"
 
+/* Reconnect backoff (ox_time.h): the figures docs/store.md promises. */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   5000
-#define GIVE_UP_MS       60000
 #define POLL_BATCH       8192 /* changes per poll() before returning */
 
 struct mysql_source {
@@ -73,7 +74,9 @@ struct mysql_source {
     /* Reconnect state. */
     bool down;
     int64_t down_since_ms, retry_at_ms, last_rx_ms;
-    int backoff_ms;
+    ox_backoff retry;
+    uint32_t attempts;  /* failed reconnect attempts since down */
+    ox_errbuf down_why; /* why the link went down, then the last attempt's error */
     bool eof;
 
     /* The caller's callbacks during one poll(). */
@@ -83,29 +86,6 @@ struct mysql_source {
     ox_mysql_source_stats stats;
     ox_errbuf hist_err; /* a history error inside on_change */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 static struct mysql_source *S(ox_source *s)
 {
@@ -151,6 +131,7 @@ static int my_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (!cfg || !cfg->user)
         return ox_errf(eb, OX_EINVAL, "mysql source: a user is required");
     struct mysql_source *m = ox_xcalloc(1, sizeof *m);
+    ox_backoff_init(&m->retry, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     m->base.ops = &ox_mysql_source_ops;
     m->cfg = *cfg;
     m->cfg.host = m->host = ox_xstrdup(cfg->host ? cfg->host : "127.0.0.1");
@@ -161,6 +142,7 @@ static int my_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (!m->cfg.port)
         m->cfg.port = 3306;
     m->server_id = cfg->server_id ? cfg->server_id : 1000000000u + (uint32_t)(getpid() % 1000000);
+    m->nonblock = cfg->until_end != 0;
     if (ox_binlog_decoder_create(&m->dec) != 0) {
         free(m->host);
         free(m->user);
@@ -209,10 +191,10 @@ static void my_close(ox_source *s)
 static int measure_clock(struct mysql_source *m, ox_errbuf *eb)
 {
     char buf[64];
-    int64_t t0 = wall_ms();
+    int64_t t0 = ox_time_wall_ms();
     int rc = ox_mysql_query_value(m->conn, &m->cfg, "SELECT UNIX_TIMESTAMP(NOW(6))", buf,
                                   sizeof buf, eb);
-    int64_t t1 = wall_ms();
+    int64_t t1 = ox_time_wall_ms();
     if (rc != 0)
         return rc;
     double server = strtod(buf, NULL);
@@ -461,7 +443,7 @@ static int connect_and_dump(struct mysql_source *m, const ox_source_start *from,
     } else {
         goto fail;
     }
-    m->last_rx_ms = now_ms();
+    m->last_rx_ms = ox_time_mono_ms();
     free(logs);
     return 0;
 fail:
@@ -634,7 +616,7 @@ static int on_change(void *arg, const ox_change *c)
     case OX_OP_HEARTBEAT:
         if (c->timestamp == 0) {
             hb = *c;
-            hb.timestamp = (wall_ms() + m->clock_offset_ms) / 1000;
+            hb.timestamp = (ox_time_wall_ms() + m->clock_offset_ms) / 1000;
             c = &hb;
         }
         break;
@@ -686,9 +668,11 @@ static int handle_event(struct mysql_source *m, const uint8_t *ev, size_t len, o
     return rc;
 }
 
-/* The connection is gone: drop the partial transaction and plan a retry. */
-static void go_down(struct mysql_source *m, ox_reset_fn reset)
+/* The connection is gone (why: the text for state()): drop the partial
+ * transaction and plan a retry at once. */
+static void go_down(struct mysql_source *m, ox_reset_fn reset, const char *why)
 {
+    ox_errf(&m->down_why, OX_ECONN, "%s", why);
     if (m->in_txn && reset)
         reset(m->arg);
     m->in_txn = false;
@@ -702,22 +686,24 @@ static void go_down(struct mysql_source *m, ox_reset_fn reset)
     drop_conn(m);
     m->have_pending = false;
     m->down = true;
-    m->down_since_ms = now_ms();
+    m->down_since_ms = ox_time_mono_ms();
     m->retry_at_ms = m->down_since_ms;
-    m->backoff_ms = BACKOFF_FIRST_MS;
+    m->attempts = 0;
+    ox_backoff_reset(&m->retry);
 }
 
-/* Retries until connected, deadline (OX_EAGAIN), give-up or a permanent
- * error. */
+/* Retries until connected, the deadline (OX_EAGAIN) or an error retrying
+ * cannot fix; a link that is only unreachable is retried for ever (the
+ * store shows it as down meanwhile, through state()). */
 static int try_reconnect(struct mysql_source *m, int64_t deadline, ox_errbuf *eb)
 {
     for (;;) {
-        int64_t t = now_ms();
+        int64_t t = ox_time_mono_ms();
         if (t < m->retry_at_ms) {
             if (deadline <= t)
                 return OX_EAGAIN;
-            sleep_ms((m->retry_at_ms < deadline ? m->retry_at_ms : deadline) - t);
-            if (now_ms() < m->retry_at_ms)
+            ox_time_sleep_ms((m->retry_at_ms < deadline ? m->retry_at_ms : deadline) - t, 0);
+            if (ox_time_mono_ms() < m->retry_at_ms)
                 return OX_EAGAIN;
         }
         ox_errbuf why;
@@ -732,11 +718,9 @@ static int try_reconnect(struct mysql_source *m, int64_t deadline, ox_errbuf *eb
         }
         if (rc != OX_ECONN && rc != OX_ETIMEDOUT)
             return ox_errf(eb, rc, "%s", why.msg);
-        if (now_ms() - m->down_since_ms >= GIVE_UP_MS)
-            return ox_errf(eb, rc, "gave up reconnecting after %d s: %s", GIVE_UP_MS / 1000,
-                           why.msg);
-        m->retry_at_ms = now_ms() + m->backoff_ms;
-        m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->backoff_ms * 2;
+        m->down_why = why;
+        m->attempts++;
+        m->retry_at_ms = ox_time_mono_ms() + ox_backoff_fail(&m->retry);
     }
 }
 
@@ -749,7 +733,7 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
     m->fn = fn;
     m->arg = arg;
     m->delivered = 0;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = ox_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int rc;
     if (m->have_pending) {
         m->have_pending = false;
@@ -772,7 +756,7 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             }
             continue;
         }
-        int64_t t = now_ms();
+        int64_t t = ox_time_mono_ms();
         if (m->delivered >= POLL_BATCH || (m->delivered && !ox_mysql_dump_ready(m->conn)))
             return 0;
         int wait = m->delivered ? 0 : (int)(deadline > t ? deadline - t : 0);
@@ -781,7 +765,11 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         if (m->cfg.heartbeat_ms > 0 && !m->nonblock) {
             int64_t limit = ox_source_dead_after_ms(m->cfg.heartbeat_ms);
             if (t - m->last_rx_ms > limit) {
-                go_down(m, reset);
+                char why[96];
+                snprintf(why, sizeof why,
+                         "nothing (not even a heartbeat) for %" PRId64 " ms: the link is dead",
+                         t - m->last_rx_ms);
+                go_down(m, reset, why);
                 continue;
             }
             if (wait > m->last_rx_ms + limit - t)
@@ -792,8 +780,13 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         ox_errbuf why;
         rc = ox_mysql_dump_read(m->conn, &m->cfg, wait, &ev, &len, &why);
         if (rc == OX_EAGAIN) {
-            if (now_ms() >= deadline)
+            if (ox_time_mono_ms() >= deadline)
                 return m->delivered ? 0 : OX_EAGAIN;
+            continue;
+        }
+        if (rc == OX_ECLOSED && !m->nonblock) {
+            /* A replica's dump ends only when the server shuts down. */
+            go_down(m, reset, "the server ended the binlog dump (shut down or restarting)");
             continue;
         }
         if (rc == OX_ECLOSED) {
@@ -801,22 +794,33 @@ static int my_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             continue;
         }
         if (rc == OX_ECONN) {
-            go_down(m, reset);
+            go_down(m, reset, why.msg);
             continue;
         }
         if (rc != 0)
             return ox_errf(eb, rc, "%s", why.msg);
-        m->last_rx_ms = now_ms();
+        m->last_rx_ms = ox_time_mono_ms();
         if ((rc = handle_event(m, ev, len, eb)) != 0) {
             /* The schema connection lost the server (it restarted): the
              * event was not delivered; resume from the last transaction. */
             if (rc == OX_ECONN) {
-                go_down(m, reset);
+                go_down(m, reset, eb ? eb->msg : "the schema connection was lost");
                 continue;
             }
             return rc;
         }
     }
+}
+
+static void my_state(ox_source *s, ox_source_state *out, ox_errbuf *why)
+{
+    struct mysql_source *m = S(s);
+    out->down = m->down;
+    out->down_for_ms = m->down ? ox_time_mono_ms() - m->down_since_ms : 0;
+    out->attempts = m->down ? m->attempts : 0;
+    out->reconnects = m->stats.reconnects;
+    if (why)
+        *why = m->down ? m->down_why : (ox_errbuf){{0}};
 }
 
 static void my_schema_counters(ox_source *s, uint64_t *mismatches, uint64_t *unknown)
@@ -834,4 +838,5 @@ const struct ox_source_ops ox_mysql_source_ops = {
     .poll = my_poll,
     .close = my_close,
     .schema_counters = my_schema_counters,
+    .state = my_state,
 };

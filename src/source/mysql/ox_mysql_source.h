@@ -22,15 +22,16 @@
  * measured at connect (SELECT UNIX_TIMESTAMP(NOW(6)) against the local clock
  * at the midpoint of the round trip), so an idle source still shows a fresh
  * delay. If nothing at all (not even a heartbeat) arrives for
- * max(3 * heartbeat_ms, 5 s), the connection is treated as lost.
+ * ox_source_dead_after_ms(heartbeat_ms), the connection is treated as lost.
  *
- * Reconnects: when the connection drops (server restart, network), poll()
- * calls reset() if a transaction was open, resets the decoder and reconnects
- * with exponential backoff (100 ms doubling to 5 s between attempts), dumping
+ * Reconnects: when the connection drops (server restart or shutdown,
+ * network, dead link), poll() calls reset() if a transaction was open,
+ * resets the decoder and reconnects with ox_time.h's backoff (100 ms doubling
+ * to 5 s between attempts, reported through ops->state), dumping
  * again from the position right after the last complete transaction (the
  * next_offset of the last COMMIT, or of the last DDL outside a
- * transaction). Attempts stop after 60 s of continuous failure, and at once
- * for errors retrying cannot fix (purged binlog, privileges, binlog_format,
+ * transaction). An unreachable server is retried for ever; attempts stop at
+ * once for errors retrying cannot fix (purged binlog, privileges, binlog_format,
  * authentication). While waiting for the next attempt poll() returns
  * OX_EAGAIN when its timeout ends.
  *
@@ -42,8 +43,9 @@
  *   OX_ECONFIG binlog off, or binlog_format not ROW
  *   OX_EGONE   the start position was purged (error 1236 or not in SHOW
  *              BINARY LOGS)
- *   OX_ECONN   host unreachable / connection refused / lost for good
- *   OX_ECLOSED end of the binlog in non-blocking mode
+ *   OX_ECONN   host unreachable / connection refused at start()
+ *   OX_ECLOSED end of the binlog in non-blocking mode (in blocking mode the
+ *              server ends the dump only when it shuts down: a reconnect)
  *
  * Thread: one thread at a time. Never logs.
  */

@@ -10,42 +10,6 @@
 #include "ox_mysql_conn.h"
 #include "ox_mysql_dump.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-int ox_ev_header_parse(const uint8_t *ev, size_t len, ox_ev_header *h)
-{
-    if (len < OX_EV_HEADER_LEN)
-        return OX_ETRUNC;
-    h->timestamp = rd32(ev);
-    h->type = ev[4];
-    h->server_id = rd32(ev + 5);
-    h->size = rd32(ev + 9);
-    h->log_pos = rd32(ev + 13);
-    h->flags = (uint16_t)(ev[17] | ev[18] << 8);
-    return 0;
-}
-
-int ox_ev_rotate_parse(const uint8_t *ev, size_t len, bool checksum, char *name, size_t cap,
-                       uint64_t *pos)
-{
-    size_t end = len - (checksum ? 4 : 0);
-    if (len < OX_EV_HEADER_LEN + 8 + (checksum ? 4 : 0))
-        return OX_ECORRUPT;
-    const uint8_t *p = ev + OX_EV_HEADER_LEN;
-    *pos = (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-    size_t n = end - OX_EV_HEADER_LEN - 8;
-    if (n == 0 || n >= cap)
-        return OX_ECORRUPT;
-    memcpy(name, p + 8, n);
-    name[n] = '\0';
-    if (memchr(name, '\0', n))
-        return OX_ECORRUPT;
-    return 0;
-}
-
 int ox_mysql_list_binlogs(MYSQL *m, const ox_source_config *cfg, ox_mysql_binlog **out, size_t *n,
                           ox_errbuf *eb)
 {

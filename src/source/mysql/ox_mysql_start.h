@@ -15,32 +15,9 @@
 
 #include <mysql.h>
 
+#include "ox_binlog_stream.h" /* ox_ev_header */
 #include "ox_err.h"
 #include "ox_source.h"
-
-/* Binlog v4 event header: 19 bytes. */
-#define OX_EV_HEADER_LEN   19
-#define OX_EV_ROTATE       4
-#define OX_EV_FORMAT_DESC  15
-#define OX_EV_HEARTBEAT    27
-#define OX_EV_ARTIFICIAL_F 0x20
-
-typedef struct ox_ev_header {
-    uint32_t timestamp;
-    uint8_t type;
-    uint32_t server_id;
-    uint32_t size;
-    uint32_t log_pos;
-    uint16_t flags;
-} ox_ev_header;
-
-/* Reads the header of an event of len bytes; OX_ETRUNC if too short. */
-int ox_ev_header_parse(const uint8_t *ev, size_t len, ox_ev_header *h);
-
-/* Parses a ROTATE event (checksum: whether it ends with 4 CRC bytes) into the
- * next file's name and position. Returns 0 or OX_ECORRUPT. */
-int ox_ev_rotate_parse(const uint8_t *ev, size_t len, bool checksum, char *name, size_t cap,
-                       uint64_t *pos);
 
 typedef struct ox_mysql_binlog {
     char name[256];

@@ -14,26 +14,36 @@
 #include "ox_alloc.h"
 #include "ox_filter.h"
 #include "ox_pq.h"
+#include "ox_pg_stream.h"
 #include "ox_pgoutput.h"
+#include "ox_time.h"
 
+/* Reconnect backoff (ox_time.h): the figures docs/store.md promises. */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   5000
-#define GIVE_UP_MS       60000
 #define POLL_BATCH       8192 /* changes per poll() before returning */
 #define STATUS_EVERY_MS  1000
 #define BUSY_WAIT_MS     10000 /* how long a slot held by a dying walsender may stay busy */
+#define BUSY_GIVE_UP_MS  60000 /* a reconnect finding the slot held by another process */
 #define PUB_CHECK_MS     3000  /* how often the publication is compared with the lists */
 #define CLOCK_EVERY      64    /* frames between clock reads while data flows */
 #define NAP_AFTER        16    /* changes per poll that mean the stream is busy */
-#define NAP_US           1000  /* how long a busy stream is left to fill the socket */
+#define NAP_MS           1     /* how long a busy stream is left to fill the socket */
+
+/* Microseconds since 2000-01-01, the protocol's clock. */
+static int64_t pg_now_us(void)
+{
+    return ox_time_wall_us() - (int64_t)OX_PG_EPOCH_UNIX * 1000000;
+}
 
 struct pg_source {
     struct ox_source base; /* first: ox_source* <-> pg_source* */
     ox_source_config cfg;  /* strings below are our copies */
-    char *host, *user, *password, *database, *whitelist;
+    char *host, *user, *password, *database, *whitelist, *spill_dir;
     char slot[64], publication[64];
     PGconn *conn;
     ox_pgoutput *dec;
+    ox_pg_stream *st; /* streamed transactions (NULL: streaming not requested) */
     int server_version;
 
     bool started;
@@ -59,36 +69,14 @@ struct pg_source {
 
     bool down;
     int64_t down_since_ms, retry_at_ms;
-    int backoff_ms;
+    ox_backoff retry;
+    uint32_t attempts;   /* failed reconnect attempts since down */
+    uint64_t reconnects; /* since open */
 
     ox_change_fn fn;
     void *arg;
     uint64_t delivered;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Microseconds since 2000-01-01, the protocol's clock. */
-static int64_t pg_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((int64_t)ts.tv_sec - OX_PG_EPOCH_UNIX) * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 static struct pg_source *P(ox_source *s)
 {
@@ -188,6 +176,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     if (rc != 0)
         return rc;
     struct pg_source *p = ox_xcalloc(1, sizeof *p);
+    ox_backoff_init(&p->retry, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     if ((rc = names_from(cfg, p->slot, p->publication, eb)) != 0) {
         free(p);
         return rc;
@@ -202,6 +191,7 @@ static int pg_open(const ox_source_config *cfg, ox_source **out, ox_errbuf *eb)
     p->cfg.publication = p->publication;
     p->cfg.name = NULL;
     p->cfg.whitelist = p->whitelist = dup_or_null(cfg->whitelist);
+    p->cfg.spill_dir = p->spill_dir = dup_or_null(cfg->spill_dir);
     p->cfg.tls_ca = NULL;
     if (!p->cfg.port)
         p->cfg.port = 5432;
@@ -235,6 +225,8 @@ static void pg_close(ox_source *s)
     }
     drop_conn(p);
     ox_pgoutput_free(p->dec);
+    ox_pg_stream_free(p->st);
+    free(p->spill_dir);
     if (p->password)
         memset(p->password, 0, strlen(p->password));
     free(p->host);
@@ -508,7 +500,8 @@ static int check_publication(struct pg_source *p, PGconn *c, ox_errbuf *eb)
                           ox_errf(eb, OX_ECONFIG,
                                   "publication %s was dropped at %s:%u behind the store's back: "
                                   "changes since then were not published to the store; recreate "
-                                  "it and re-read the tables from a snapshot",
+                                  "it (the store then resumes by itself, skipping the WAL written "
+                                  "meanwhile) and re-read the tables from a snapshot",
                                   p->publication, p->host, (unsigned)p->cfg.port),
                           eb);
     if (all)
@@ -600,8 +593,9 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                         ox_errf(eb, OX_ECONFIG,
                                 "publication %s does not exist at %s:%u (dropped behind the "
                                 "store's back?): changes since then were not published to the "
-                                "store; recreate it (CREATE PUBLICATION %s ...) and re-read the "
-                                "tables from a snapshot",
+                                "store; recreate it (CREATE PUBLICATION %s ...: the store then "
+                                "resumes by itself, skipping the WAL written meanwhile) and "
+                                "re-read the tables from a snapshot",
                                 p->publication, p->host, (unsigned)p->cfg.port, p->publication),
                         eb);
         goto done;
@@ -612,7 +606,7 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
     if (have_pub && (rc = check_publication(p, c, eb)) != 0)
         goto done;
     if (have_pub)
-        p->pub_checked_ms = now_ms();
+        p->pub_checked_ms = ox_time_mono_ms();
     if (!have_pub) {
         ox_buf sql = OX_BUF_INIT;
         /* The name was checked to be [a-z0-9_]: quoting it is enough. */
@@ -634,15 +628,15 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
         }
     }
     struct slot_state ss;
-    int64_t busy_until = now_ms() + BUSY_WAIT_MS;
+    int64_t busy_until = ox_time_mono_ms() + BUSY_WAIT_MS;
     for (;;) {
         if ((rc = read_slot(p, c, &ss, eb)) != 0)
             goto done;
         /* A walsender of a store that just died may still hold the slot
          * until it notices the closed socket. */
-        if (!ss.exists || !ss.active || now_ms() > busy_until)
+        if (!ss.exists || !ss.active || ox_time_mono_ms() > busy_until)
             break;
-        sleep_ms(100);
+        ox_time_sleep_ms(100, 0);
     }
     if (!ss.exists && position) {
         rc = ox_errf(eb, OX_EGONE,
@@ -712,21 +706,41 @@ static int send_status(struct pg_source *p, bool reply, ox_errbuf *eb)
         return ox_errf(eb, OX_ECONN, "sending a status update to %s:%u: %s", p->host,
                        (unsigned)p->cfg.port, PQerrorMessage(p->conn));
     p->sent_flush = flush;
-    p->last_status_ms = now_ms();
+    p->last_status_ms = ox_time_mono_ms();
+    return 0;
+}
+
+/* Streaming (PostgreSQL 14+, with a spill directory): the server sends a
+ * large transaction while it runs instead of decoding it to its own disk;
+ * ox_pg_stream keeps it until its commit (docs/pg_capture.md). */
+static int stream_setup(struct pg_source *p, ox_errbuf *eb)
+{
+    if (p->server_version < 140000 || !p->spill_dir)
+        return 0;
+    if (!p->st) {
+        int rc = ox_pg_stream_create(p->spill_dir, &p->st, eb);
+        if (rc != 0)
+            return rc;
+    }
+    ox_pg_stream_reset(p->st);
     return 0;
 }
 
 static int start_stream(struct pg_source *p, ox_errbuf *eb)
 {
-    int rc = connect_pg(p, true, &p->conn, eb);
+    int rc = stream_setup(p, eb);
     if (rc != 0)
         return rc;
-    char lsn[24], sql[320];
+    if ((rc = connect_pg(p, true, &p->conn, eb)) != 0)
+        return rc;
+    char lsn[24], sql[360];
     ox_pg_lsn_format(p->resume_lsn, lsn);
     snprintf(sql, sizeof sql,
              "START_REPLICATION SLOT \"%s\" LOGICAL %s (proto_version '%d', publication_names "
-             "'\"%s\"')",
-             p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication);
+             "'\"%s\"'%s%s)",
+             p->slot, lsn, p->server_version >= 140000 ? 2 : 1, p->publication,
+             p->st ? ", streaming 'on'" : "",
+             p->server_version >= 140000 ? ", messages 'true'" : "");
     PGresult *r = PQexec(p->conn, sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_BOTH) {
         rc = result_error(p, r, "START_REPLICATION", eb);
@@ -737,7 +751,7 @@ static int start_stream(struct pg_source *p, ox_errbuf *eb)
     PQclear(r);
     ox_pgoutput_reset(p->dec);
     p->skipping = false;
-    p->last_rx_ms = now_ms();
+    p->last_rx_ms = ox_time_mono_ms();
     p->idle_end = 0;
     return send_status(p, true, eb);
 }
@@ -831,23 +845,25 @@ static void go_down(struct pg_source *p, ox_reset_fn reset, ox_source_fault kind
     if (ox_pgoutput_in_txn(p->dec) && !p->skipping && reset)
         reset(p->arg);
     ox_pgoutput_reset(p->dec);
+    ox_pg_stream_reset(p->st);
     p->skipping = false;
     drop_conn(p);
     p->down = true;
-    p->down_since_ms = now_ms();
+    p->down_since_ms = ox_time_mono_ms();
     p->retry_at_ms = p->down_since_ms;
-    p->backoff_ms = BACKOFF_FIRST_MS;
+    p->attempts = 0;
+    ox_backoff_reset(&p->retry);
 }
 
 static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
 {
     for (;;) {
-        int64_t t = now_ms();
+        int64_t t = ox_time_mono_ms();
         if (t < p->retry_at_ms) {
             if (deadline <= t)
                 return OX_EAGAIN;
-            sleep_ms((p->retry_at_ms < deadline ? p->retry_at_ms : deadline) - t);
-            if (now_ms() < p->retry_at_ms)
+            ox_time_sleep_ms((p->retry_at_ms < deadline ? p->retry_at_ms : deadline) - t, 0);
+            if (ox_time_mono_ms() < p->retry_at_ms)
                 return OX_EAGAIN;
         }
         ox_errbuf why;
@@ -858,15 +874,17 @@ static int try_reconnect(struct pg_source *p, int64_t deadline, ox_errbuf *eb)
         if (rc == 0) {
             p->down = false;
             p->fault = OX_SOURCE_FAULT_NONE;
+            p->reconnects++;
             return 0;
         }
         if (rc != OX_ECONN && rc != OX_ETIMEDOUT && rc != OX_EBUSY)
             return ox_errf(eb, rc, "%s", why.msg);
-        if (now_ms() - p->down_since_ms >= GIVE_UP_MS)
-            return ox_errf(eb, rc, "gave up reconnecting after %d s: %s", GIVE_UP_MS / 1000,
-                           why.msg);
-        p->retry_at_ms = now_ms() + p->backoff_ms;
-        p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+        /* Unreachable is retried for ever (the fault stays the cause); a
+         * slot another process holds, only for BUSY_GIVE_UP_MS. */
+        if (rc == OX_EBUSY && ox_time_mono_ms() - p->down_since_ms >= BUSY_GIVE_UP_MS)
+            return ox_errf(eb, rc, "%s", why.msg);
+        p->attempts++;
+        p->retry_at_ms = ox_time_mono_ms() + ox_backoff_fail(&p->retry);
     }
 }
 
@@ -879,10 +897,16 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     if (f.wal_end > p->wal_end)
         p->wal_end = f.wal_end;
     p->have_lag = true;
-    if (f.kind == OX_PG_FRAME_XLOGDATA)
+    if (f.kind == OX_PG_FRAME_XLOGDATA) {
+        ox_pgoutput_set_send_time(p->dec, f.send_time / 1000000 + OX_PG_EPOCH_UNIX);
+        if (p->st && (rc = ox_pg_stream_feed(p->st, f.msg, f.msg_len, f.start, eb)) != 0)
+            return rc < 0 ? rc : 0;
         return ox_pgoutput_feed(p->dec, f.msg, f.msg_len, f.start, on_change, p, eb);
+    }
     if (!ox_pgoutput_in_txn(p->dec)) {
-        if (f.wal_end > p->idle_end)
+        /* Conservative: no keepalive position is confirmed while a streamed
+         * transaction is open (only the durable commits before it). */
+        if (f.wal_end > p->idle_end && !ox_pg_stream_open(p->st))
             p->idle_end = f.wal_end;
         ox_change hb;
         memset(&hb, 0, sizeof hb);
@@ -899,6 +923,66 @@ static int handle_frame(struct pg_source *p, const uint8_t *buf, size_t n, ox_er
     return 0;
 }
 
+/*
+ * The walsender stopped with "publication P does not exist": pgoutput reads
+ * the publication as of each change, so after DROP and CREATE PUBLICATION
+ * it cannot decode anything committed while P was missing, and would fail
+ * there forever. While P is missing this says so; once P exists again the
+ * slot is advanced to the server's current WAL position (no output plugin
+ * runs while advancing), and the error names the skipped range: the store
+ * reports it (status 9, DRC_509), reconnects, and the server resumes at the
+ * new position. Always returns an OX_ECONFIG error in eb.
+ */
+static int publication_gap(struct pg_source *p, ox_errbuf *eb)
+{
+    if (p->conn)
+        PQfinish(p->conn);
+    p->conn = NULL;
+    PGconn *c = NULL;
+    PGresult *r = NULL;
+    ox_errbuf why;
+    const char *params[] = {p->publication, p->slot};
+    char from[24], to[24] = "";
+    ox_pg_lsn_format(p->resume_lsn, from);
+    int rc = connect_pg(p, false, &c, &why);
+    if (rc == 0)
+        rc = exec(p, c, "SELECT pg_current_wal_lsn()::text FROM pg_publication WHERE pubname = $1",
+                  1, params, &r, "reading pg_publication", &why);
+    if (rc == 0 && PQntuples(r) == 1) {
+        snprintf(to, sizeof to, "%s", PQgetvalue(r, 0, 0));
+        const char *adv[] = {p->slot, to};
+        /* The walsender that failed may hold the slot for a moment. */
+        for (int i = 0; i < 100; i++) {
+            rc = exec(p, c, "SELECT pg_replication_slot_advance($1, $2::pg_lsn)", 2, adv, NULL,
+                      "advancing the replication slot", &why);
+            if (rc != OX_EBUSY)
+                break;
+            ox_time_sleep_ms(100, 0);
+        }
+    }
+    PQclear(r);
+    if (c)
+        PQfinish(c);
+    if (rc == 0 && to[0])
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "publication %s at %s:%u was dropped and created again: the server cannot "
+                     "decode what committed while it was missing, so the store skipped the WAL "
+                     "from %s to %s (changes committed there are not in the store: re-read the "
+                     "tables from a snapshot) and resumes",
+                     p->publication, p->host, (unsigned)p->cfg.port, from, to);
+    else if (rc == 0)
+        rc = ox_errf(eb, OX_ECONFIG,
+                     "publication %s was dropped at %s:%u behind the store's back: changes since "
+                     "then were not published to the store; recreate it (the store then resumes "
+                     "by itself, skipping the WAL written meanwhile) and re-read the tables from a "
+                     "snapshot",
+                     p->publication, p->host, (unsigned)p->cfg.port);
+    else
+        rc = ox_errf(eb, OX_ECONFIG, "publication %s is missing at %s:%u (%s)", p->publication,
+                     p->host, (unsigned)p->cfg.port, why.msg);
+    return note_fault(p, OX_SOURCE_FAULT_PUBLICATION, rc, eb);
+}
+
 static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
                    ox_errbuf *eb)
 {
@@ -910,7 +994,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
     /* The last call found a busy stream (catching up): */
     bool nap = p->delivered >= NAP_AFTER;
     p->delivered = 0;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = ox_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int hb = p->cfg.heartbeat_ms > 0 ? p->cfg.heartbeat_ms : 1000;
     int64_t limit = 3 * (int64_t)hb < 5000 ? 5000 : 3 * (int64_t)hb;
     int rc;
@@ -930,7 +1014,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             continue;
         }
         if (frames >= CLOCK_EVERY) {
-            t = now_ms();
+            t = ox_time_mono_ms();
             frames = 0;
         }
         /* Report progress now and then, and ask for a keepalive so that an
@@ -941,6 +1025,21 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
             }
+        }
+        if (ox_pg_stream_replaying(p->st)) {
+            /* A committed streamed transaction goes out in batches; the
+             * socket waits meanwhile (status updates still go out). */
+            p->last_rx_ms = t;
+            frames = CLOCK_EVERY; /* a batch takes a while: read the clock again */
+            rc = ox_pg_stream_replay(p->st, p->dec, POLL_BATCH, on_change, p, eb);
+            if (rc != 0) {
+                if (ox_pgoutput_in_txn(p->dec) && reset)
+                    reset(p->arg);
+                return rc;
+            }
+            if (p->delivered >= POLL_BATCH || !ox_pg_stream_replaying(p->st))
+                return 0;
+            continue;
         }
         if (t - p->last_rx_ms > limit) {
             go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
@@ -982,8 +1081,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                  * thread for every few messages: each wakeup costs the
                  * walsender and us more than the message itself. */
                 nap = false;
-                struct timespec ts = {0, NAP_US * 1000L};
-                nanosleep(&ts, NULL);
+                ox_time_sleep_ms(NAP_MS, 0);
                 if (PQconsumeInput(p->conn) != 1)
                     go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
@@ -998,7 +1096,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
             }
-            if (pr == 0 && now_ms() >= deadline)
+            if (pr == 0 && ox_time_mono_ms() >= deadline)
                 return OX_EAGAIN;
             continue;
         }
@@ -1018,6 +1116,8 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         }
         if (ox_pgoutput_in_txn(p->dec) && reset)
             reset(p->arg);
+        if (rc == OX_ECONFIG && p->fault == OX_SOURCE_FAULT_PUBLICATION)
+            return publication_gap(p, eb);
         return ox_errf(eb, rc, "%s", why.msg);
     }
 }
@@ -1044,7 +1144,7 @@ static int pg_drop(const ox_source_config *cfg, ox_errbuf *eb)
                       1, sp, NULL, "dropping the replication slot", eb);
             if (rc != OX_EBUSY)
                 break;
-            sleep_ms(100);
+            ox_time_sleep_ms(100, 0);
         }
         if (rc != 0)
             goto done;
@@ -1111,6 +1211,17 @@ static int pg_slot_status(ox_source *s, char *out, size_t n)
     return 0;
 }
 
+static void pg_state(ox_source *s, ox_source_state *out, ox_errbuf *why)
+{
+    struct pg_source *p = P(s);
+    out->down = p->down;
+    out->down_for_ms = p->down ? ox_time_mono_ms() - p->down_since_ms : 0;
+    out->attempts = p->down ? p->attempts : 0;
+    out->reconnects = p->reconnects;
+    if (why)
+        *why = p->down ? p->fault_why : (ox_errbuf){{0}};
+}
+
 static ox_source_fault pg_fault(ox_source *s, ox_errbuf *why)
 {
     struct pg_source *p = P(s);
@@ -1129,5 +1240,6 @@ const struct ox_source_ops ox_pg_source_ops = {
     .drop = pg_drop,
     .lag = pg_lag,
     .fault = pg_fault,
+    .state = pg_state,
     .slot_status = pg_slot_status,
 };

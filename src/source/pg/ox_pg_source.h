@@ -27,8 +27,9 @@
  * database, database missing; OX_EPERM no REPLICATION attribute or no
  * right to create the publication/slot; OX_EAUTH authentication; OX_EGONE
  * slot missing or invalidated (max_slot_wal_keep_size), or a timestamp
- * before the slot's creation; OX_ECONN unreachable (retried 60 s first);
- * OX_EBUSY the slot stays in use by another process.
+ * before the slot's creation; OX_ECONN unreachable at start() (once streaming, a lost link is
+ * retried for ever, 100 ms doubling to 5 s, and shown through state());
+ * OX_EBUSY the slot stays in use by another process (retried 60 s first).
  *
  * Thread: one thread at a time. Never logs.
  */

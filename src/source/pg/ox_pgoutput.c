@@ -8,6 +8,7 @@
 
 #include "ox_alloc.h"
 #include "ox_buf.h"
+#include "ox_json_out.h"
 
 /* How a column's text value becomes JSON (docs/records.md, PostgreSQL). */
 enum pg_render {
@@ -60,8 +61,7 @@ struct pg_rel {
     char **names;
     uint32_t npk;
     uint32_t *pk;
-    ox_buf json; /* pre-rendered head, then every column's key (prerender) */
-    uint32_t json_head_len;
+    uint64_t version; /* ox_change.table_version: one per Relation message */
 };
 
 struct ox_pgoutput {
@@ -78,6 +78,7 @@ struct ox_pgoutput {
     ox_buf scratch; /* decoded bytea values and TRUNCATE text of one message */
     ox_pg_pk_fn pk_fn;
     void *pk_arg;
+    int64_t send_time; /* Unix seconds of the current frame (messages outside a transaction) */
 };
 
 /* A bounded big-endian reader over one message. */
@@ -210,7 +211,6 @@ static void rel_clear(struct pg_rel *r)
     free(r->nsp);
     free(r->name);
     free(r->db);
-    ox_buf_free(&r->json);
     memset(r, 0, sizeof *r);
 }
 
@@ -297,32 +297,6 @@ static void lookup_pk(ox_pgoutput *d, struct pg_rel *nr)
     ox_buf_free(&names);
 }
 
-/* Renders the relation's JSON head and column keys once (ox_change.h's
- * json_head/json_key), so that rows do not re-escape names. */
-static void prerender(struct pg_rel *nr)
-{
-    ox_change c = {.db = nr->db,
-                   .table = nr->name,
-                   .ncols = nr->natts,
-                   .cols = nr->cols,
-                   .npk = nr->npk,
-                   .pk = nr->pk};
-    ox_buf_reset(&nr->json);
-    ox_change_json_head(&c, &nr->json);
-    nr->json_head_len = (uint32_t)nr->json.len;
-    for (uint32_t i = 0; i < nr->natts; i++) {
-        size_t off = nr->json.len;
-        ox_change_column_key(&nr->cols[i], i, &nr->json);
-        nr->cols[i].json_key_len = (uint32_t)(nr->json.len - off);
-    }
-    /* Pointers only now: the buffer may have moved while growing. */
-    size_t off = nr->json_head_len;
-    for (uint32_t i = 0; i < nr->natts; i++) {
-        nr->cols[i].json_key = (const char *)nr->json.data + off;
-        off += nr->cols[i].json_key_len;
-    }
-}
-
 void ox_pgoutput_set_pk_lookup(ox_pgoutput *d, ox_pg_pk_fn fn, void *arg)
 {
     d->pk_fn = fn;
@@ -379,7 +353,7 @@ static int msg_relation(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_errbuf *e
     nr.natts = natts;
     if ((replident == 'f' || replident == 'n') && d->pk_fn)
         lookup_pk(d, &nr);
-    prerender(&nr);
+    nr.version = ox_change_version_new();
     struct pg_rel *old = rel_find(d, relid);
     if (old) {
         rel_clear(old);
@@ -565,8 +539,7 @@ static void rel_change(ox_pgoutput *d, ox_change *c, const struct pg_rel *rel, i
     c->cols = rel->cols;
     c->npk = rel->npk;
     c->pk = rel->pk;
-    c->json_head = (const char *)rel->json.data;
-    c->json_head_len = rel->json_head_len;
+    c->table_version = rel->version;
 }
 
 static int msg_row(ox_pgoutput *d, int kind, struct rd *r, size_t msg_len, uint64_t lsn,
@@ -677,6 +650,50 @@ static int msg_truncate(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_change_fn
     return 0;
 }
 
+/* The JSON of a message record between "op" and the position fields:
+ * ,"db":..,"prefix":..,"transactional":..,"content":{"base64":..}. */
+/* 'M': a transactional message is a record of its transaction; one outside
+ * any is a transaction of its own (BEGIN, message, COMMIT, xid 0) at its
+ * LSN, which is also its resume point (the server sends a message only if
+ * it lies at or after the start position). */
+static int msg_message(ox_pgoutput *d, struct rd *r, uint64_t lsn, ox_change_fn fn, void *arg,
+                       ox_errbuf *eb)
+{
+    uint8_t flags = rd_u8(r);
+    uint64_t mlsn = rd_be(r, 8);
+    const char *prefix = rd_str(r);
+    uint32_t n = (uint32_t)rd_be(r, 4);
+    if (r->bad || (size_t)(r->end - r->p) < n)
+        return ox_errf(eb, OX_ETRUNC, "LSN %" PRIX64 ": truncated Message", lsn);
+    if ((flags & 1) && !d->in_txn)
+        return ox_errf(eb, OX_EPROTO,
+                       "LSN %" PRIX64 ": transactional Message outside a transaction", lsn);
+    int alone = !d->in_txn, rc;
+    ox_change c;
+    if (alone) {
+        d->xid = 0;
+        d->commit_ts = d->send_time;
+        base_change(d, &c, OX_OP_BEGIN, mlsn);
+        if ((rc = fn(arg, &c)) != 0)
+            return rc;
+    }
+    base_change(d, &c, OX_OP_MESSAGE, mlsn);
+    c.db = d->dbname;
+    c.table = prefix; /* the name the lists match: DATABASE.PREFIX */
+    c.message = r->p;
+    c.message_len = n;
+    c.message_transactional = (flags & 1) != 0;
+    if ((rc = fn(arg, &c)) != 0 || !alone)
+        return rc;
+    base_change(d, &c, OX_OP_COMMIT, mlsn);
+    return fn(arg, &c);
+}
+
+void ox_pgoutput_set_send_time(ox_pgoutput *d, int64_t unix_s)
+{
+    d->send_time = unix_s;
+}
+
 int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn, ox_change_fn fn,
                      void *arg, ox_errbuf *eb)
 {
@@ -731,12 +748,91 @@ int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t ls
         if (!d->in_txn)
             return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": Truncate outside a transaction", lsn);
         return msg_truncate(d, &r, lsn, fn, arg, eb);
+    case 'M':
+        return msg_message(d, &r, lsn, fn, arg, eb);
     case 'O': /* origin of a replicated transaction */
     case 'Y': /* type names: the text output does not need them */
-    case 'M': /* logical messages are not requested */
         return 0;
     default:
         return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": unknown pgoutput message type 0x%02x", lsn,
                        (unsigned)kind);
     }
+}
+
+/* The type bytes that carry a subtransaction xid inside a stream block. */
+static int has_stream_xid(int kind)
+{
+    return kind && strchr("RYIUDTM", kind) != NULL;
+}
+
+int ox_pgoutput_stream_parse(const uint8_t *msg, size_t len, int in_block, uint64_t lsn,
+                             ox_pg_stream_msg *out, ox_errbuf *eb)
+{
+    struct rd r = {msg, msg + len, 0};
+    memset(out, 0, sizeof *out);
+    int kind = rd_u8(&r);
+    switch (kind) {
+    case 'S':
+        out->xid = (uint32_t)rd_be(&r, 4);
+        out->first = rd_u8(&r) == 1;
+        break;
+    case 'E':
+        break;
+    case 'c':
+        out->xid = (uint32_t)rd_be(&r, 4);
+        (void)rd_u8(&r);
+        out->commit_lsn = rd_be(&r, 8);
+        out->end_lsn = rd_be(&r, 8);
+        out->commit_ts = (int64_t)rd_be(&r, 8);
+        break;
+    case 'A': /* protocol 4 adds abort_lsn and abort_ts: not requested */
+        out->xid = (uint32_t)rd_be(&r, 4);
+        out->subxid = (uint32_t)rd_be(&r, 4);
+        break;
+    default:
+        if (!in_block)
+            return 0; /* kind 0: a message of a non-streamed transaction */
+        if (kind == 'O')
+            break;
+        if (!has_stream_xid(kind))
+            return ox_errf(eb, r.bad ? OX_ETRUNC : OX_EPROTO,
+                           "LSN %" PRIX64 ": message type 0x%02x inside a stream block", lsn,
+                           (unsigned)kind);
+        out->xid = (uint32_t)rd_be(&r, 4);
+        out->body = 5;
+        break;
+    }
+    if (r.bad)
+        return ox_errf(eb, OX_ETRUNC, "LSN %" PRIX64 ": truncated streaming message '%c'", lsn,
+                       kind);
+    /* Start, Commit and Abort come between blocks, Stop ends one. */
+    int inside_only = kind == 'E' || has_stream_xid(kind) || kind == 'O';
+    if (in_block != inside_only)
+        return ox_errf(eb, OX_EPROTO, "LSN %" PRIX64 ": streaming message '%c' %s a stream block",
+                       lsn, kind, in_block ? "inside" : "outside");
+    out->kind = kind;
+    return 0;
+}
+
+int ox_pgoutput_begin_streamed(ox_pgoutput *d, const ox_pg_stream_msg *m, uint64_t lsn,
+                               ox_change_fn fn, void *arg, ox_errbuf *eb)
+{
+    uint8_t b[21], *o = b;
+    *o++ = 'B';
+    o = put_be(o, m->commit_lsn, 8);
+    o = put_be(o, (uint64_t)m->commit_ts, 8);
+    put_be(o, m->xid, 4);
+    return ox_pgoutput_feed(d, b, sizeof b, lsn, fn, arg, eb);
+}
+
+int ox_pgoutput_commit_streamed(ox_pgoutput *d, const ox_pg_stream_msg *m, ox_change_fn fn,
+                                void *arg, ox_errbuf *eb)
+{
+    uint8_t c[26], *o = c;
+    *o++ = 'C';
+    *o++ = 0;
+    o = put_be(o, m->commit_lsn, 8);
+    o = put_be(o, m->end_lsn, 8);
+    put_be(o, (uint64_t)m->commit_ts, 8);
+    return ox_pgoutput_feed(d, c, sizeof c, m->end_lsn, fn, arg, eb);
 }

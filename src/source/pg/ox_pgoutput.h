@@ -23,7 +23,17 @@
  *   'U' Update    Int32 relid, ['K'|'O' TupleData], 'N' TupleData
  *   'D' Delete    Int32 relid, 'K'|'O' TupleData
  *   'T' Truncate  Int32 nrels, Int8 options, nrels x Int32 relid
- *   'M' Message   Int8 flags, Int64 lsn, String prefix, Int32 n, n bytes (skipped)
+ *   'M' Message   Int8 flags (1: transactional), Int64 lsn, String prefix, Int32 n,
+ *                 n bytes (`messages 'true'`: a "message" record)
+ *
+ * Streaming (protocol 2, `streaming 'on'`; ox_pgoutput_stream_parse):
+ *   'S' Stream Start   Int32 xid, Int8 first_segment
+ *   'E' Stream Stop    (nothing)
+ *   'c' Stream Commit  Int32 xid, Int8 flags, Int64 commit_lsn, Int64 end_lsn,
+ *                      Int64 commit_ts
+ *   'A' Stream Abort   Int32 xid, Int32 subxid (xid itself: the whole transaction)
+ *   Between 'S' and 'E', R/Y/I/U/D/T/M carry Int32 xid (the subtransaction's)
+ *   right after the type byte; the rest is as above.
  *   TupleData     Int16 ncols, ncols x ('n' | 'u' | 't' Int32 n, n bytes)
  *
  * Records produced (docs/records.md, "PostgreSQL"): BEGIN (gtid = the xid as
@@ -105,7 +115,43 @@ void ox_pgoutput_reset(ox_pgoutput *d);
 int ox_pgoutput_feed(ox_pgoutput *d, const uint8_t *msg, size_t len, uint64_t lsn, ox_change_fn fn,
                      void *arg, ox_errbuf *eb);
 
+/* The current frame's send time (Unix seconds): the timestamp of a
+ * message sent outside any transaction, which carries no time itself. */
+void ox_pgoutput_set_send_time(ox_pgoutput *d, int64_t unix_s);
+
 /* True between a Begin and its Commit. */
 int ox_pgoutput_in_txn(const ox_pgoutput *d);
+
+/* One message of the streaming protocol, as ox_pgoutput_stream_parse reads it. */
+typedef struct ox_pg_stream_msg {
+    int kind;            /* 'S', 'E', 'c', 'A'; inside a block the change's type
+                            byte ('R', 'Y', 'I', 'U', 'D', 'T', 'M', or 'O'); 0:
+                            not a streaming message (feed it to the decoder) */
+    uint32_t xid;        /* S, c, A: the top-level transaction; changes: the
+                            (sub)transaction that made the change */
+    uint32_t subxid;     /* A */
+    int first;           /* S: first block of the transaction */
+    uint64_t commit_lsn; /* c */
+    uint64_t end_lsn;    /* c: the resume point after it */
+    int64_t commit_ts;   /* c: microseconds since 2000-01-01 */
+    size_t body;         /* changes: offset of what follows the xid */
+} ox_pg_stream_msg;
+
+/* Classifies one pgoutput message; `in_block` says whether a Stream Start
+ * is open (changes then carry an xid). 0 with out filled (kind 0 for a
+ * message of a non-streamed transaction), or OX_ETRUNC/OX_EPROTO with the
+ * LSN named in eb. Pure. */
+int ox_pgoutput_stream_parse(const uint8_t *msg, size_t len, int in_block, uint64_t lsn,
+                             ox_pg_stream_msg *out, ox_errbuf *eb);
+
+/* Replays a streamed transaction (m is its Stream Commit): _begin delivers
+ * its BEGIN at `lsn` (the first streamed change's), then the caller feeds
+ * each kept change (type byte + body, without the xid) to
+ * ox_pgoutput_feed, then _commit delivers its COMMIT. The records are those
+ * the same transaction gives unstreamed. Returns as ox_pgoutput_feed. */
+int ox_pgoutput_begin_streamed(ox_pgoutput *d, const ox_pg_stream_msg *m, uint64_t lsn,
+                               ox_change_fn fn, void *arg, ox_errbuf *eb);
+int ox_pgoutput_commit_streamed(ox_pgoutput *d, const ox_pg_stream_msg *m, ox_change_fn fn,
+                                void *arg, ox_errbuf *eb);
 
 #endif

@@ -108,6 +108,28 @@ def store_factory(mariadb):
             s.cleanup()
 
 
+@pytest.fixture
+def cm_options():
+    """Keyword arguments for the `cm` fixture's oxtest_cm.CM (keys use "__"
+    for "."), plus "started": False for a CM the test starts itself. A test
+    module that needs other settings overrides this fixture, not `cm`."""
+    return {}
+
+
+@pytest.fixture
+def cm(cm_options):
+    """An `oxbow cm` (oxtest_cm.CM) on a private directory, started unless
+    cm_options says "started": False; stopped by PID and removed after."""
+    from oxtest_cm import CM
+    opts = dict(cm_options)
+    started = opts.pop("started", True)
+    c = CM(**opts)
+    try:
+        yield c.start() if started else c
+    finally:
+        c.cleanup()
+
+
 @pytest.fixture(autouse=True)
 def _kill_leftover_processes():
     """Kills, by PID, any process a test spawned and left running."""

@@ -70,6 +70,40 @@ def main():
                           w(0x15, b"M" + struct.pack(">BQ", 1, 5) + s("p") + struct.pack(">I", 1)
                             + b"x"),
                           w(0x16, commit)],
+        # Streaming (protocol 2): two blocks of transaction 900 with a
+        # subtransaction 901 aborted, a message, a whole transaction 902
+        # aborted, then the Stream Commit of 900.
+        "streaming": [w(0x20, b"S" + struct.pack(">IB", 900, 1)),
+                      w(0x21, b"R" + struct.pack(">I", 900) + rel[5:]),
+                      w(0x22, b"I" + struct.pack(">II", 900, 16384) + b"N" + tup(ROW)),
+                      w(0x23, b"I" + struct.pack(">II", 901, 16384) + b"N" + tup(ROW2)),
+                      w(0x24, b"E"),
+                      w(0x25, b"S" + struct.pack(">IB", 902, 1)),
+                      w(0x26, b"T" + struct.pack(">IIBI", 902, 1, 0, 16384)),
+                      w(0x27, b"E"),
+                      w(0x28, b"A" + struct.pack(">II", 902, 902)),
+                      w(0x29, b"S" + struct.pack(">IB", 900, 0)),
+                      w(0x2a, b"M" + struct.pack(">IBQ", 900, 1, 0x2a) + s("pfx")
+                        + struct.pack(">I", 3) + b"\0\xff\n"),
+                      w(0x2b, b"O" + struct.pack(">Q", 5) + s("origin")),
+                      w(0x2c, b"E"),
+                      w(0x2d, b"A" + struct.pack(">II", 900, 901)),
+                      w(0x2e, b"c" + struct.pack(">IBQQQ", 900, 0, 0x2d, 0x2f, 700000000000000)),
+                      k(0x2f)],
+        # Logical messages outside a transaction and in one; broken ones.
+        "messages": [w(0x30, b"M" + struct.pack(">BQ", 0, 0x30) + s("nt")
+                       + struct.pack(">I", 4) + b"\x00\x01\xfe\xff"),
+                     w(0x31, begin),
+                     w(0x32, b"M" + struct.pack(">BQ", 1, 0x32) + s("tx\u00e9")
+                       + struct.pack(">I", 0)),
+                     w(0x33, commit),
+                     w(0x34, b"M" + struct.pack(">BQ", 1, 0x34) + s("outside")
+                       + struct.pack(">I", 0)),
+                     w(0x35, b"M" + struct.pack(">BQ", 0, 0x35) + s("short")
+                       + struct.pack(">I", 99) + b"x"),
+                     w(0x36, b"E"), w(0x37, b"c" + struct.pack(">I", 1)),
+                     w(0x38, b"S" + struct.pack(">IB", 5, 1)), w(0x39, b"B"),
+                     w(0x3a, b"S" + struct.pack(">IB", 5, 1))],
         "errors": [w(1, b"I" + struct.pack(">I", 5) + b"N" + tup([b"1"])), w(2, commit),
                    w(3, begin), w(4, b"I"), w(5, b"Z"), k(1), b"x", w(6, rel[:20])],
     }

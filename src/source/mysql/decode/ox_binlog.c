@@ -43,9 +43,7 @@ int ox_bl_err(ox_binlog_decoder *d, ox_errbuf *eb, int err, const char *fmt, ...
 
 int ox_binlog_decoder_create(ox_binlog_decoder **out)
 {
-    ox_binlog_decoder *d = calloc(1, sizeof *d);
-    if (d == NULL)
-        return OX_ENOMEM;
+    ox_binlog_decoder *d = ox_xcalloc(1, sizeof *d);
     d->verify = true;
     d->hdr_len = OX_BL_HEADER_LEN;
     *out = d;
@@ -63,7 +61,6 @@ void ox_binlog_decoder_free(ox_binlog_decoder *d)
     ox_buf_free(&d->annot);
     ox_buf_free(&d->query);
     ox_buf_free(&d->scratch);
-    ox_buf_free(&d->tail);
     ox_buf_free(&d->inflate);
     ox_buf_free(&d->payload);
     free(d);

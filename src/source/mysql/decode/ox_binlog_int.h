@@ -200,10 +200,9 @@ typedef struct ox_bl_table {
     ox_column *cols; /* the public view handed out in ox_change */
     uint32_t npk;
     uint32_t *pk;
-    uint32_t njson; /* JSON columns, for PARTIAL_UPDATE_ROWS bitmaps */
-    ox_buf json;    /* pre-rendered JSON: the head, then each column key */
-    uint32_t json_head_len;
-    uint8_t schema; /* enum ox_schema_state, for the rows of this map */
+    uint32_t njson;   /* JSON columns, for PARTIAL_UPDATE_ROWS bitmaps */
+    uint64_t version; /* ox_change.table_version of this map's rows */
+    uint8_t schema;   /* enum ox_schema_state, for the rows of this map */
 } ox_bl_table;
 
 struct ox_binlog_decoder {
@@ -239,7 +238,6 @@ struct ox_binlog_decoder {
     ox_value *before, *after;
     uint32_t valcap;
     ox_buf scratch;
-    ox_buf tail;    /* the JSON tail shared by the rows of one event */
     ox_buf inflate; /* decompressed MariaDB rows/queries */
     ox_buf payload; /* decompressed MySQL transaction payload */
     int payload_depth;

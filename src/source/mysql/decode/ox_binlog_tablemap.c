@@ -52,7 +52,6 @@ static void table_free(ox_bl_table *t)
         free_names(&t->c[i]);
         free((char *)t->cols[i].name);
     }
-    ox_buf_free(&t->json);
     free(t->c);
     free(t->cols);
     free(t->pk);
@@ -683,34 +682,6 @@ static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
     return 0;
 }
 
-/* Renders the table's JSON head and column keys once (ox_change.h's
- * json_head/json_key), so that rows do not re-escape names. */
-static void prerender(ox_bl_table *t)
-{
-    ox_change c = {.db = t->db,
-                   .table = t->table,
-                   .ncols = t->ncols,
-                   .cols = t->cols,
-                   .npk = t->npk,
-                   .pk = t->pk,
-                   .schema = t->schema};
-    ox_buf_reset(&t->json);
-    ox_change_json_head(&c, &t->json);
-    t->json_head_len = (uint32_t)t->json.len;
-    size_t *offs = ox_xcalloc(t->ncols ? t->ncols : 1, sizeof *offs);
-    for (uint32_t i = 0; i < t->ncols; i++) {
-        offs[i] = t->json.len;
-        ox_change_column_key(&t->cols[i], i, &t->json);
-    }
-    /* Pointers only now: the buffer may have moved while growing. */
-    for (uint32_t i = 0; i < t->ncols; i++) {
-        t->cols[i].json_key = (const char *)t->json.data + offs[i];
-        t->cols[i].json_key_len =
-            (uint32_t)((i + 1 < t->ncols ? offs[i + 1] : t->json.len) - offs[i]);
-    }
-    free(offs);
-}
-
 int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf *eb)
 {
     size_t post = d->post_len[OX_EV_TABLE_MAP - 1] ? d->post_len[OX_EV_TABLE_MAP - 1] : 8;
@@ -794,7 +765,8 @@ int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf 
             return rc;
         }
     }
-    prerender(t);
+    /* Names, key and schema state are final: one version for this shape. */
+    t->version = ox_change_version_new();
     t->raw = ox_xmalloc(n);
     memcpy(t->raw, b, n);
     t->rawlen = n;

@@ -284,12 +284,10 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
     c.cols = t->cols;
     c.npk = t->npk;
     c.pk = t->pk;
-    c.json_head = (const char *)t->json.data;
-    c.json_head_len = t->json_head_len;
     c.schema = t->schema;
-    /* Rows of one event share gtid, file and positions: render that once. */
-    ox_buf_reset(&d->tail);
-    ox_change_json_tail(&c, &d->tail);
+    c.table_version = t->version;
+    /* The rows of this event share gtid, file and positions. */
+    c.event_version = ox_change_version_new();
     image_shape sh1, sh2;
     shape_init(&sh1, cols1, (uint32_t)width);
     shape_init(&sh2, cols2, (uint32_t)width);
@@ -316,12 +314,9 @@ int ox_bl_rows(ox_binlog_decoder *d, int type, const uint8_t *b, size_t n, ox_ch
         if (c.after)
             fixup(d, d->after, t->ncols);
         c.sql = NULL;
-        c.json_tail = (const char *)d->tail.data;
-        c.json_tail_len = (uint32_t)d->tail.len;
         if (d->have_annot) {
             /* The statement text goes on the first row only. */
             c.sql = (const char *)d->annot.data;
-            c.json_tail = NULL;
             d->have_annot = false;
         }
         d->stats.rows++;

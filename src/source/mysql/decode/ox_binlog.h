@@ -94,7 +94,7 @@ typedef struct ox_binlog_tableinfo {
 typedef int (*ox_binlog_schema_fn)(void *arg, const char *db, const char *table,
                                    ox_binlog_tableinfo *info);
 
-/* Creates a decoder. Returns 0 or OX_ENOMEM; *out is owned by the caller
+/* Creates a decoder. Returns 0 (aborts on OOM: ox_alloc.h); *out is owned by the caller
  * (free with ox_binlog_decoder_free). */
 int ox_binlog_decoder_create(ox_binlog_decoder **out);
 
