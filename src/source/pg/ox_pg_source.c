@@ -1077,11 +1077,15 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             if (p->delivered)
                 return 0;
             if (nap) {
-                /* ... let the server queue a batch rather than wake this
-                 * thread for every few messages: each wakeup costs the
-                 * walsender and us more than the message itself. */
+                /* ... and the socket is drained (we read faster than the
+                 * server sends): let it queue a batch rather than wake this
+                 * thread for every few messages, which costs the walsender
+                 * and us more than the messages. A socket with data is read
+                 * at once: napping then would throttle the server. */
                 nap = false;
-                ox_time_sleep_ms(NAP_MS, 0);
+                struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
+                if (poll(&pfd, 1, 0) == 0)
+                    ox_time_sleep_ms(NAP_MS, 0);
                 if (PQconsumeInput(p->conn) != 1)
                     go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
                 continue;
