@@ -125,91 +125,112 @@ static struct cm_host *pick_host(struct ox_cm *cm, const char *want, int *err_st
     return best;
 }
 
-int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+/* Sets resp to an error and gives -1 (cm_resp_error itself returns the
+ * handler's 0). */
+#define START_FAIL(...) (cm_resp_error(resp, __VA_ARGS__), -1)
+
+/* What crawler/start asks for, validated. */
+struct start_req {
+    const char *topic, *role, *type, *ud, *want;
+    char cpnorm[OX_CHECKPOINT_STRLEN];
+};
+
+/* Reads and checks crawler/start's parameters; 0, or -1 with the error response set. */
+static int start_params(struct cm_req *req, struct cm_resp *resp, struct start_req *q)
 {
     ox_errbuf eb;
-    const char *topic = cm_req_param(req, "topic");
     const char *cp = cm_req_param(req, "checkpoint");
-    const char *role = cm_req_param(req, "role");
-    const char *type = cm_req_param(req, "type");
-    const char *ud = cm_req_param(req, "userData");
-    const char *want = cm_req_param(req, "host");
-    if (topic == NULL)
-        return cm_resp_error(resp, 400, "missing parameter 'topic'");
-    if (ox_cm_topic_validate(topic, &eb) != 0)
-        return cm_resp_error(resp, 400, "%s", eb.msg);
-    if (cp == NULL)
-        cp = "";
-    char cpnorm[OX_CHECKPOINT_STRLEN] = "";
-    if (*cp) {
+    q->topic = cm_req_param(req, "topic");
+    q->role = cm_req_param(req, "role");
+    q->type = cm_req_param(req, "type");
+    q->ud = cm_req_param(req, "userData");
+    q->want = cm_req_param(req, "host");
+    q->cpnorm[0] = '\0';
+    if (q->topic == NULL)
+        return START_FAIL(400, "missing parameter 'topic'");
+    if (ox_cm_topic_validate(q->topic, &eb) != 0)
+        return START_FAIL(400, "%s", eb.msg);
+    if (cp != NULL && *cp) {
         ox_checkpoint parsed;
         if (strlen(cp) >= CM_CHECKPOINT_MAX || ox_checkpoint_parse(cp, &parsed, &eb) != 0)
-            return cm_resp_error(resp, 400, "bad checkpoint: %s",
-                                 strlen(cp) >= CM_CHECKPOINT_MAX ? "too long" : eb.msg);
-        ox_checkpoint_format(&parsed, cpnorm, sizeof cpnorm);
+            return START_FAIL(400, "bad checkpoint: %s",
+                              strlen(cp) >= CM_CHECKPOINT_MAX ? "too long" : eb.msg);
+        ox_checkpoint_format(&parsed, q->cpnorm, sizeof q->cpnorm);
     }
-    if (role == NULL || *role == '\0')
-        role = "master";
-    if (strcmp(role, "master") != 0)
-        return cm_resp_error(resp, 400, "role must be master (got '%.32s')", role);
-    if (type == NULL || *type == '\0')
-        type = "mysql2store";
-    if (strcmp(type, "mysql2store") != 0)
-        return cm_resp_error(resp, 400, "type must be mysql2store (got '%.32s')", type);
-    if (ud == NULL)
-        ud = "";
-    if (!cm_text_ok(ud, 4096))
-        return cm_resp_error(resp, 400, "userData must be printable UTF-8 of at most 4096 bytes");
-    if (want != NULL && *want) {
+    if (q->role == NULL || *q->role == '\0')
+        q->role = "master";
+    if (strcmp(q->role, "master") != 0)
+        return START_FAIL(400, "role must be master (got '%.32s')", q->role);
+    if (q->type == NULL || *q->type == '\0')
+        q->type = "mysql2store";
+    if (strcmp(q->type, "mysql2store") != 0)
+        return START_FAIL(400, "type must be mysql2store (got '%.32s')", q->type);
+    if (q->ud == NULL)
+        q->ud = "";
+    if (!cm_text_ok(q->ud, 4096))
+        return START_FAIL(400, "userData must be printable UTF-8 of at most 4096 bytes");
+    if (q->want != NULL && *q->want) {
         char ip[16];
         int port;
         uint32_t a;
-        if (!ox_cm_host_id_parse(want, ip, &port) && ox_ipv4_parse(want, strlen(want), &a) != 0)
-            return cm_resp_error(resp, 400, "host must be <ipv4> or <ipv4>-<port>");
+        if (!ox_cm_host_id_parse(q->want, ip, &port) &&
+            ox_ipv4_parse(q->want, strlen(q->want), &a) != 0)
+            return START_FAIL(400, "host must be <ipv4> or <ipv4>-<port>");
     }
+    return 0;
+}
 
-    pthread_mutex_lock(&cm->mut_lock);
+/* Where a new crawler goes: its name, host, port and subscription id. */
+struct start_place {
+    char name[OX_CM_NAME_MAX + 1], host_id[32], datasource[300];
+    int64_t sub;
+    int port;
+};
+
+/* Picks the host, the port and the subscription id (called with mut_lock
+ * held, so that two starts cannot pick the same); 0, or -1 with the error response set. */
+static int start_place(struct ox_cm *cm, const struct start_req *q, struct start_place *pl,
+                       struct cm_resp *resp)
+{
+    memset(pl, 0, sizeof *pl);
     pthread_rwlock_rdlock(&cm->lock);
-    struct cm_topic *t = cm_topic_get(cm, topic);
+    struct cm_topic *t = cm_topic_get(cm, q->topic);
     int status = 0;
     const char *err = NULL;
-    struct cm_host *h = t ? pick_host(cm, want, &status, &err) : NULL;
-    char name[OX_CM_NAME_MAX + 1], host_id[32] = "", datasource[300] = "";
-    int64_t sub = 0;
-    int port = 0;
+    struct cm_host *h = t ? pick_host(cm, q->want, &status, &err) : NULL;
     if (t && h) {
-        sub = t->next_sub;
-        port = cm_port_alloc(cm, h);
-        snprintf(host_id, sizeof host_id, "%s", h->id);
-        ox_cm_name_format(h->ip, h->port, topic, sub, name, sizeof name);
-        snprintf(datasource, sizeof datasource, "%s:%d", t->host, t->port);
+        pl->sub = t->next_sub;
+        pl->port = cm_port_alloc(cm, h);
+        snprintf(pl->host_id, sizeof pl->host_id, "%s", h->id);
+        ox_cm_name_format(h->ip, h->port, q->topic, pl->sub, pl->name, sizeof pl->name);
+        snprintf(pl->datasource, sizeof pl->datasource, "%s:%d", t->host, t->port);
     }
     pthread_rwlock_unlock(&cm->lock);
-    if (t == NULL) {
-        pthread_mutex_unlock(&cm->mut_lock);
-        return cm_resp_error(resp, 404, "unknown topic '%s'", topic);
-    }
-    if (h == NULL) {
-        pthread_mutex_unlock(&cm->mut_lock);
-        return cm_resp_error(resp, status, "%s", err);
-    }
-    if (port == 0) {
-        pthread_mutex_unlock(&cm->mut_lock);
-        return cm_resp_error(resp, 503, "no free store port left on host %s", host_id);
-    }
-    if (sub > 9999999999LL) {
-        pthread_mutex_unlock(&cm->mut_lock);
-        return cm_resp_error(resp, 409, "topic '%s' has used every subscription id", topic);
-    }
+    if (t == NULL)
+        return START_FAIL(404, "unknown topic '%s'", q->topic);
+    if (h == NULL)
+        return START_FAIL(status, "%s", err);
+    if (pl->port == 0)
+        return START_FAIL(503, "no free store port left on host %s", pl->host_id);
+    if (pl->sub > 9999999999LL)
+        return START_FAIL(409, "topic '%s' has used every subscription id", q->topic);
+    return 0;
+}
+
+/* Writes the crawler and the topic's next subscription id in one metaDB
+ * transaction; 0, or -1 with the error response set. */
+static int start_persist(struct ox_cm *cm, const struct start_req *q, const struct start_place *pl,
+                         int64_t now, struct cm_resp *resp)
+{
+    ox_errbuf eb;
     char next[24], subs[24], ms[24], ports[16];
-    snprintf(ports, sizeof ports, "%d", port);
-    int64_t now = cm_wall_ms();
-    snprintf(next, sizeof next, "%" PRId64, sub + 1);
-    snprintf(subs, sizeof subs, "%" PRId64, sub);
+    snprintf(ports, sizeof ports, "%d", pl->port);
+    snprintf(next, sizeof next, "%" PRId64, pl->sub + 1);
+    snprintf(subs, sizeof subs, "%" PRId64, pl->sub);
     snprintf(ms, sizeof ms, "%" PRId64, now);
-    const char *p1[2] = {topic, next};
-    const char *p2[15] = {name,   topic,     subs,   host_id, ports, role, type, ud,
-                          cpnorm, "running", "1002", "",      "",    "0",  ms};
+    const char *p1[2] = {q->topic, next};
+    const char *p2[15] = {pl->name,  q->topic,  subs,   pl->host_id, ports, q->role, q->type, q->ud,
+                          q->cpnorm, "running", "1002", "",          "",    "0",     ms};
     /* One transaction: hold db_lock across it so that the health thread's
      * own transaction cannot interleave on the same connection. */
     pthread_mutex_lock(&cm->db_lock);
@@ -227,38 +248,62 @@ int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *res
         snprintf(cm->health_err, sizeof cm->health_err, "%.500s", eb.msg);
     }
     pthread_mutex_unlock(&cm->db_lock);
-    if (rc != 0) {
-        pthread_mutex_unlock(&cm->mut_lock);
-        return cm_resp_error(resp, 503, "metaDB write failed: %s", eb.msg);
-    }
+    if (rc != 0)
+        return START_FAIL(503, "metaDB write failed: %s", eb.msg);
+    return 0;
+}
+
+/* The in-memory crawler of a start just persisted. */
+static struct cm_crawler *start_crawler(const struct start_req *q, const struct start_place *pl,
+                                        int64_t now)
+{
     struct cm_crawler *c = ox_xcalloc(1, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", name);
-    snprintf(c->topic, sizeof c->topic, "%s", topic);
-    c->sub_id = sub;
-    c->port = port;
-    snprintf(c->host_id, sizeof c->host_id, "%s", host_id);
-    snprintf(c->role, sizeof c->role, "%s", role);
-    snprintf(c->type, sizeof c->type, "%s", type);
-    c->user_data = ox_xstrdup(ud);
-    snprintf(c->checkpoint, sizeof c->checkpoint, "%s", cpnorm);
+    snprintf(c->name, sizeof c->name, "%s", pl->name);
+    snprintf(c->topic, sizeof c->topic, "%s", q->topic);
+    c->sub_id = pl->sub;
+    c->port = pl->port;
+    snprintf(c->host_id, sizeof c->host_id, "%s", pl->host_id);
+    snprintf(c->role, sizeof c->role, "%s", q->role);
+    snprintf(c->type, sizeof c->type, "%s", q->type);
+    c->user_data = ox_xstrdup(q->ud);
+    snprintf(c->checkpoint, sizeof c->checkpoint, "%s", q->cpnorm);
     c->desired = CM_RUN;
     c->status = CM_ST_STARTING;
     c->err_msg = ox_xstrdup("");
     c->status_json = ox_xstrdup("");
-    snprintf(c->datasource, sizeof c->datasource, "%s", datasource);
+    snprintf(c->datasource, sizeof c->datasource, "%s", pl->datasource);
     c->created_ms = now;
+    return c;
+}
+
+int cm_h_crawler_start(struct ox_cm *cm, struct cm_req *req, struct cm_resp *resp)
+{
+    struct start_req q;
+    struct start_place pl;
+    if (start_params(req, resp, &q) != 0)
+        return 0;
+    pthread_mutex_lock(&cm->mut_lock);
+    int64_t now = cm_wall_ms();
+    int rc = start_place(cm, &q, &pl, resp);
+    if (rc == 0)
+        rc = start_persist(cm, &q, &pl, now, resp);
+    if (rc != 0) {
+        pthread_mutex_unlock(&cm->mut_lock);
+        return 0;
+    }
+    struct cm_crawler *c = start_crawler(&q, &pl, now);
     pthread_rwlock_wrlock(&cm->lock);
-    t = cm_topic_get(cm, topic);
+    struct cm_topic *t = cm_topic_get(cm, q.topic);
     if (t)
-        t->next_sub = sub + 1;
+        t->next_sub = pl.sub + 1;
     int pos;
-    cm_vec_find(&cm->crawlers, name, &pos);
+    cm_vec_find(&cm->crawlers, pl.name, &pos);
     cm_vec_insert(&cm->crawlers, pos, c);
     pthread_rwlock_unlock(&cm->lock);
     pthread_mutex_unlock(&cm->mut_lock);
     cm_bump_gen(cm);
-    int ok = cm_wait_for(cm, name, pred_running, cm->cfg.apply_wait_ms);
-    return detail_response(cm, name, ok ? NULL : "start requested; the store is still starting",
+    int ok = cm_wait_for(cm, pl.name, pred_running, cm->cfg.apply_wait_ms);
+    return detail_response(cm, pl.name, ok ? NULL : "start requested; the store is still starting",
                            resp);
 }
 

@@ -271,7 +271,9 @@ static const struct store_key keys[] = {
      .doc = "the CM crawler name, `[A-Za-z0-9._:-]`, at most 200 characters"},
     {"store.dir", STR(dir, REQ, NULL), .doc_default = "required",
      .doc = "data directory: `store.lock`, `store.log`, `log/`, `schema/` (the source's "
-            "schema history, docs/mysql_capture.md) (created mode 0700 if missing; `log/` "
+            "schema history, docs/mysql_capture.md), `pgstream/` (PostgreSQL: spill files "
+            "of streamed transactions until their commit, docs/pg_capture.md) (created mode "
+            "0700 if missing; `log/` "
             "is always created 0700 and its files 0600, also in an existing `store.dir`)"},
     {"store.listen", STRD(listen, "127.0.0.1", NULL, NULL), .doc_default = "`127.0.0.1`",
      .doc = "IPv4 address to listen on; a non-loopback address requires "

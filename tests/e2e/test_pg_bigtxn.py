@@ -1,9 +1,11 @@
 """A 1 GB transaction streams through a PostgreSQL store with its RSS flat:
 one INSERT ... SELECT of 1,000,000 rows of 1 kB in one transaction; the
 store's RSS is sampled while it writes the transaction and must not grow by
-more than 64 MiB over its RSS before the transaction (the source decodes the
-transaction to its own disk and sends it at commit; the store writes each
-change as it arrives). OX_PG_BIGTXN_MB sets the size (default 1024)."""
+more than 64 MiB over its RSS before the transaction. The server streams the
+transaction while it runs (it exceeds logical_decoding_work_mem, 64MB by
+default): the store spills it to <store.dir>/pgstream and replays it into
+its log at the commit, both through bounded buffers.
+OX_PG_BIGTXN_MB sets the size (default 1024)."""
 
 import os
 import threading
@@ -54,6 +56,10 @@ def test_one_gigabyte_transaction(postgres):
         print("store RSS before %d kB, peak while streaming %d kB (+%d kB), %d samples, "
               "log %d bytes" % (base, peak, peak - base, len(samples), last["bytes"]))
         assert last["bytes"] >= MB << 20
+        streamed = pg.query("SELECT stream_txns FROM pg_stat_replication_slots")
+        print("streamed transactions: %s" % streamed)
+        assert streamed and streamed[0][0] >= 1, streamed
+        assert os.listdir(os.path.join(st.keys["store.dir"], "pgstream")) == []
         assert peak - base < 64 * 1024, (base, peak)
         sub = st.subscribe("from=earliest")
         first = sub.next()

@@ -90,6 +90,12 @@ def test_capture_cli(postgres):
     m, seen2 = rd2.wait_for(lambda r: r["op"] == "insert", 30)
     assert m is not None and m["after"]["id"] in (3, 4), seen2
     assert p2.wait(30) == 0
+    # The walsender of the process that just exited may hold the slot a
+    # moment longer.
+    deadline = time.time() + 10
+    while pg.query("SELECT active FROM pg_replication_slots WHERE slot_name = 'cli_slot'") \
+            == [(True,)] and time.time() < deadline:
+        time.sleep(0.05)
     pg.query("SELECT pg_drop_replication_slot('cli_slot')")
 
 

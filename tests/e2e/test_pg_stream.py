@@ -5,7 +5,8 @@ a spill file until its commit: nothing of it is served before, an aborted
 subtransaction's changes and a rolled-back transaction never are, and the
 records' positions are those of an unstreamed capture (compared with a
 test_decoding slot peeked on the same server). A kill -9 of the store in the
-middle of a streamed transaction still gives every row exactly once."""
+middle of a streamed transaction, and again right after one commits (while
+its spill is replayed), still gives every row exactly once."""
 
 import os
 import signal
@@ -172,6 +173,20 @@ def test_kill9_during_streamed_transaction(postgres):
         st.start()
         ca.execute(insert_sql(20001, 22000))
         a.commit()
+        # Kill again right after a streamed transaction commits: while the
+        # store still holds its spill (before or during its replay).
+        wait_ready(st, pg)
+        ca = a.cursor()
+        ca.execute(insert_sql(30001, 70000))
+        deadline = time.monotonic() + 30
+        while not os.listdir(spill) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.listdir(spill), "no spill file while the second transaction streams"
+        a.commit()
+        held = os.listdir(spill)
+        st.kill(signal.SIGKILL)
+        print("killed after the commit with spill files %s" % held)
+        st.start()
         a.close()
         pg.query("INSERT INTO s VALUES (99999, 'end')")
         sub = st.subscribe("from=earliest")

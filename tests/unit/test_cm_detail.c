@@ -135,6 +135,34 @@ static void test_filters(void **state)
     free_cm(cm);
 }
 
+/* A PostgreSQL store's report adds its slot's lag and wal_status; a
+ * report without them (MySQL) adds nothing. */
+static void test_slot_fields(void **state)
+{
+    struct ox_cm *cm = make_cm();
+    struct cm_crawler *c = cm->crawlers.v[0];
+    ox_errbuf eb;
+    json_t *d = cm_detail_json(cm, c, "", &eb);
+    assert_null(json_object_get(d, "sourceLagBytes"));
+    assert_null(json_object_get(d, "sourceWalStatus"));
+    json_decref(d);
+    c->status_json = strdup("{\"status\":0,\"sourceLagBytes\":123456789012,"
+                            "\"sourceWalStatus\":\"extended\",\"sourceWalStatusCode\":1}");
+    d = cm_detail_json(cm, c, "", &eb);
+    assert_int_equal(json_integer_value(json_object_get(d, "sourceLagBytes")), 123456789012LL);
+    assert_string_equal(json_string_value(json_object_get(d, "sourceWalStatus")), "extended");
+    json_decref(d);
+    d = cm_detail_json(cm, c, "sourceWalStatus", &eb);
+    assert_int_equal(json_object_size(d), 1);
+    json_decref(d);
+    free(c->status_json);
+    c->status_json = strdup("{\"sourceWalStatus\":\"x\\\"y\"}"); /* not a word: omitted */
+    d = cm_detail_json(cm, c, "", &eb);
+    assert_null(json_object_get(d, "sourceWalStatus"));
+    json_decref(d);
+    free_cm(cm);
+}
+
 static void test_active_causes(void **state)
 {
     struct ox_cm *cm = make_cm();
@@ -199,7 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_shape),    cmocka_unit_test(test_filters),
         cmocka_unit_test(test_active_causes), cmocka_unit_test(test_host_lost_status),
-        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_routes),        cmocka_unit_test(test_slot_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -983,6 +983,16 @@ static int publication_gap(struct pg_source *p, ox_errbuf *eb)
     return note_fault(p, OX_SOURCE_FAULT_PUBLICATION, rc, eb);
 }
 
+/* A committed streamed transaction goes out in batches of POLL_BATCH
+ * records; the socket waits meanwhile (status updates still go out). */
+static int replay_step(struct pg_source *p, ox_reset_fn reset, ox_errbuf *eb)
+{
+    int rc = ox_pg_stream_replay(p->st, p->dec, POLL_BATCH, on_change, p, eb);
+    if (rc != 0 && ox_pgoutput_in_txn(p->dec) && reset)
+        reset(p->arg);
+    return rc;
+}
+
 static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
                    ox_errbuf *eb)
 {
@@ -1027,16 +1037,10 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             }
         }
         if (ox_pg_stream_replaying(p->st)) {
-            /* A committed streamed transaction goes out in batches; the
-             * socket waits meanwhile (status updates still go out). */
             p->last_rx_ms = t;
             frames = CLOCK_EVERY; /* a batch takes a while: read the clock again */
-            rc = ox_pg_stream_replay(p->st, p->dec, POLL_BATCH, on_change, p, eb);
-            if (rc != 0) {
-                if (ox_pgoutput_in_txn(p->dec) && reset)
-                    reset(p->arg);
+            if ((rc = replay_step(p, reset, eb)) != 0)
                 return rc;
-            }
             if (p->delivered >= POLL_BATCH || !ox_pg_stream_replaying(p->st))
                 return 0;
             continue;
