@@ -17,12 +17,18 @@ then each consumer reads it from its slot:
 Goal (issue 10): oxbow at least 1.5x faster than pg_recvlogical +
 test_decoding and within 1.2x of pg_recvlogical + pgoutput. Medians of
 OX_BENCH_REPS runs (default 3), interleaved.
+
+Each run also reports the CPU time of the walsender serving the slot (from
+/proc, sampled every 50 ms while the consumer runs): decoding is the
+server's work and bounds every consumer, so the walsenders' ratio is the
+most any consumer of pgoutput can gain over test_decoding.
 """
 
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 SRC = os.environ.get("OX_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,21 +65,60 @@ def make_backlog(pg):
     return pg.query("SELECT pg_current_wal_lsn()::text")[0][0]
 
 
+class WalsenderCpu:
+    """Samples the CPU time (user + system, s) of the walsender holding
+    `slot` until stopped; .seconds is the last sample (None if never seen)."""
+
+    def __init__(self, pg, slot):
+        self.pg, self.slot, self.seconds = pg, slot, None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self):
+        c = self.pg.conn()
+        pid = None
+        try:
+            while not self.stop.is_set():
+                if pid is None:
+                    with c.cursor() as cur:
+                        cur.execute("SELECT active_pid FROM pg_replication_slots "
+                                    "WHERE slot_name = %s", (self.slot,))
+                        pid = cur.fetchone()[0]
+                if pid is not None:
+                    try:
+                        with open("/proc/%d/stat" % pid) as f:
+                            x = f.read().rsplit(")", 1)[1].split()
+                        self.seconds = (int(x[11]) + int(x[12])) / os.sysconf("SC_CLK_TCK")
+                    except OSError:
+                        pass
+                self.stop.wait(0.05)
+        finally:
+            c.close()
+
+    def done(self):
+        self.stop.set()
+        self.thread.join()
+        return self.seconds
+
+
 def catchup_oxbow(pg, slot):
     s = Store(pg, source__type="postgresql", source__database="postgres", source__slot=slot,
               source__publication="benchpub", store__segment__bytes=256 << 20)
+    ws = WalsenderCpu(pg, slot)
     t0 = time.perf_counter()
     sub = procs.spawn([FANOUT, str(s.port), "1", str(CHANGES), "binary", "rows"],
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     s.start()
     out, err = sub.communicate(timeout=900)
     dt = time.perf_counter() - t0
+    cpu = ws.done()
     procs._live.pop(sub.pid, None)
     ok = sub.returncode == 0
     s.cleanup()
     if not ok:
         raise RuntimeError("oxbow catch-up subscriber failed: %s" % err.decode())
-    return dt
+    return dt, cpu
 
 
 def catchup_recvlogical(pg, slot, endpos, pgoutput):
@@ -81,12 +126,14 @@ def catchup_recvlogical(pg, slot, endpos, pgoutput):
             "--slot", slot, "--start", "--endpos", endpos, "--no-loop", "-f", "/dev/null"]
     if pgoutput:
         argv += ["-o", "proto_version=1", "-o", "publication_names=benchpub"]
+    ws = WalsenderCpu(pg, slot)
     t0 = time.perf_counter()
     r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
     dt = time.perf_counter() - t0
+    cpu = ws.done()
     if r.returncode != 0:
         raise RuntimeError("pg_recvlogical failed: %s" % r.stderr.decode())
-    return dt
+    return dt, cpu
 
 
 def main():
@@ -108,12 +155,18 @@ def main():
             ours.append(catchup_oxbow(pg, "ox_%d" % k))
             td.append(catchup_recvlogical(pg, "td_%d" % k, endpos, False))
             po.append(catchup_recvlogical(pg, "po_%d" % k, endpos, True))
-        mo, mt, mp = statistics.median(ours), statistics.median(td), statistics.median(po)
+        med = [statistics.median(x[0] for x in runs) for runs in (ours, td, po)]
+        cpus = [[x[1] for x in runs if x[1] is not None] for runs in (ours, td, po)]
+        wc = [statistics.median(c) if c else float("nan") for c in cpus]
+        mo, mt, mp = med
         print("  oxbow store -> 1 subscriber %.2f s (%.0f changes/s)" % (mo, CHANGES / mo))
         print("  pg_recvlogical + test_decoding -> /dev/null %.2f s | test_decoding/oxbow %.2fx "
               "(goal >= 1.5x)" % (mt, mt / mo))
         print("  pg_recvlogical + pgoutput -> /dev/null %.2f s | oxbow/pgoutput %.2fx "
               "(goal <= 1.2x)" % (mp, mo / mp))
+        print("  walsender CPU: oxbow's %.2f s, test_decoding's %.2f s, pgoutput's %.2f s | "
+              "test_decoding/oxbow %.2fx (the server's share of the gap)"
+              % (wc[0], wc[1], wc[2], wc[1] / wc[0]))
     finally:
         pg.cleanup()
 

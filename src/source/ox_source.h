@@ -135,9 +135,10 @@ struct ox_source_ops {
                 ox_errbuf *eb);
     void (*close)(ox_source *s);
     /* Optional (NULL for MySQL): the consumer made everything up to `durable`
-     * durable (called after ox_log_sync). A source whose server keeps
-     * changes until they are confirmed (PostgreSQL slots) confirms only up
-     * to here, so nothing the consumer has not stored is ever recycled. */
+     * durable (called after each poll with the log's durable end). A source
+     * whose server keeps changes until they are confirmed (PostgreSQL
+     * slots) confirms only up to here, so nothing the consumer has not
+     * stored is ever recycled. */
     void (*confirm)(ox_source *s, const ox_source_pos *durable);
     /* Optional: removes what the source created on the server for this
      * consumer (PostgreSQL: the slot and the publication), for

@@ -79,6 +79,7 @@ struct capture {
     uint64_t txn_records;
     char txn_gtid[OX_LOG_OPAQUE_MAX + 1];
     int64_t last_commit_ms; /* monotonic time of the last stored COMMIT */
+    int64_t noted_ts;       /* the event time note_time last stored unclamped */
     int cb_rc;              /* a log failure inside the callback */
     ox_errbuf cb_eb;
     int connected_before;
@@ -151,14 +152,22 @@ static void note_dropped_ddl(struct capture *cap, const ox_change *c)
 static void note_time(struct capture *cap, const ox_change *c)
 {
     struct ox_store *st = cap->st;
+    /* The rows of a transaction share its time: once stored unclamped, the
+     * same time would be stored again (the clock is not read per row). */
+    if (c->op != OX_OP_HEARTBEAT && c->timestamp > 0 && c->timestamp == cap->noted_ts)
+        return;
     int64_t now = ox_time_wall_ms();
     int64_t t;
-    if (c->op == OX_OP_HEARTBEAT)
+    cap->noted_ts = 0;
+    if (c->op == OX_OP_HEARTBEAT) {
         t = now; /* the server idles only at its end: we are caught up */
-    else if (c->timestamp > 0)
+    } else if (c->timestamp > 0) {
         t = c->timestamp * 1000 + 999 < now ? c->timestamp * 1000 + 999 : now;
-    else
+        if (t != now)
+            cap->noted_ts = c->timestamp;
+    } else {
         return;
+    }
     __atomic_store_n(&st->src_time_ms, t, __ATOMIC_RELAXED);
 }
 

@@ -27,6 +27,9 @@
 #define BUSY_GIVE_UP_MS  60000 /* a reconnect finding the slot held by another process */
 #define RESTREAM_TRIES   100   /* 50 ms apart: our own walsender exiting */
 #define PUB_CHECK_MS     3000  /* how often the publication is compared with the lists */
+#define CLOCK_EVERY      64    /* frames between clock reads while data flows */
+#define NAP_AFTER        16    /* changes per poll that mean the stream is busy */
+#define NAP_MS           1     /* how long a busy stream is left to fill the socket */
 
 /* Microseconds since 2000-01-01, the protocol's clock. */
 static int64_t pg_now_us(void)
@@ -630,8 +633,13 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
                         eb);
         goto done;
     }
-    if (have_pub && position && (rc = check_publication(p, c, eb)) != 0)
+    /* Checked here, on this connection, rather than at the stream's first
+     * poll: that would open another connection while the walsender's first
+     * changes wait in a socket nobody reads yet. */
+    if (have_pub && (rc = check_publication(p, c, eb)) != 0)
         goto done;
+    if (have_pub)
+        p->pub_checked_ms = ox_time_mono_ms();
     if (!have_pub && (rc = create_publication(p, c, eb)) != 0)
         goto done;
     struct slot_state ss;
@@ -661,6 +669,8 @@ static int prepare(struct pg_source *p, const ox_source_start *from, ox_errbuf *
         note_fault(p, OX_SOURCE_FAULT_SLOT_LOST, rc, eb);
         goto done;
     }
+    if (ss.exists) /* until the next publication check reads it again */
+        snprintf(p->wal_status, sizeof p->wal_status, "%s", ss.wal_status);
     if (ss.exists &&
         (strcmp(ss.plugin, "pgoutput") != 0 || strcmp(ss.database, p->database) != 0)) {
         rc = ox_errf(eb, OX_ECONFIG,
@@ -1048,6 +1058,82 @@ static int replay_step(struct pg_source *p, ox_reset_fn reset, ox_errbuf *eb)
     return rc;
 }
 
+/* The publication and the slot's wal_status, read now and then over a
+ * second (catalog) connection; 0, or the error that ends the poll. */
+static int periodic_check(struct pg_source *p, int64_t t, ox_errbuf *eb)
+{
+    p->pub_checked_ms = t;
+    ox_errbuf why;
+    int rc;
+    if (!p->cat && connect_pg(p, false, &p->cat, &why) != 0)
+        p->cat = NULL; /* the stream notices a server that is gone */
+    if (p->cat && (rc = check_publication(p, p->cat, &why)) != 0) {
+        if (p->fault == OX_SOURCE_FAULT_PUBLICATION)
+            return ox_errf(eb, rc, "%s", why.msg);
+        PQfinish(p->cat);
+        p->cat = NULL;
+    }
+    struct slot_state ss;
+    if (p->cat && read_slot(p, p->cat, &ss, &why) == 0)
+        snprintf(p->wal_status, sizeof p->wal_status, "%s", ss.exists ? ss.wal_status : "");
+    return 0;
+}
+
+/* Nothing buffered: waits for input until the deadline or the next status
+ * update. Returns 1 when the poll's deadline has passed. */
+static int wait_input(struct pg_source *p, ox_reset_fn reset, bool *nap, int64_t t,
+                      int64_t deadline, int hb)
+{
+    struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
+    if (*nap) {
+        /* ... and the socket is drained (we read faster than the server
+         * sends): let it queue a batch rather than wake this thread for
+         * every few messages, which costs the walsender and us more than
+         * the messages. A socket with data is read at once: napping then
+         * would throttle the server. */
+        *nap = false;
+        if (poll(&pfd, 1, 0) == 0)
+            ox_time_sleep_ms(NAP_MS, 0);
+        if (PQconsumeInput(p->conn) != 1)
+            go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
+        return 0;
+    }
+    int wait = (int)(deadline > t ? deadline - t : 0);
+    int64_t st = p->last_status_ms + hb - t;
+    if (wait > st)
+        wait = st > 0 ? (int)st : 0;
+    int pr = poll(&pfd, 1, wait);
+    if (pr > 0 && PQconsumeInput(p->conn) != 1) {
+        go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
+        return 0;
+    }
+    return pr == 0 && ox_time_mono_ms() >= deadline;
+}
+
+/* PQgetCopyData gave n < 0: -1, the server ended the stream (an error, or
+ * shutdown); -2, the connection failed. 0 when the link goes down to be
+ * reconnected, else the error that ends the poll. */
+static int stream_ended(struct pg_source *p, int n, ox_reset_fn reset, ox_errbuf *eb)
+{
+    PGresult *r = PQgetResult(p->conn);
+    ox_errbuf why;
+    /* A shutdown ends the stream cleanly or with 57P01 (admin shutdown); a
+     * killed server just closes the socket. */
+    bool clean = n == -1 && r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    int rc = result_error(p, r, "streaming", &why);
+    bool restart = clean || p->fault == OX_SOURCE_FAULT_RESTART;
+    PQclear(r);
+    if (rc == OX_ECONN || rc == OX_EBUSY || n == -2) {
+        go_down(p, reset, restart ? OX_SOURCE_FAULT_RESTART : OX_SOURCE_FAULT_PRIMARY_LOST);
+        return 0;
+    }
+    if (ox_pgoutput_in_txn(p->dec) && reset)
+        reset(p->arg);
+    if (rc == OX_ECONFIG && p->fault == OX_SOURCE_FAULT_PUBLICATION)
+        return publication_gap(p, eb);
+    return ox_errf(eb, rc, "%s", why.msg);
+}
+
 static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, int timeout_ms,
                    ox_errbuf *eb)
 {
@@ -1056,13 +1142,21 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         return ox_errf(eb, OX_ESTATE, "postgresql source not started");
     p->fn = fn;
     p->arg = arg;
+    /* The last call found a busy stream (catching up): */
+    bool nap = p->delivered >= NAP_AFTER;
     p->delivered = 0;
     int64_t deadline = ox_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int hb = p->cfg.heartbeat_ms > 0 ? p->cfg.heartbeat_ms : 1000;
     int64_t limit = 3 * (int64_t)hb < 5000 ? 5000 : 3 * (int64_t)hb;
     int rc;
+    /* While frames flow the clock is read every CLOCK_EVERY frames, not per
+     * frame (a measurable share of catch-up); any other path back to the
+     * top of the loop reads it. */
+    int64_t t = 0;
+    int frames = CLOCK_EVERY;
     for (;;) {
         if (p->down) {
+            frames = CLOCK_EVERY;
             rc = try_reconnect(p, deadline, eb);
             if (rc == OX_EAGAIN)
                 return p->delivered ? 0 : OX_EAGAIN;
@@ -1070,7 +1164,10 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
                 return rc;
             continue;
         }
-        int64_t t = ox_time_mono_ms();
+        if (frames >= CLOCK_EVERY) {
+            t = ox_time_mono_ms();
+            frames = 0;
+        }
         /* Report progress now and then, and ask for a keepalive so that an
          * idle stream still proves the link alive. */
         if (t - p->last_status_ms >= (p->sent_flush != p->durable_lsn ? 100 : hb)) {
@@ -1082,6 +1179,7 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         }
         if (ox_pg_stream_replaying(p->st)) {
             p->last_rx_ms = t;
+            frames = CLOCK_EVERY; /* a batch takes a while: read the clock again */
             if ((rc = replay_step(p, reset, eb)) != 0)
                 return rc;
             if (p->delivered >= POLL_BATCH || !ox_pg_stream_replaying(p->st))
@@ -1094,23 +1192,12 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
             go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
             continue;
         }
-        if (t - p->pub_checked_ms >= PUB_CHECK_MS && !ox_pgoutput_in_txn(p->dec)) {
-            p->pub_checked_ms = t;
-            ox_errbuf why;
-            if (!p->cat && connect_pg(p, false, &p->cat, &why) != 0)
-                p->cat = NULL; /* the stream notices a server that is gone */
-            if (p->cat && (rc = check_publication(p, p->cat, &why)) != 0) {
-                if (p->fault == OX_SOURCE_FAULT_PUBLICATION)
-                    return ox_errf(eb, rc, "%s", why.msg);
-                PQfinish(p->cat);
-                p->cat = NULL;
-            }
-            struct slot_state ss;
-            if (p->cat && read_slot(p, p->cat, &ss, &why) == 0)
-                snprintf(p->wal_status, sizeof p->wal_status, "%s", ss.exists ? ss.wal_status : "");
-        }
+        if (t - p->pub_checked_ms >= PUB_CHECK_MS && !ox_pgoutput_in_txn(p->dec) &&
+            (rc = periodic_check(p, t, eb)) != 0)
+            return rc;
         char *buf = NULL;
         int n = PQgetCopyData(p->conn, &buf, 1);
+        frames = n > 0 ? frames + 1 : CLOCK_EVERY;
         if (n > 0) {
             p->last_rx_ms = t;
             rc = handle_frame(p, (const uint8_t *)buf, (size_t)n, eb);
@@ -1124,39 +1211,12 @@ static int pg_poll(ox_source *s, ox_change_fn fn, ox_reset_fn reset, void *arg, 
         if (n == 0) {
             if (p->delivered)
                 return 0;
-            int wait = (int)(deadline > t ? deadline - t : 0);
-            int64_t st = p->last_status_ms + hb - t;
-            if (wait > st)
-                wait = st > 0 ? (int)st : 0;
-            struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
-            int pr = poll(&pfd, 1, wait);
-            if (pr > 0 && PQconsumeInput(p->conn) != 1) {
-                go_down(p, reset, OX_SOURCE_FAULT_PRIMARY_LOST);
-                continue;
-            }
-            if (pr == 0 && ox_time_mono_ms() >= deadline)
+            if (wait_input(p, reset, &nap, t, deadline, hb))
                 return OX_EAGAIN;
             continue;
         }
-        /* -1: the server ended the stream (an error, or shutdown); -2: the
-         * connection failed. */
-        PGresult *r = PQgetResult(p->conn);
-        ox_errbuf why;
-        /* A shutdown ends the stream cleanly or with 57P01 (admin
-         * shutdown); a killed server just closes the socket. */
-        bool clean = n == -1 && r && PQresultStatus(r) == PGRES_COMMAND_OK;
-        rc = result_error(p, r, "streaming", &why);
-        bool restart = clean || p->fault == OX_SOURCE_FAULT_RESTART;
-        PQclear(r);
-        if (rc == OX_ECONN || rc == OX_EBUSY || n == -2) {
-            go_down(p, reset, restart ? OX_SOURCE_FAULT_RESTART : OX_SOURCE_FAULT_PRIMARY_LOST);
-            continue;
-        }
-        if (ox_pgoutput_in_txn(p->dec) && reset)
-            reset(p->arg);
-        if (rc == OX_ECONFIG && p->fault == OX_SOURCE_FAULT_PUBLICATION)
-            return publication_gap(p, eb);
-        return ox_errf(eb, rc, "%s", why.msg);
+        if ((rc = stream_ended(p, n, reset, eb)) != 0)
+            return rc;
     }
 }
 
