@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from oxtest.servers import raw_http
 from oxtest_cm import CM
 
 
@@ -36,23 +37,7 @@ def idle_connections(port, n, src_ips):
 
 def raw(port, data, timeout=10):
     """Sends raw bytes, returns (status, headers text, body bytes)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(data)
-        buf = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-    finally:
-        s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head else 0
-    return status, head.decode(errors="replace"), body
+    return raw_http(port, data, timeout)
 
 
 def timed_health(cm):

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from oxtest.servers import raw_http
 from oxtest_store import Store, Subscription
 
 
@@ -160,19 +161,9 @@ def test_encoded_nul_is_refused(store, target):
 @pytest.mark.parametrize("target", [b"/v1/status\x00x", b"/v1/subscribe?format=json\x00"])
 def test_raw_nul_is_refused(store, target):
     """A raw NUL byte in the request target would cut it there."""
-    s = socket.create_connection(("127.0.0.1", store.port), timeout=5)
-    try:
-        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        buf = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    finally:
-        s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    assert head.split(b" ", 2)[1] == b"400", head
+    st, head, body = raw_http(store.port, b"GET " + target +
+                              b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert st == 400, head
     j = json.loads(body)
     assert j["isSuccess"] is False and "NUL" in j["errMsg"]
     assert store.get("/v1/status")[0] == 200

@@ -3,7 +3,8 @@
 Import what you need from here (the API is small and kept stable):
 
   servers:  MariaDB(metadata=, binlog_format=, server_id=, extra_args=),
-            Postgres(extra_conf=), free_port()
+            Postgres(extra_conf=), free_port(),
+            raw_http(port, data, timeout=) -> (status, head, body)
   oxbow:    oxbow_bin(), run_oxbow(*args, input=, env=, timeout=, check=),
             JsonLineReader(proc): .get(timeout), .wait_for(pred, timeout),
             oxbow_json(*args), spawn_oxbow(*args), parse_json_lines(data)

@@ -298,3 +298,26 @@ class Postgres:
                 return cur.fetchall() if cur.description else []
         finally:
             c.close()
+
+
+def raw_http(port, data, timeout=10):
+    """Sends raw bytes to 127.0.0.1:port (requests no HTTP client would
+    send: NUL bytes, oversized heads) and reads until the server closes.
+    Returns (status, head text, body bytes); status 0 if no answer came."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        buf = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    head, _, body = buf.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head else 0
+    return status, head.decode(errors="replace"), body

@@ -685,6 +685,10 @@ static int ask_schema(ox_binlog_decoder *d, ox_bl_table *t, ox_errbuf *eb)
 int ox_bl_table_map(ox_binlog_decoder *d, const uint8_t *b, size_t n, ox_errbuf *eb)
 {
     size_t post = d->post_len[OX_EV_TABLE_MAP - 1] ? d->post_len[OX_EV_TABLE_MAP - 1] : 8;
+    /* The length comes from the stream's FORMAT_DESCRIPTION: a table id of 4
+     * or 6 bytes, then 2 bytes of flags. */
+    if (post != 6 && post != 8)
+        return ox_bl_err(d, eb, OX_EUNSUPP, "TABLE_MAP post-header length %zu", post);
     if (n < post)
         return ox_bl_err(d, eb, OX_ETRUNC, "TABLE_MAP event truncated");
     uint64_t id = post == 6 ? le_n(b, 4) : le_n(b, 6);
