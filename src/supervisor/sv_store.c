@@ -337,6 +337,13 @@ int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
         return 0;
     s->pid = (pid_t)pid;
     s->adopted = 1;
+    /* It listens where its config says, whatever the CM allocated since;
+     * the status poll then checks that this port answers as this store
+     * and this pid (poll_status in sv_main.c). */
+    int port = existing_port(s->dir);
+    if (port > 0)
+        s->port = port;
+    s->answered = 0;
     s->started_ms = ox_time_mono_ms();
     s->last_ok_ms = s->started_ms;
     s->stop_deadline_ms = 0;
