@@ -165,20 +165,31 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s, ox_errbuf 
  * between CM and host); otherwise it belongs to an older crawler.
  * Returns 0 (owner written if it was missing) or OX_EBUSY with s->error set.
  */
+/* The createdMs of the directory's owner file: 1 with *owner_ms set, 0 if
+ * the directory has no owner file. */
+static int read_owner(const struct sv_store *s, long long *owner_ms)
+{
+    char path[1500], text[512];
+    snprintf(path, sizeof path, "%s/owner", s->dir);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *cm = strstr(text, "createdMs=");
+    *owner_ms = cm ? strtoll(cm + 10, NULL, 10) : -1;
+    return 1;
+}
+
 static int claim_dir(struct sv_store *s)
 {
     char path[1500], text[512];
     ox_errbuf eb;
+    long long owner_ms;
     if (s->created_ms <= 0)
         return 0; /* a CM that does not say: nothing to compare */
-    snprintf(path, sizeof path, "%s/owner", s->dir);
-    FILE *f = fopen(path, "re");
-    if (f != NULL) {
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        fclose(f);
-        text[n] = '\0';
-        const char *cm = strstr(text, "createdMs=");
-        long long owner_ms = cm ? strtoll(cm + 10, NULL, 10) : -1;
+    if (read_owner(s, &owner_ms)) {
         if (owner_ms == (long long)s->created_ms)
             return 0;
         snprintf(s->error, sizeof s->error,
@@ -335,6 +346,16 @@ int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
         match = strcmp(buf + i, want) == 0;
     if (!match)
         return 0;
+    /* A store of an older crawler of the same name (a lost metaDB) is not
+     * this crawler's: the start then fails on the directory (claim_dir). */
+    long long owner_ms;
+    if (s->created_ms > 0 && read_owner(s, &owner_ms) && owner_ms != (long long)s->created_ms) {
+        fprintf(stderr,
+                "oxbow supervisor: store process %ld runs in %s for another crawler of this name "
+                "(created at %lld ms); not adopting it\n",
+                pid, s->dir, owner_ms);
+        return 0;
+    }
     s->pid = (pid_t)pid;
     s->adopted = 1;
     /* It listens where its config says, whatever the CM allocated since;
