@@ -312,6 +312,17 @@ class Supervisor:
         return ([s["pid"] for s in stores if s["name"] == name] or [0])[0]
 
 
+def wait_until(pred, timeout=30, what="condition"):
+    """pred()'s first true value within timeout seconds, else AssertionError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(what + " not reached")
+
+
 def store_pids_under(directory):
     """PIDs of `oxbow store --config FILE` processes whose FILE lies under
     `directory` (stores outlive a stopped or killed CM or supervisor)."""

@@ -13,16 +13,7 @@ import time
 
 from oxtest import pid_alive, procs
 from oxtest_cm import CM, store_status
-
-
-def wait(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(what + " not reached")
+from oxtest_cm import wait_until as wait
 
 
 def test_sqlite_shm_cannot_kill_cm(cm, mariadb):

@@ -15,16 +15,7 @@ from oxtest import pid_alive, procs
 from oxtest.oxbow import oxbow_bin
 from oxtest.servers import free_port
 from oxtest_cm import CM, SEED_CM_URL, SEED_DRC, Supervisor
-
-
-def wait(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(what + " not reached")
+from oxtest_cm import wait_until as wait
 
 
 @pytest.fixture

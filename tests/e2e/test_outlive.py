@@ -12,17 +12,8 @@ import time
 
 from oxtest import pid_alive, procs
 from oxtest_cm import CM, Supervisor, store_status
+from oxtest_cm import wait_until as wait
 from oxtest_store import Subscription
-
-
-def wait(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(what + " not reached")
 
 
 class Writer(threading.Thread):
@@ -95,6 +86,13 @@ def finish(mariadb, writer, sub):
     assert sub.ids == want, (len(sub.ids), len(want))
 
 
+def cleanup(cm, *threads):
+    for t in threads:
+        if t is not None:
+            t.stop()
+    cm.cleanup()
+
+
 def reported_pid(sv, name):
     """The pid a (CM's or stand-alone) supervisor reports, 0 while it is
     not listening yet."""
@@ -151,10 +149,7 @@ def test_cm_clean_stop_leaves_stores_serving(mariadb):
         c.stop()
         wait(lambda: not pid_alive(pid), 30, "store stopped with the CM")
     finally:
-        for x in (writer, sub):
-            if x is not None:
-                x.stop()
-        c.cleanup()
+        cleanup(c, writer, sub)
 
 
 def test_standalone_supervisor_kill_and_stop_leave_stores(mariadb):
@@ -206,7 +201,4 @@ def test_standalone_supervisor_kill_and_stop_leave_stores(mariadb):
         procs.kill_pid(sv.proc.pid)
         wait(lambda: not pid_alive(pid), 30, "store stopped with the supervisor")
     finally:
-        for x in (writer, sub):
-            if x is not None:
-                x.stop()
-        c.cleanup()
+        cleanup(c, writer, sub)
