@@ -93,6 +93,16 @@ def cleanup(cm, *threads):
     cm.cleanup()
 
 
+def running(pid):
+    """pid is a live process, not a zombie: a store whose supervisor died
+    belongs to init, which may reap it late."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def reported_pid(sv, name):
     """The pid a (CM's or stand-alone) supervisor reports, 0 while it is
     not listening yet."""
@@ -202,3 +212,35 @@ def test_standalone_supervisor_kill_and_stop_leave_stores(mariadb):
         wait(lambda: not pid_alive(pid), 30, "store stopped with the supervisor")
     finally:
         cleanup(c, writer, sub)
+
+
+def test_adopted_store_restarts_when_its_topic_changed(mariadb):
+    """A topic/update while the stand-alone supervisor is down: the store
+    it left running has the old whitelist, so the restarted supervisor
+    restarts it with the new one instead of adopting it as it is."""
+    setup_source(mariadb)
+    c = CM(cm__host__lost_ms="2000")
+    try:
+        c.start()
+        token = os.path.join(c.dir, "sv2.token")
+        sv = Supervisor(c, token)
+        assert c.credential("issue", sv.host_id, out=token).returncode == 0
+        sv.start()
+        wait(lambda: sv.host_id in [h["host"] for h in c.hosts()], what="registration")
+        c.create_topic(mariadb, topic="orders", whiteList="shop.*")
+        name = c.start_crawler(topic="orders", host=sv.host_id)["name"]
+        c.wait_status(name, lambda x: x["status"] == 0)
+        pid = wait(lambda: reported_pid(sv, name), what="store pid")
+        procs.kill_pid(sv.proc.pid, sig=signal.SIGKILL)
+        st, j = c.post("/topic/update", topic="orders", whiteList="shop.t")
+        assert st == 200, j
+        assert pid_alive(pid)
+        sv.start()
+        wait(lambda: reported_pid(sv, name) not in (0, pid), what="restarted store")
+        c.wait_status(name, lambda x: x["status"] == 0)
+        assert not running(pid)
+        assert "configuration changed" in sv.log()
+        with open(os.path.join(sv.dir, "stores", name, "store.properties")) as f:
+            assert "store.whitelist=shop.t\n" in f.read()
+    finally:
+        c.cleanup()
