@@ -78,12 +78,14 @@ cm.port=$CMPORT
 cm.data.dir=$T/cm
 cm.location=111
 supervisor.port=$SVPORT
+supervisor.stop.stores=true
 CFG
 "$OXBOW" cm --config "$T/cm.properties" >"$T/cm.log" 2>&1 &
 CMPID=$!
 cat >"$T/stop.sh" <<STOP
 #!/bin/sh
-# Stops the oxbow demo by PID: the CM (it stops its stores cleanly), then
+# Stops the oxbow demo by PID: the CM (supervisor.stop.stores=true: it stops
+# its stores cleanly first), then
 # MariaDB; removes $T unless called with "keep".
 kill $CMPID 2>/dev/null || true
 i=0; while kill -0 $CMPID 2>/dev/null && [ \$i -lt 200 ]; do sleep 0.1; i=\$((i+1)); done

@@ -29,7 +29,9 @@ const struct ox_cmd_entry ox_cmd_cm = {
              "supervisor for this host in-process (cm.supervisor=false to turn off).\n"
              "The supervisor writes <data-dir>/supervisor/package/config/drc.properties\n"
              "with cm.url=<CM url>. Every key is in docs/operations.md.\n"
-             "SIGTERM or SIGINT stops the CM and its stores cleanly.\n"
+             "SIGTERM or SIGINT stops the CM cleanly and leaves its stores capturing\n"
+             "and serving; the next start adopts them (supervisor.stop.stores=true\n"
+             "stops them with the CM; docs/operations.md).\n"
              "\n"
              "--issue-supervisor-credential HOST (<ip>-<port> of a supervisor) writes a\n"
              "new credential for that host to FILE (0600; the supervisor reads it with\n"
@@ -64,7 +66,7 @@ static int local_sv_start(const ox_props *p, const char *default_dir, const char
     snprintf(sc.cm_url, sizeof sc.cm_url, "%s", cm_url);
     if (sc.token == NULL)
         sc.token = ox_xstrdup(token);
-    sc.stores_outlive = 1; /* a crash of the CM does not take its stores down */
+    sc.stores_outlive = 1; /* a crash or a restart of the CM does not take its stores down */
     sc.drop_source = ox_store_drop_source;
     ox_supervisor *sv = NULL;
     rc = ox_sv_start(&sc, &sv, eb);

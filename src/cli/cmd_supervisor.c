@@ -13,7 +13,7 @@ static int run(int argc, char **argv);
 const struct ox_cmd_entry ox_cmd_supervisor = {
     .name = "supervisor",
     .summary = "run the per-host agent that starts and watches stores for a CM",
-    .usage = "usage: oxbow supervisor --cm URL [--config FILE]\n"
+    .usage = "usage: oxbow supervisor --cm URL [--config FILE] [--stop-stores]\n"
              "\n"
              "Registers this host with the CM at URL, pulls the desired state of its\n"
              "stores on every heartbeat, runs them as `oxbow store` processes on ports\n"
@@ -21,15 +21,22 @@ const struct ox_cmd_entry ox_cmd_supervisor = {
              "backoff and reports their status every second. Writes\n"
              "<supervisor.dir>/package/config/drc.properties with cm.url=URL.\n"
              "Keys (supervisor.*) are in docs/operations.md; the CM's bearer token is\n"
-             "read from supervisor.cm.token.file.\n",
+             "read from supervisor.cm.token.file.\n"
+             "\n"
+             "SIGTERM or SIGINT stops the supervisor and leaves its stores capturing and\n"
+             "serving; the next start adopts them. --stop-stores (or\n"
+             "supervisor.stop.stores=true) stops the stores with it.\n",
     .run = run,
 };
 
 static int run(int argc, char **argv)
 {
     const char *config = NULL, *cm = NULL;
+    int stop_stores = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--stop-stores") == 0)
+            stop_stores = 1;
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config = argv[++i];
         else if (strcmp(argv[i], "--cm") == 0 && i + 1 < argc)
             cm = argv[++i];
@@ -58,6 +65,8 @@ static int run(int argc, char **argv)
         return 1;
     }
     cfg.drop_source = ox_store_drop_source; /* composed here: sv does not link the store */
+    cfg.stores_outlive = 1; /* a crash or a restart of this process leaves the stores running */
+    cfg.stop_stores |= stop_stores;
     ox_cli_trap_stop_signals();
     ox_supervisor *sv = NULL;
     rc = ox_sv_start(&cfg, &sv, &eb);

@@ -261,7 +261,8 @@ void ox_cm_stop(ox_cm *cm)
     if (cm == NULL)
         return;
     /* Wake every waiting handler and long poll first, then stop the
-     * in-process supervisor (it stops its stores), then the server. */
+     * in-process supervisor (it leaves its stores running unless
+     * supervisor.stop.stores=true), then the server. */
     atomic_store(&cm->stopping, 1);
     pthread_mutex_lock(&cm->cond_mu);
     pthread_cond_broadcast(&cm->cond);

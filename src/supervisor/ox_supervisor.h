@@ -46,10 +46,15 @@ struct ox_sv_config {
      * (still opening its log) gets at least 60 s before either. */
     int store_unresponsive_ms;      /* supervisor.store.unresponsive_ms, default 5000 */
     int store_unresponsive_kill_ms; /* supervisor.store.unresponsive.kill_ms, default 30000 */
-    /* Set by the CM for its in-process supervisor (not a key): its stores
-     * outlive a crash of the CM process (no PDEATHSIG), and the next start
-     * adopts the ones still running instead of starting them again. */
+    /* Set by the program (not a key; `oxbow cm` and `oxbow supervisor` both
+     * set it): stores outlive a crash of the supervisor's process (no
+     * PDEATHSIG), and the next start adopts the ones still running instead
+     * of starting them again. */
     int stores_outlive;
+    /* supervisor.stop.stores, default false: whether ox_sv_stop stops the
+     * stores too. By default a clean stop leaves them capturing and serving
+     * for the next start to adopt (docs/operations.md). */
+    int stop_stores;
     /* Set by the caller (not a key; NULL = skip): removes what the store
      * configured at store_config_path created on its source (a PostgreSQL
      * slot) before a destroyed store's directory goes. The supervisor layer
@@ -80,8 +85,10 @@ extern const char *const ox_sv_config_keys[];
  */
 int ox_sv_start(const struct ox_sv_config *cfg, ox_supervisor **out, ox_errbuf *eb);
 
-/* Stops the loop, sends SIGTERM to every store (SIGKILL after the grace
- * period), waits for them and frees everything. NULL is a no-op. */
+/* Stops the loop and frees everything. With cfg.stop_stores it first sends
+ * SIGTERM to every store (SIGKILL after the grace period) and waits for
+ * them; otherwise the stores keep running (their processes are not this
+ * one's threads) and the next start adopts them. Logs. NULL is a no-op. */
 void ox_sv_stop(ox_supervisor *sv);
 
 #endif

@@ -27,6 +27,7 @@ const char *const ox_sv_config_keys[] = {"supervisor.cm.url",
                                          "supervisor.stop.grace_ms",
                                          "supervisor.store.unresponsive_ms",
                                          "supervisor.store.unresponsive.kill_ms",
+                                         "supervisor.stop.stores",
                                          NULL};
 
 static const char *str(const ox_props *p, const char *k, const char *def)
@@ -118,6 +119,8 @@ int ox_sv_config_load(const ox_props *p, const char *default_dir, struct ox_sv_c
         return rc;
     if ((rc = num(p, "supervisor.store.unresponsive.kill_ms", 30000, 0, 86400000,
                   &cfg->store_unresponsive_kill_ms, eb)) != 0)
+        return rc;
+    if (p && (rc = ox_props_get_bool(p, "supervisor.stop.stores", 0, &cfg->stop_stores, eb)) != 0)
         return rc;
     const char *tf = str(p, "supervisor.cm.token.file", NULL);
     if (tf && (rc = ox_secret_read_file("supervisor.cm.token.file", tf, &cfg->token, eb)) != 0)

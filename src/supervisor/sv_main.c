@@ -308,6 +308,42 @@ static void update_snapshot(struct ox_supervisor *sv)
     pthread_mutex_unlock(&sv->snap_mu);
 }
 
+/* A clean stop that keeps the stores (the default): they go on capturing
+ * and serving, and the next start adopts them (sv_store_adopt). A store
+ * being stopped for the CM still finishes its stop. */
+static void leave_all(struct ox_supervisor *sv)
+{
+    for (int i = 0; i < sv->nstores; i++) {
+        struct sv_store *s = sv->stores[i];
+        if (s->pid <= 0)
+            continue;
+        if (s->stop_deadline_ms != 0) {
+            while (!sv_store_stop_step(sv, s))
+                usleep(20000);
+            continue;
+        }
+        fprintf(stderr,
+                "oxbow supervisor: leaving store %s (pid %d, port %d) running; the next start "
+                "adopts it (supervisor.stop.stores=true stops stores with the supervisor)\n",
+                s->name, (int)s->pid, s->port);
+    }
+}
+
+/* supervisor.stop.stores=true: stop every store before exiting. */
+static void stop_all(struct ox_supervisor *sv)
+{
+    for (int i = 0; i < sv->nstores; i++)
+        sv->stores[i]->desired = SV_STOP;
+    for (;;) {
+        int alive = 0;
+        for (int i = 0; i < sv->nstores; i++)
+            alive += !sv_store_stop_step(sv, sv->stores[i]);
+        if (!alive)
+            break;
+        usleep(20000);
+    }
+}
+
 static void *sv_main(void *arg)
 {
     struct ox_supervisor *sv = arg;
@@ -358,17 +394,10 @@ static void *sv_main(void *arg)
             changed = 1;
         }
     }
-    /* Shutdown: stop every store. */
-    for (int i = 0; i < sv->nstores; i++)
-        sv->stores[i]->desired = SV_STOP;
-    for (;;) {
-        int alive = 0;
-        for (int i = 0; i < sv->nstores; i++)
-            alive += !sv_store_stop_step(sv, sv->stores[i]);
-        if (!alive)
-            break;
-        usleep(20000);
-    }
+    if (sv->cfg.stop_stores)
+        stop_all(sv);
+    else
+        leave_all(sv);
     return NULL;
 }
 

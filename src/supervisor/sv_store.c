@@ -30,6 +30,8 @@
 #include "ox_durable.h"
 #include "sv_internal.h"
 
+#define SV_CHECKPOINT_KEY "store.start.checkpoint="
+
 static int mkdir_p(const char *path, mode_t mode)
 {
     char tmp[1400];
@@ -113,45 +115,100 @@ static const char *src_str(const struct sv_store *s, const char *k)
     return v ? v : "";
 }
 
+/* store.properties as this supervisor writes it for the store's current
+ * desired state, into b; without the start checkpoint unless asked (a
+ * running store resumes from its log, whatever that line says). */
+static void render_config(const struct ox_supervisor *sv, const struct sv_store *s,
+                          int with_checkpoint, ox_buf *b)
+{
+    char pwpath[1500], data[1500];
+    snprintf(pwpath, sizeof pwpath, "%s/source.password", s->dir);
+    snprintf(data, sizeof data, "%s/data", s->dir);
+    ox_buf_printf(b, "# Written by oxbow supervisor for store %s; rewritten on each start.\n",
+                  s->name);
+    ox_buf_printf(b, "store.name=%s\nstore.dir=%s\nstore.listen=%s\nstore.port=%d\n", s->name, data,
+                  sv->cfg.store_listen, s->port);
+    if (sv->cfg.store_token_file[0])
+        ox_buf_printf(b, "store.auth.token.file=%s\n", sv->cfg.store_token_file);
+    json_t *port = json_object_get(s->source, "port");
+    ox_buf_printf(b, "source.type=%s\nsource.host=%s\nsource.port=%d\nsource.user=%s\n",
+                  src_str(s, "type"), src_str(s, "host"),
+                  json_is_integer(port) ? (int)json_integer_value(port) : 3306, src_str(s, "user"));
+    ox_buf_printf(b, "source.password.file=%s\n", pwpath);
+    if (*src_str(s, "database") != '\0')
+        ox_buf_printf(b, "source.database=%s\n", src_str(s, "database"));
+    if (with_checkpoint)
+        ox_buf_printf(b, "%s%s\n", SV_CHECKPOINT_KEY, s->checkpoint);
+    ox_buf_printf(b, "store.whitelist=%s\nstore.blacklist=%s\n", src_str(s, "whitelist"),
+                  src_str(s, "blacklist"));
+    json_t *ret = json_object_get(s->source, "retention");
+    if (json_is_integer(ret) && json_integer_value(ret) > 0)
+        ox_buf_printf(b, "store.clearer.outdated=%lld\n", (long long)json_integer_value(ret));
+}
+
 /* Writes the store's password file and store.properties (both 0600,
  * through ox_durable: a crash leaves the old or the new file, never half of
  * one). Returns 0 or an OX_E* code with the path and cause in eb. */
 static int write_config(struct ox_supervisor *sv, struct sv_store *s, ox_errbuf *eb)
 {
-    char pwpath[1500], data[1500];
+    char data[1500];
     if (mkdir_p(s->dir, 0700) != 0)
         return ox_errf(eb, OX_EIO, "mkdir %s: %s", s->dir, strerror(errno));
     snprintf(data, sizeof data, "%s/data", s->dir);
     if (mkdir(data, 0700) != 0 && errno != EEXIST)
         return ox_errf(eb, OX_EIO, "mkdir %s: %s", data, strerror(errno));
-    snprintf(pwpath, sizeof pwpath, "%s/source.password", s->dir);
     const char *pw = src_str(s, "password");
     int rc = ox_durable_create(s->dir, "source.password", pw, strlen(pw), 0, NULL, eb);
     if (rc != 0)
         return rc;
     ox_buf b = OX_BUF_INIT;
-    ox_buf_printf(&b, "# Written by oxbow supervisor for store %s; rewritten on each start.\n",
-                  s->name);
-    ox_buf_printf(&b, "store.name=%s\nstore.dir=%s\nstore.listen=%s\nstore.port=%d\n", s->name,
-                  data, sv->cfg.store_listen, s->port);
-    if (sv->cfg.store_token_file[0])
-        ox_buf_printf(&b, "store.auth.token.file=%s\n", sv->cfg.store_token_file);
-    json_t *port = json_object_get(s->source, "port");
-    ox_buf_printf(&b, "source.type=%s\nsource.host=%s\nsource.port=%d\nsource.user=%s\n",
-                  src_str(s, "type"), src_str(s, "host"),
-                  json_is_integer(port) ? (int)json_integer_value(port) : 3306, src_str(s, "user"));
-    ox_buf_printf(&b, "source.password.file=%s\n", pwpath);
-    if (*src_str(s, "database") != '\0')
-        ox_buf_printf(&b, "source.database=%s\n", src_str(s, "database"));
-    ox_buf_printf(&b, "store.start.checkpoint=%s\n", s->checkpoint);
-    ox_buf_printf(&b, "store.whitelist=%s\nstore.blacklist=%s\n", src_str(s, "whitelist"),
-                  src_str(s, "blacklist"));
-    json_t *ret = json_object_get(s->source, "retention");
-    if (json_is_integer(ret) && json_integer_value(ret) > 0)
-        ox_buf_printf(&b, "store.clearer.outdated=%lld\n", (long long)json_integer_value(ret));
+    render_config(sv, s, 1, &b);
     rc = ox_durable_create(s->dir, "store.properties", b.data, b.len, 0, NULL, eb);
     ox_buf_free(&b);
     return rc;
+}
+
+/* The first `max` bytes of a small file, NUL-terminated, in buf (0), or -1. */
+static int read_small(const char *dir, const char *name, char *buf, size_t max)
+{
+    char path[1500];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, max - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* Whether the files a running store was started with differ from what its
+ * desired state would write now (a topic/update while the supervisor was
+ * down), the start checkpoint aside. */
+static int config_changed(const struct ox_supervisor *sv, const struct sv_store *s)
+{
+    static const size_t max = 64 * 1024;
+    char *have = ox_xmalloc(max);
+    int changed = read_small(s->dir, "source.password", have, max) != 0 ||
+                  strcmp(have, src_str(s, "password")) != 0;
+    if (!changed && read_small(s->dir, "store.properties", have, max) == 0) {
+        /* Drop the checkpoint line before comparing. */
+        char *cp = strstr(have, "\n" SV_CHECKPOINT_KEY);
+        if (cp != NULL) {
+            char *eol = strchr(cp + 1, '\n');
+            memmove(cp + 1, eol ? eol + 1 : cp + strlen(cp), strlen(eol ? eol + 1 : "") + 1);
+        }
+        ox_buf want = OX_BUF_INIT;
+        render_config(sv, s, 0, &want);
+        ox_buf_putc(&want, '\0');
+        changed = strcmp(have, (const char *)want.data) != 0;
+        ox_buf_free(&want);
+    } else if (!changed) {
+        changed = 1;
+    }
+    memset(have, 0, max);
+    free(have);
+    return changed;
 }
 
 /*
@@ -165,20 +222,31 @@ static int write_config(struct ox_supervisor *sv, struct sv_store *s, ox_errbuf 
  * between CM and host); otherwise it belongs to an older crawler.
  * Returns 0 (owner written if it was missing) or OX_EBUSY with s->error set.
  */
+/* The createdMs of the directory's owner file: 1 with *owner_ms set, 0 if
+ * the directory has no owner file. */
+static int read_owner(const struct sv_store *s, long long *owner_ms)
+{
+    char path[1500], text[512];
+    snprintf(path, sizeof path, "%s/owner", s->dir);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *cm = strstr(text, "createdMs=");
+    *owner_ms = cm ? strtoll(cm + 10, NULL, 10) : -1;
+    return 1;
+}
+
 static int claim_dir(struct sv_store *s)
 {
     char path[1500], text[512];
     ox_errbuf eb;
+    long long owner_ms;
     if (s->created_ms <= 0)
         return 0; /* a CM that does not say: nothing to compare */
-    snprintf(path, sizeof path, "%s/owner", s->dir);
-    FILE *f = fopen(path, "re");
-    if (f != NULL) {
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        fclose(f);
-        text[n] = '\0';
-        const char *cm = strstr(text, "createdMs=");
-        long long owner_ms = cm ? strtoll(cm + 10, NULL, 10) : -1;
+    if (read_owner(s, &owner_ms)) {
         if (owner_ms == (long long)s->created_ms)
             return 0;
         snprintf(s->error, sizeof s->error,
@@ -335,8 +403,25 @@ int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
         match = strcmp(buf + i, want) == 0;
     if (!match)
         return 0;
+    /* A store of an older crawler of the same name (a lost metaDB) is not
+     * this crawler's: the start then fails on the directory (claim_dir). */
+    long long owner_ms;
+    if (s->created_ms > 0 && read_owner(s, &owner_ms) && owner_ms != (long long)s->created_ms) {
+        fprintf(stderr,
+                "oxbow supervisor: store process %ld runs in %s for another crawler of this name "
+                "(created at %lld ms); not adopting it\n",
+                pid, s->dir, owner_ms);
+        return 0;
+    }
     s->pid = (pid_t)pid;
     s->adopted = 1;
+    /* It listens where its config says, whatever the CM allocated since;
+     * the status poll then checks that this port answers as this store
+     * and this pid (poll_status in sv_main.c). */
+    int port = existing_port(s->dir);
+    if (port > 0)
+        s->port = port;
+    s->answered = 0;
     s->started_ms = ox_time_mono_ms();
     s->last_ok_ms = s->started_ms;
     s->stop_deadline_ms = 0;
@@ -344,6 +429,14 @@ int sv_store_adopt(struct ox_supervisor *sv, struct sv_store *s)
     snprintf(s->state, sizeof s->state, "starting");
     fprintf(stderr, "oxbow supervisor: store %s still runs from before (pid %ld); adopted it\n",
             s->name, pid);
+    if (s->source != NULL && config_changed(sv, s)) {
+        /* It resumes from its own log after the restart: nothing is lost. */
+        s->reconfigure = 1;
+        fprintf(stderr,
+                "oxbow supervisor: store %s: its configuration changed while it ran without "
+                "this supervisor; restarting it with the new one\n",
+                s->name);
+    }
     return 1;
 }
 

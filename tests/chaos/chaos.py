@@ -57,7 +57,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "e2e"))
 from oxtest import procs  # noqa: E402
 from oxtest.oxbow import oxbow_bin  # noqa: E402
 from oxtest.servers import MariaDB  # noqa: E402
-from oxtest_cm import CM  # noqa: E402
+from oxtest_cm import CM, store_pids_under  # noqa: E402
 
 TOPIC = "chaos"
 
@@ -642,7 +642,11 @@ class Campaign:
             self.sv.kill9()
         if self.cm is not None:
             self.cm.cleanup()
-        procs.kill_all()  # stores orphaned by a killed supervisor die by PDEATHSIG
+        procs.kill_all()
+        if self.mnt is not None:
+            # Stores outlive their supervisor (docs/operations.md): end them by PID.
+            for pid in store_pids_under(self.mnt):
+                procs.kill_pid(pid, sig=signal.SIGKILL, grace=5.0)
         if self.db is not None:
             self.db.cleanup()
         if self.mnt is not None:

@@ -131,21 +131,9 @@ class CM:
 
     def own_store_pids(self):
         """PIDs of store processes whose configuration lies in this CM's
-        private directory: stores outlive a CM that was killed (by design),
-        so a test that kills the CM must not leave them running."""
-        pids = []
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open("/proc/%s/cmdline" % d, "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            if len(argv) > 3 and argv[1] == b"store" and argv[3].startswith(
-                    self.dir.encode() + b"/"):
-                pids.append(int(d))
-        return pids
+        private directory: stores outlive the CM and their supervisor (by
+        design), so a test must not leave them running."""
+        return store_pids_under(self.dir)
 
     def cleanup(self):
         self.stop()
@@ -275,6 +263,82 @@ class CM:
 
     def store_dir(self, name):
         return os.path.join(self.stores_dir, name)
+
+
+class Supervisor:
+    """A stand-alone `oxbow supervisor` (a second "host") reporting to `cm`,
+    its directory under the CM's private directory (so CM.cleanup() ends
+    its stores too). Give it a credential file: cm.credential("issue", ...)."""
+
+    def __init__(self, cm, token_file):
+        self.dir = os.path.join(cm.dir, "sv2")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.cm = cm
+        self.config = os.path.join(self.dir, "supervisor.properties")
+        with open(self.config, "w") as f:
+            f.write("supervisor.port=%d\nsupervisor.dir=%s\nsupervisor.cm.token.file=%s\n"
+                    "supervisor.store.port.base=%d\nsupervisor.heartbeat.ms=300\n"
+                    % (self.port, self.dir, token_file, cm.store_base + 500))
+        self.log_path = os.path.join(self.dir, "supervisor.log")
+        self.proc = None
+
+    def start(self, *extra_args):
+        log = open(self.log_path, "ab")
+        self.proc = procs.spawn([oxbow_bin(), "supervisor", "--cm", self.cm.url, "--config",
+                                 self.config] + list(extra_args), stdout=log, stderr=log)
+        log.close()
+        return self
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    @property
+    def host_id(self):
+        return "127.0.0.1-%d" % self.port
+
+    def status(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/v1/status" % self.port,
+                                    timeout=10) as r:
+            return json.loads(r.read())
+
+    def store_pid(self, name):
+        """The pid this supervisor reports for store `name` (0 if none)."""
+        try:
+            stores = self.status()["stores"]
+        except OSError:
+            return 0
+        return ([s["pid"] for s in stores if s["name"] == name] or [0])[0]
+
+
+def wait_until(pred, timeout=30, what="condition"):
+    """pred()'s first true value within timeout seconds, else AssertionError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(what + " not reached")
+
+
+def store_pids_under(directory):
+    """PIDs of `oxbow store --config FILE` processes whose FILE lies under
+    `directory` (stores outlive a stopped or killed CM or supervisor)."""
+    pids = []
+    prefix = os.path.abspath(directory).encode() + b"/"
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) > 3 and argv[1] == b"store" and argv[3].startswith(prefix):
+            pids.append(int(d))
+    return pids
 
 
 def store_status(port):

@@ -13,16 +13,7 @@ import time
 
 from oxtest import pid_alive, procs
 from oxtest_cm import CM, store_status
-
-
-def wait(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(what + " not reached")
+from oxtest_cm import wait_until as wait
 
 
 def test_sqlite_shm_cannot_kill_cm(cm, mariadb):
@@ -209,7 +200,14 @@ def test_cm_crash_does_not_take_stores_down(mariadb):
         assert d2["port"] == d["port"]
         assert c.store_pid(name) == pid
         assert "adopted it" in c.log()
-        # A clean stop of the CM still stops its stores.
+        # A clean stop of the CM leaves them too; with supervisor.stop.stores
+        # it stops them (test_outlive.py covers the clean stop in full).
+        c.keys["supervisor.stop.stores"] = "true"
+        c.stop()
+        assert pid_alive(pid)
+        c.start()
+        c.wait_status(name, lambda x: x["status"] == 0)
+        assert c.store_pid(name) == pid
         c.stop()
         wait(lambda: not pid_alive(pid), timeout=30, what="store stopped with the CM")
     finally:

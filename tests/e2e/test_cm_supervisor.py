@@ -1,7 +1,7 @@
 """A stand-alone `oxbow supervisor` (a second "host") next to the CM's
 in-process one: registration with the supervisor token, drc.properties,
-placing a store on it with `host`, host loss when it dies (its stores die
-with it), and recovery when it comes back."""
+placing a store on it with `host`, host loss when it dies (its stores keep
+running), and recovery when it comes back (it adopts them)."""
 
 import json
 import os
@@ -14,47 +14,8 @@ import pytest
 from oxtest import pid_alive, procs
 from oxtest.oxbow import oxbow_bin
 from oxtest.servers import free_port
-from oxtest_cm import CM, SEED_CM_URL, SEED_DRC
-
-
-class Supervisor:
-    def __init__(self, cm, token_file):
-        self.dir = os.path.join(cm.dir, "sv2")
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
-        self.cm = cm
-        self.config = os.path.join(self.dir, "supervisor.properties")
-        with open(self.config, "w") as f:
-            f.write("supervisor.port=%d\nsupervisor.dir=%s\nsupervisor.cm.token.file=%s\n"
-                    "supervisor.store.port.base=%d\nsupervisor.heartbeat.ms=300\n"
-                    % (self.port, self.dir, token_file, cm.store_base + 500))
-        self.log_path = os.path.join(self.dir, "supervisor.log")
-        self.proc = None
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.proc = procs.spawn([oxbow_bin(), "supervisor", "--cm", self.cm.url, "--config",
-                                 self.config], stdout=log, stderr=log)
-        log.close()
-        return self
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    @property
-    def host_id(self):
-        return "127.0.0.1-%d" % self.port
-
-
-def wait(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(what + " not reached")
+from oxtest_cm import CM, SEED_CM_URL, SEED_DRC, Supervisor
+from oxtest_cm import wait_until as wait
 
 
 @pytest.fixture
@@ -105,19 +66,22 @@ def test_standalone_supervisor(cm, mariadb):
         pid = [s["pid"] for s in st["stores"] if s["name"] == name][0]
     assert pid_alive(pid)
 
-    # The host dies: its store dies with it and the CM reports the host lost.
+    # The supervisor dies: its store keeps running and the CM reports the
+    # host lost.
     procs.kill_pid(sv.proc.pid, sig=signal.SIGKILL)
-    wait(lambda: not pid_alive(pid), timeout=10, what="store exit with its supervisor")
     d = cm.wait_status(name, lambda d: d["status"] == 1004, timeout=10)
+    assert pid_alive(pid)
     assert "not reporting" in d["errMsg"]
     assert [h["live"] for h in cm.hosts() if h["host"] == sv.host_id] == [False]
     # New stores go to live hosts only.
     st, j = cm.post("/crawler/start", topic="orders", host=sv.host_id)
     assert st == 404 and "no live supervisor" in j["errMsg"]
 
-    # It comes back and starts the store again from its data.
+    # It comes back and adopts the store (the same process).
     sv.start()
     cm.wait_status(name, lambda d: d["status"] == 0, timeout=30)
+    assert sv.store_pid(name) == pid
+    assert "adopted it" in sv.log()
     assert [h["live"] for h in cm.hosts() if h["host"] == sv.host_id] == [True]
     st, j = cm.post("/crawler/destroy", crawler=name)
     assert st == 200
