@@ -60,6 +60,7 @@ struct cm_req {
     struct cm_resp resp;
     const struct cm_route *route;
     int started;
+    int audited; /* the audit row is written (before the answer goes out) */
     int too_large;
     int no_route; /* 400/404/405 decided on the first call */
     ox_buf body;
@@ -152,6 +153,18 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
     return r;
 }
 
+/* A state-changing call's audit row, once per request. The worker writes
+ * it before the answer goes out, so that a client that reads /audit/list
+ * right after its answer finds it. */
+static void audit_once(struct cm_req *r, unsigned code)
+{
+    if (r->audited || r->route == NULL || strcmp(r->route->method, "POST") != 0 || !r->started)
+        return;
+    r->audited = 1;
+    cm_ops_audit(r->cm, r->con, r->route, cm_req_param(r, "crawler"), cm_req_param(r, "topic"),
+                 code);
+}
+
 static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -161,9 +174,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);
     cm_ops_count_request(r->cm, r->route, ci ? ci->http_status : 0);
-    if (r->route != NULL && strcmp(r->route->method, "POST") == 0 && r->started)
-        cm_ops_audit(r->cm, con, r->route, cm_req_param(r, "crawler"), cm_req_param(r, "topic"),
-                     ci ? ci->http_status : 0);
+    /* Requests refused before a worker ran (or aborted) are audited here. */
+    audit_once(r, ci ? ci->http_status : 0);
     free(r->uri);
     if (r->bearer != NULL) {
         memset(r->bearer, 0, strlen(r->bearer));
@@ -275,6 +287,7 @@ static void *worker(void *arg)
         r->route->fn(cm, r, &r->resp);
     if (r->resp.body == NULL && r->resp.raw == NULL)
         cm_resp_error(&r->resp, 500, "internal error: handler gave no response");
+    audit_once(r, (unsigned)r->resp.http_status);
     atomic_store(&r->async, 2);
     MHD_resume_connection(con);
     atomic_fetch_sub(&cm->workers, 1);

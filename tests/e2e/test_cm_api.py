@@ -13,7 +13,7 @@ import urllib.parse
 import pytest
 
 from oxtest import pid_alive
-from oxtest_cm import CM
+from oxtest_cm import CM, wait_until
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -267,8 +267,8 @@ def test_auth_token_and_secrets(metadb_url, mariadb):
             texts.append(json.dumps(c.get(path)[1]))
         texts.append(json.dumps(c.detail(name)[1]))
         texts.append(c.log())
-        pid = c.store_pid(name)
-        assert pid > 0
+        # The supervisor reports the pid once the store process is up.
+        pid = wait_until(lambda: c.store_pid(name), timeout=30, what="the store's pid")
         with open("/proc/%d/cmdline" % pid, "rb") as f:
             texts.append(f.read().decode(errors="replace"))
         with open("/proc/%d/cmdline" % c.proc.pid, "rb") as f:
