@@ -29,6 +29,11 @@ int oxc_ep_parse_url(const char *s, size_t len, char *host, size_t hostlen, uint
         }
         if (*p == ':')
             colon = p;
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            /* A NUL or control byte would cut or garble the host name. */
+            snprintf(err, errlen, "a store or CM URL has a control character or space");
+            return -1;
+        }
     }
     if (colon == NULL || colon == s || (size_t)(colon - s) >= hostlen) {
         snprintf(err, errlen, "expected http://HOST:PORT, got \"%.*s\"", (int)(e - s), s);
