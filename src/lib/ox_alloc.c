@@ -43,7 +43,8 @@ char *ox_xstrdup(const char *s)
 char *ox_xstrndup(const char *s, size_t n)
 {
     char *d = ox_xmalloc(n + 1);
-    memcpy(d, s, n);
+    if (n > 0) /* s may be NULL when n is 0 (an empty ox_buf's data) */
+        memcpy(d, s, n);
     d[n] = '\0';
     return d;
 }
