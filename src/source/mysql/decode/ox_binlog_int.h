@@ -383,6 +383,18 @@ static inline long ox_bl_int_value(const ox_bl_col *c, const uint8_t *p, size_t 
         return 8;
     }
 }
+
+/* A DOUBLE column's 8 little-endian bytes, shared like ox_bl_int_value:
+ * bytes used, or -1 truncated. */
+static inline long ox_bl_double_value(const uint8_t *p, size_t avail, ox_value *v)
+{
+    if (avail < 8)
+        return -1;
+    uint64_t u = le_n(p, 8);
+    memcpy(&v->v.d, &u, 8);
+    v->kind = OX_VAL_DOUBLE;
+    return 8;
+}
 /* Appends s (n bytes in charset class cs) to out as UTF-8; false (out
  * unchanged or holding a partial result past its old length) when the bytes
  * are not text in that charset. */

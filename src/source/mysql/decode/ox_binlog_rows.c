@@ -66,14 +66,8 @@ static inline long quick_value(ox_binlog_decoder *d, const ox_bl_col *c, const u
     case DK_INT32:
     case DK_INT64:
         return ox_bl_int_value(c, p, avail, v);
-    case DK_DOUBLE: {
-        if (avail < 8)
-            return -1;
-        uint64_t u = le_n(p, 8);
-        memcpy(&v->v.d, &u, 8);
-        v->kind = OX_VAL_DOUBLE;
-        return 8;
-    }
+    case DK_DOUBLE:
+        return ox_bl_double_value(p, avail, v);
     default:
         return ox_bl_value(c, p, avail, &d->scratch, v);
     }

@@ -340,14 +340,8 @@ long ox_bl_value(const ox_bl_col *c, const uint8_t *p, size_t avail, ox_buf *scr
         v->v.d = f;
         return 4;
     }
-    case DK_DOUBLE: {
-        if (avail < 8)
-            return -1;
-        uint64_t u = le_n(p, 8);
-        memcpy(&v->v.d, &u, 8);
-        v->kind = OX_VAL_DOUBLE;
-        return 8;
-    }
+    case DK_DOUBLE:
+        return ox_bl_double_value(p, avail, v);
     case DK_NEWDECIMAL: {
         off = scratch->len;
         ox_json_reserve(scratch, 80);
