@@ -7,6 +7,7 @@ fails. The recipes follow /work/shared/RUNBOOK.md.
 """
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -19,11 +20,27 @@ from . import procs
 HOST = "127.0.0.1"
 
 
+# Ports for the servers the tests start come from below the kernel's
+# ephemeral range (ip_local_port_range, 32768-60999 by default): a port the
+# kernel hands out by itself can be taken by any outgoing connection of a
+# parallel test between the moment it is picked and the moment a server
+# binds it.
+_PORT_LO, _PORT_HI = 20000, 32000
+
+
 def free_port():
-    """Returns a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """Returns a TCP port on 127.0.0.1 that was free a moment ago, outside
+    the ephemeral range."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(_PORT_LO, _PORT_HI)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port in %d-%d" % (_PORT_LO, _PORT_HI))
 
 
 def _tail(path, n=4000):
